@@ -1,0 +1,94 @@
+/// One plugin's configuration: the few fields libcni itself reads, beside the whole object as the
+/// operator wrote it. Injection edits a copy of `raw`; nothing else about it is ever rewritten.
+/// Mirrors libcni's `PluginConfig{Network, Bytes}`.
+public struct PluginConfig: Sendable, Hashable {
+    public var raw: JSONObject
+    public let type: String
+    /// Capabilities the plugin declares (`"capabilities": {"portMappings": true}`); only these
+    /// runtimeConfig keys are handed to it.
+    public let capabilities: Set<String>
+
+    public init(raw: JSONObject, path: String) throws(SpecError) {
+        let fields = JSONFields(raw, path: path)
+        let type = try fields.requiredString("type")
+        guard !type.isEmpty else { throw .invalidField(path: fields.path("type"), reason: "must not be empty") }
+        var capabilities = Set<String>()
+        if let declared = try fields.object("capabilities") {
+            for (name, value) in declared {
+                guard let enabled = value.boolValue else {
+                    throw .invalidField(path: fields.path("capabilities.\(name)"), reason: "must be true or false, found \(value.kindName)")
+                }
+                if enabled { capabilities.insert(name) }
+            }
+        }
+        self.raw = raw
+        self.type = type
+        self.capabilities = capabilities
+    }
+}
+
+/// A network: a conflist, or a single plugin config lifted into a one-plugin list as libcni's
+/// `ConfListFromConf` does (so every delegate runs through one code path).
+public struct NetworkConfigList: Sendable, Hashable {
+    public let name: String
+    public let cniVersion: SpecVersion
+    public let disableCheck: Bool
+    public let disableGC: Bool
+    public let plugins: [PluginConfig]
+    /// The document as read (list or single config), for the cache and for error messages.
+    public let raw: JSONObject
+    /// Whether the source was a single plugin config rather than a list.
+    public let isSingleConfig: Bool
+
+    /// Reads either form: an object with `plugins` is a list, one with `type` a single config.
+    /// - Throws: `SpecError` naming the field (prefixed by `path`).
+    public init(json: JSONValue, path: String = "") throws(SpecError) {
+        let fields = try JSONFields(json, path: path)
+        let version = try fields.specVersion()
+        let name = try fields.string("name") ?? ""
+        if !name.isEmpty, let problem = NameRules.networkNameProblem(name) {
+            throw .invalidField(path: fields.path("name"), reason: problem)
+        }
+        if fields.object["plugins"] != nil {
+            var plugins: [PluginConfig] = []
+            for plugin in try fields.objects("plugins") {
+                plugins.append(try PluginConfig(raw: plugin.object, path: plugin.path))
+            }
+            guard !plugins.isEmpty else { throw .invalidField(path: fields.path("plugins"), reason: "must list at least one plugin") }
+            self.init(name: name, cniVersion: version, disableCheck: try Self.flag(fields, "disableCheck"),
+                      disableGC: try Self.flag(fields, "disableGC"), plugins: plugins, raw: fields.object, isSingleConfig: false)
+        } else if fields.object["type"] != nil {
+            let plugin = try PluginConfig(raw: fields.object, path: path)
+            self.init(name: name, cniVersion: version, disableCheck: false, disableGC: false, plugins: [plugin], raw: fields.object, isSingleConfig: true)
+        } else {
+            throw .invalidField(path: path.isEmpty ? "(document)" : path, reason: "is neither a plugin config (no \"type\") nor a conflist (no \"plugins\")")
+        }
+    }
+
+    private init(name: String, cniVersion: SpecVersion, disableCheck: Bool, disableGC: Bool, plugins: [PluginConfig], raw: JSONObject, isSingleConfig: Bool) {
+        self.name = name
+        self.cniVersion = cniVersion
+        self.disableCheck = disableCheck
+        self.disableGC = disableGC
+        self.plugins = plugins
+        self.raw = raw
+        self.isSingleConfig = isSingleConfig
+    }
+
+    /// libcni accepts `disableCheck` as a boolean or the strings "true"/"false".
+    private static func flag(_ fields: JSONFields, _ key: String) throws(SpecError) -> Bool {
+        switch fields.object[key] {
+        case nil, .null?: return false
+        case .bool(let b)?: return b
+        case .string(let s)? where s.lowercased() == "true" || s.lowercased() == "false": return s.lowercased() == "true"
+        case let v?: throw .invalidField(path: fields.path(key), reason: "must be true or false, found \(v.kindName)")
+        }
+    }
+
+    /// The same network under another name (a NAD without `name` takes the NAD's).
+    public func renamed(_ newName: String) -> NetworkConfigList {
+        var raw = raw
+        raw["name"] = .string(newName)
+        return NetworkConfigList(name: newName, cniVersion: cniVersion, disableCheck: disableCheck, disableGC: disableGC, plugins: plugins, raw: raw, isSingleConfig: isSingleConfig)
+    }
+}

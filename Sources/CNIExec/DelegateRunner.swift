@@ -1,0 +1,135 @@
+import CNI
+
+/// A delegate network failed. Which plugin of the network, at which verb, and how.
+public struct DelegateError: Error, Hashable, Sendable, CustomStringConvertible {
+    public enum Failure: Hashable, Sendable {
+        /// The plugin ran and reported an error (its own CNI error, or a synthesized one if it
+        /// exited non-zero without printing one).
+        case plugin(CNIError)
+        /// The plugin could not be run.
+        case exec(ExecError)
+        /// The plugin succeeded but its result is unreadable or unconvertible.
+        case result(SpecError)
+    }
+
+    public var command: CNICommand
+    /// The plugin `type` that failed.
+    public var plugin: String
+    public var failure: Failure
+
+    public var description: String {
+        switch failure {
+        case .plugin(let e): "\(plugin) \(command.rawValue) failed: \(e)"
+        case .exec(let e): "\(plugin) \(command.rawValue) failed: \(e)"
+        case .result(let e): "\(plugin) \(command.rawValue) returned an unusable result: \(e)"
+        }
+    }
+}
+
+/// Runs one delegate network (a conflist, or a single config as a one-plugin list) the way libcni
+/// runs a network for a runtime.
+public struct DelegateRunner: Sendable {
+    public let executor: any PluginExecutor
+    /// How long one plugin process may run before it is killed.
+    public let timeout: Duration
+
+    public init(executor: any PluginExecutor, timeout: Duration = .seconds(120)) {
+        self.executor = executor
+        self.timeout = timeout
+    }
+
+    /// ADD each plugin in order, threading each result into the next as `prevResult`.
+    /// - Returns: the last plugin's result, in the network's `cniVersion`.
+    public func add(_ network: NetworkConfigList, _ rt: RuntimeConf) throws(DelegateError) -> CNIResult {
+        var result: CNIResult?
+        for plugin in network.plugins {
+            let config = Injection.pluginConfig(plugin, of: network, prevResult: result, capabilityArgs: rt.capabilityArgs)
+            let output = try invoke(plugin, .add, config, rt)
+            do {
+                result = try CNIResult.parse(output.stdout, fallbackVersion: network.cniVersion).converted(to: network.cniVersion)
+            } catch {
+                throw DelegateError(command: .add, plugin: plugin.type, failure: .result(error))
+            }
+        }
+        guard let result else {
+            throw DelegateError(command: .add, plugin: network.name, failure: .result(.missingField(path: "plugins")))
+        }
+        return result
+    }
+
+    /// CHECK each plugin in order against the cached result. A no-op below 0.4.0 or with
+    /// `disableCheck`, as libcni's CheckNetworkList.
+    public func check(_ network: NetworkConfigList, _ rt: RuntimeConf, cachedResult: CNIResult) throws(DelegateError) {
+        guard network.cniVersion.supportsCheck, !network.disableCheck else { return }
+        for plugin in network.plugins {
+            let config = Injection.pluginConfig(plugin, of: network, prevResult: cachedResult, capabilityArgs: rt.capabilityArgs)
+            _ = try invoke(plugin, .check, config, rt)
+        }
+    }
+
+    /// DEL each plugin in reverse order. From 0.4.0 on, every plugin sees the network's cached
+    /// final result as `prevResult` (libcni's DelNetworkList).
+    public func del(_ network: NetworkConfigList, _ rt: RuntimeConf, cachedResult: CNIResult?) throws(DelegateError) {
+        let prevResult = network.cniVersion >= .v0_4_0 ? cachedResult : nil
+        for plugin in network.plugins.reversed() {
+            let config = Injection.pluginConfig(plugin, of: network, prevResult: prevResult, capabilityArgs: rt.capabilityArgs)
+            _ = try invoke(plugin, .del, config, rt)
+        }
+    }
+
+    /// STATUS each plugin; a network older than 1.1.0 has no STATUS and counts as ready.
+    public func status(_ network: NetworkConfigList, _ rt: RuntimeConf) throws(DelegateError) {
+        guard network.cniVersion.supportsStatusAndGC else { return }
+        for plugin in network.plugins {
+            let config = Injection.pluginConfig(plugin, of: network, prevResult: nil, capabilityArgs: JSONObject())
+            _ = try invoke(plugin, .status, config, rt)
+        }
+    }
+
+    /// GC each plugin with the attachments that are still valid (`cni.dev/valid-attachments`);
+    /// skipped below 1.1.0 or with `disableGC`.
+    public func gc(_ network: NetworkConfigList, _ rt: RuntimeConf, validAttachments: [JSONValue]) throws(DelegateError) {
+        guard network.cniVersion.supportsStatusAndGC, !network.disableGC else { return }
+        for plugin in network.plugins {
+            var config = Injection.pluginConfig(plugin, of: network, prevResult: nil, capabilityArgs: JSONObject())
+            config["cni.dev/valid-attachments"] = .array(validAttachments)
+            _ = try invoke(plugin, .gc, config, rt)
+        }
+    }
+
+    /// One plugin process. Non-zero exit becomes the plugin's own CNI error when it printed one.
+    private func invoke(_ plugin: PluginConfig, _ command: CNICommand, _ config: JSONObject, _ rt: RuntimeConf) throws(DelegateError) -> ExecOutput {
+        let output: ExecOutput
+        do {
+            let path = try executor.find(plugin.type, in: rt.pluginDirectories)
+            output = try executor.run(path, stdin: JSONValue.object(config).serializedBytes(), environment: rt.environment(for: command), timeout: timeout)
+        } catch {
+            throw DelegateError(command: command, plugin: plugin.type, failure: .exec(error))
+        }
+        guard output.succeeded else {
+            throw DelegateError(command: command, plugin: plugin.type, failure: .plugin(Self.pluginError(output)))
+        }
+        return output
+    }
+
+    /// The error a failed plugin reported, or one built from its exit status and stderr.
+    static func pluginError(_ output: ExecOutput) -> CNIError {
+        if let json = try? JSONValue.parse(output.stdout), let error = CNIError(json: json) { return error }
+        let how = switch output.termination {
+        case .exited(let code): "exited with status \(code)"
+        case .signaled(let signal): "was killed by signal \(signal)"
+        }
+        let stderr = String(decoding: output.stderr.suffix(2048), as: UTF8.self).trimmingWhitespace
+        let stdout = String(decoding: output.stdout.prefix(2048), as: UTF8.self).trimmingWhitespace
+        return CNIError(.generic, "plugin \(how) without a CNI error", details: stderr.isEmpty ? stdout : stderr)
+    }
+}
+
+extension String {
+    var trimmingWhitespace: String {
+        let scalars = unicodeScalars
+        guard let start = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+              let end = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        return String(scalars[start...end])
+    }
+}

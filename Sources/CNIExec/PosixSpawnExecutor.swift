@@ -1,0 +1,214 @@
+import CNI
+import CShims
+import Glibc
+
+/// Runs plugins with posix_spawn: CLOEXEC pipes, one poll loop feeding stdin and draining stdout
+/// and stderr (so a plugin that writes before reading cannot deadlock us), a deadline, and a
+/// bounded capture.
+public struct PosixSpawnExecutor: PluginExecutor {
+    /// More stdout than this is refused: no CNI result is that large, and memory is bounded.
+    public var stdoutLimit = 16 << 20
+    /// stderr is for humans; keep its tail-end within this.
+    public var stderrLimit = 64 << 10
+
+    public init() {
+        // A plugin that exits before reading stdin must not kill us with SIGPIPE. This is the one
+        // process-wide setting the executor makes; children get SIGPIPE back (setsigdefault).
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    public func find(_ type: String, in directories: [String]) throws(ExecError) -> String {
+        try ExecError.validatePluginType(type)
+        for directory in directories where !directory.isEmpty {
+            let candidate = directory.hasSuffix("/") ? directory + type : directory + "/" + type
+            if Syscall.isExecutableFile(candidate) { return candidate }
+        }
+        throw .notFound(type: type, searched: directories.filter { !$0.isEmpty })
+    }
+
+    public func run(_ path: String, stdin: [UInt8], environment: [String], timeout: Duration) throws(ExecError) -> ExecOutput {
+        let deadline = ContinuousClock.now + timeout
+        var child = try spawnRetryingTextBusy(path, environment: environment)
+        defer { child.closeAll() }
+        var stdout: [UInt8] = []
+        var stderr: [UInt8] = []
+        var written = 0
+        var outputTooLarge = false
+        if stdin.isEmpty { child.closeStdin() }
+
+        while child.stdoutFD >= 0 || child.stderrFD >= 0 {
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            guard remaining > .zero else {
+                child.kill()
+                throw .timedOut(path: path, after: timeout)
+            }
+            var fds = [
+                pollfd(fd: child.stdinFD, events: Int16(POLLOUT), revents: 0),
+                pollfd(fd: child.stdoutFD, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: child.stderrFD, events: Int16(POLLIN), revents: 0),
+            ]
+            let millis = Int32(clamping: remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
+            let ready = Syscall.retrying { Int(poll(&fds, 3, millis)) }
+            if ready <= 0 { continue }
+
+            if fds[0].revents != 0 {
+                let n = stdin.withUnsafeBytes { buffer in
+                    Syscall.retrying { write(child.stdinFD, buffer.baseAddress! + written, buffer.count - written) }
+                }
+                if n > 0 { written += n }
+                // Done, or the plugin closed its stdin (EPIPE): either way we stop feeding it.
+                if n < 0 && n != -Int(EAGAIN) || written == stdin.count { child.closeStdin() }
+            }
+            if fds[1].revents != 0, !drain(&child.stdoutFD, into: &stdout, limit: stdoutLimit, keepTail: false) {
+                outputTooLarge = true
+            }
+            if fds[2].revents != 0 {
+                _ = drain(&child.stderrFD, into: &stderr, limit: stderrLimit, keepTail: true)
+            }
+        }
+        let termination = try child.wait(until: deadline, path: path, timeout: timeout)
+        if outputTooLarge { throw .outputTooLarge(path: path, limit: stdoutLimit) }
+        return ExecOutput(termination: termination, stdout: stdout, stderr: stderr)
+    }
+
+    /// Reads what is available; closes the descriptor at EOF. Returns false if `limit` was passed
+    /// (excess is discarded; with `keepTail` the newest bytes are kept instead of the oldest).
+    private func drain(_ fd: inout Int32, into buffer: inout [UInt8], limit: Int, keepTail: Bool) -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        var withinLimit = true
+        while true {
+            let n = chunk.withUnsafeMutableBytes { raw in Syscall.retrying { read(fd, raw.baseAddress!, raw.count) } }
+            if n > 0 {
+                buffer.append(contentsOf: chunk[0..<n])
+                if buffer.count > limit {
+                    withinLimit = false
+                    if keepTail { buffer.removeFirst(buffer.count - limit) } else { buffer.removeLast(buffer.count - limit) }
+                }
+                continue
+            }
+            if n == 0 || n != -Int(EAGAIN) {
+                Syscall.close(fd)
+                fd = -1
+            }
+            return withinLimit
+        }
+    }
+
+    /// A binary being replaced under us (an upgrade copying plugins in) fails with ETXTBSY for a
+    /// moment; libcni retries, and so do we, with backoff for about a second in all.
+    private func spawnRetryingTextBusy(_ path: String, environment: [String]) throws(ExecError) -> SpawnedChild {
+        var delay: UInt32 = 5_000
+        while true {
+            do {
+                return try SpawnedChild.spawn(path, environment: environment)
+            } catch .spawnFailed(let p, let error) where error == ETXTBSY && delay <= 320_000 {
+                _ = p
+                usleep(delay)
+                delay *= 2
+            }
+        }
+    }
+}
+
+/// A started child and our ends of its three pipes.
+struct SpawnedChild {
+    var pid: pid_t
+    var stdinFD: Int32
+    var stdoutFD: Int32
+    var stderrFD: Int32
+    private var reaped = false
+
+    static func spawn(_ path: String, environment: [String]) throws(ExecError) -> SpawnedChild {
+        var pipes: [[Int32]] = []
+        for _ in 0..<3 {
+            var fds: [Int32] = [-1, -1]
+            guard cshims_pipe2_cloexec(&fds) == 0 else {
+                let error = errno
+                pipes.joined().forEach(Syscall.close)
+                throw .spawnFailed(path: path, errno: error)
+            }
+            pipes.append(fds)
+        }
+        // Child ends: stdin's read end, stdout's and stderr's write ends.
+        let childEnds = [pipes[0][0], pipes[1][1], pipes[2][1]]
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for (target, fd) in childEnds.enumerated() { posix_spawn_file_actions_adddup2(&actions, fd, Int32(target)) }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptySet = sigset_t()
+        sigemptyset(&emptySet)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigmask(&attributes, &emptySet)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        var pid: pid_t = 0
+        let result = withCStrings([path]) { argv in
+            withCStrings(environment) { envp in posix_spawn(&pid, path, &actions, &attributes, argv, envp) }
+        }
+        childEnds.forEach(Syscall.close)
+        guard result == 0 else {
+            [pipes[0][1], pipes[1][0], pipes[2][0]].forEach(Syscall.close)
+            throw .spawnFailed(path: path, errno: result)
+        }
+        let child = SpawnedChild(pid: pid, stdinFD: pipes[0][1], stdoutFD: pipes[1][0], stderrFD: pipes[2][0])
+        [child.stdinFD, child.stdoutFD, child.stderrFD].forEach(Syscall.setNonBlocking)
+        return child
+    }
+
+    mutating func closeStdin() {
+        Syscall.close(stdinFD)
+        stdinFD = -1
+    }
+
+    mutating func closeAll() {
+        closeStdin()
+        Syscall.close(stdoutFD)
+        Syscall.close(stderrFD)
+        stdoutFD = -1
+        stderrFD = -1
+        if !reaped { kill() }
+    }
+
+    /// Kills and reaps; used on deadline and on any early exit so no zombie outlives the call.
+    mutating func kill() {
+        guard !reaped else { return }
+        _ = Glibc.kill(pid, SIGKILL)
+        var status: Int32 = 0
+        _ = Syscall.retrying { Int(waitpid(pid, &status, 0)) }
+        reaped = true
+    }
+
+    /// Waits for exit (output is already at EOF, so this is normally immediate), honouring the deadline.
+    mutating func wait(until deadline: ContinuousClock.Instant, path: String, timeout: Duration) throws(ExecError) -> ExecOutput.Termination {
+        var status: Int32 = 0
+        while true {
+            let r = Syscall.retrying { Int(waitpid(pid, &status, WNOHANG)) }
+            if r == Int(pid) { break }
+            if r < 0 { reaped = true; return .exited(-1) }
+            if ContinuousClock.now >= deadline {
+                kill()
+                throw .timedOut(path: path, after: timeout)
+            }
+            usleep(1_000)
+        }
+        reaped = true
+        // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift cannot import as macros.
+        if status & 0x7f == 0 { return .exited((status >> 8) & 0xff) }
+        return .signaled(status & 0x7f)
+    }
+}
+
+/// A NULL-terminated `char *[]` for the duration of `body`.
+func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+    pointers.append(nil)
+    defer { pointers.forEach { free($0) } }
+    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

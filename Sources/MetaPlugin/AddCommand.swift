@@ -1,0 +1,74 @@
+import CNI
+import CNIExec
+
+/// ADD: attach every network of the plan in order; on any failure, undo what was done.
+struct AddCommand {
+    let context: PluginContext
+
+    func run() throws(MetaError) -> CNIResult {
+        try Readiness.waitFor(context.config.readinessIndicatorFile, timeout: context.config.readinessIndicatorTimeout)
+        let plan = try AttachmentPlan.resolve(context.config, mainIfName: context.invocation.ifName, files: context.files)
+        var entry = try recordIntent(plan)
+        for index in entry.attachments.indices {
+            let attachment = entry.attachments[index].attachment
+            do {
+                entry.attachments[index].result = try context.runner.add(attachment.network, context.runtimeConf(for: attachment, netns: context.invocation.netns))
+            } catch {
+                throw rollBack(entry, through: index, cause: .delegate(error, attachment: attachment.label, rollback: []))
+            }
+        }
+        let merged: CNIResult
+        do {
+            merged = try ResultMerge.merge(entry.attachments.compactMap { c in c.result.map { (c.attachment.role, $0) } },
+                                           version: context.config.cniVersion, mode: context.config.resultMode)
+        } catch {
+            throw rollBack(entry, through: entry.attachments.count - 1, cause: .spec(error, source: "the merged result"))
+        }
+        entry.state = .added
+        do { try context.cache.store(entry) } catch { throw rollBack(entry, through: entry.attachments.count - 1, cause: error) }
+        return merged
+    }
+
+    /// Writes the plan to the cache before anything is attached, so that a DEL after a crash
+    /// halfway through still knows what to tear down.
+    private func recordIntent(_ plan: AttachmentPlan) throws(MetaError) -> CacheEntry {
+        let entry = CacheEntry(state: .adding, containerID: context.invocation.containerID, netns: context.invocation.netns,
+                               args: context.invocation.args, attachments: plan.attachments.map { CachedAttachment(attachment: $0, result: nil) })
+        try context.cache.store(entry)
+        return entry
+    }
+
+    /// DELs attachments `0...last` newest first (the failed one included: a plugin may have half
+    /// made its interface or taken a lease before failing). Whatever could not be undone stays in
+    /// the cache so the runtime's DEL retries it. Returns the error ADD reports.
+    private func rollBack(_ entry: CacheEntry, through last: Int, cause: MetaError) -> MetaError {
+        var undoFailures: [String] = []
+        var remaining: [CachedAttachment] = []
+        for cached in entry.attachments[0...last].reversed() {
+            let rt = context.runtimeConf(for: cached.attachment, netns: context.invocation.netns)
+            do {
+                try context.runner.del(cached.attachment.network, rt, cachedResult: cached.result)
+            } catch {
+                undoFailures.append("rollback of \(cached.attachment.label) failed: \(error)")
+                remaining.insert(cached, at: 0)
+            }
+        }
+        do {
+            if remaining.isEmpty {
+                try context.cache.remove(entry.containerID)
+            } else {
+                var leftover = entry
+                leftover.state = .adding
+                leftover.attachments = remaining
+                try context.cache.store(leftover)
+            }
+        } catch {
+            undoFailures.append("updating the cache after rollback failed: \(ErrorMapping.cniError(error, context: nil).msg)")
+        }
+        undoFailures.forEach(context.diagnostics.note)
+        if case .delegate(let error, let label, _) = cause {
+            return .delegate(error, attachment: label, rollback: undoFailures)
+        }
+        return cause
+    }
+}

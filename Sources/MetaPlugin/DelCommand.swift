@@ -1,0 +1,70 @@
+import CNI
+import CNIExec
+
+/// DEL: tear down what the cache says was attached, newest first.
+///
+/// A pod must never be stuck terminating over an attachment that does not exist: an unknown
+/// container, a vanished netns, a second DEL all succeed. Errors are reported only for
+/// attachments whose ADD completed, because only those can hold resources worth a retry.
+struct DelCommand {
+    let context: PluginContext
+
+    func run() throws(MetaError) {
+        let netns = netnsForDelegates()
+        let entry: CacheEntry?
+        do {
+            entry = try context.cache.load(context.invocation.containerID)
+        } catch {
+            context.diagnostics.note("\(ErrorMapping.cniError(error, context: nil).msg); tearing down from the config instead")
+            try? context.cache.remove(context.invocation.containerID)
+            entry = nil
+        }
+        guard let entry else { return tearDownFromConfig(netns: netns) }
+
+        var remaining: [CachedAttachment] = []
+        var failures: [DelegateFailure] = []
+        for cached in entry.attachments.reversed() {
+            do {
+                try context.runner.del(cached.attachment.network, context.runtimeConf(for: cached.attachment, netns: netns), cachedResult: cached.result)
+            } catch where cached.result == nil {
+                context.diagnostics.note("ignored: DEL of \(cached.attachment.label), which ADD never completed: \(error)")
+            } catch {
+                failures.append(DelegateFailure(error: error, attachment: cached.attachment.label))
+                remaining.insert(cached, at: 0)
+            }
+        }
+        guard failures.isEmpty else {
+            var leftover = entry
+            leftover.attachments = remaining
+            try context.cache.store(leftover)
+            throw .teardown(failures)
+        }
+        try context.cache.remove(context.invocation.containerID)
+    }
+
+    /// Plugins treat an empty CNI_NETNS as "the namespace is gone, release what you hold", which
+    /// is what a path that no longer exists means.
+    private func netnsForDelegates() -> String {
+        let netns = context.invocation.netns
+        return netns.isEmpty || FileSystem.exists(netns) ? netns : ""
+    }
+
+    /// No cache (never attached, already deleted, or the cache was lost): DEL the configured
+    /// networks anyway so leases cannot leak, and ignore their errors.
+    private func tearDownFromConfig(netns: String) {
+        let plan: AttachmentPlan
+        do {
+            plan = try AttachmentPlan.resolve(context.config, mainIfName: context.invocation.ifName, files: context.files)
+        } catch {
+            context.diagnostics.note("no cache entry and the configured networks cannot be loaded (\(ErrorMapping.cniError(error, context: nil).msg)); nothing to delete")
+            return
+        }
+        for attachment in plan.attachments.reversed() {
+            do {
+                try context.runner.del(attachment.network, context.runtimeConf(for: attachment, netns: netns), cachedResult: nil)
+            } catch {
+                context.diagnostics.note("ignored: DEL of \(attachment.label) without a cache entry: \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import CNI
+import CNIExec
+
+/// Who the failing call was for, added to every error's details: at 3 a.m. the first question
+/// is which pod.
+struct ErrorContext: Sendable {
+    var command: CNICommand
+    var containerID: String
+    var pod: String?
+
+    init(command: CNICommand, containerID: String, args: CNIArgs) {
+        self.command = command
+        self.containerID = containerID
+        if let namespace = args["K8S_POD_NAMESPACE"], let name = args["K8S_POD_NAME"], !name.isEmpty {
+            pod = "\(namespace)/\(name)"
+        }
+    }
+
+    var description: String {
+        var parts = ["\(command.rawValue)"]
+        if let pod { parts.append("pod \(pod)") }
+        if !containerID.isEmpty { parts.append("container \(containerID)") }
+        return parts.joined(separator: ", ")
+    }
+}
+
+/// The one place errors become CNI error objects and get their codes.
+enum ErrorMapping {
+    static func cniError(_ error: MetaError, context: ErrorContext?) -> CNIError {
+        var mapped = bare(error, command: context?.command)
+        if let context { mapped = mapped.adding(context: context.description) }
+        return mapped
+    }
+
+    private static func bare(_ error: MetaError, command: CNICommand?) -> CNIError {
+        switch error {
+        case .spec(let e, let source):
+            return CNIError(e.code, "\(source): \(e)")
+        case .invalidConfig(let message, let source):
+            return CNIError(.invalidNetworkConfig, "\(source): \(message)")
+        case .networkNotFound(let reference, let key, let searched):
+            return CNIError(.invalidNetworkConfig, "\(key) \"\(reference)\" not found: \(searched)")
+        case .io(let path, let operation, let errno):
+            return CNIError(.ioFailure, "could not \(operation) \(path): \(FileSystem.describe(errno))")
+        case .delegate(let e, let attachment, let rollback):
+            var mapped = delegate(e, attachment: attachment)
+            if !rollback.isEmpty { mapped.details += "; " + rollback.joined(separator: "; ") }
+            return mapped
+        case .teardown(let failures):
+            guard let first = failures.first else { return CNIError(.generic, "DEL failed") }
+            var mapped = delegate(first.error, attachment: first.attachment)
+            for other in failures.dropFirst() { mapped.details += "; also \(delegate(other.error, attachment: other.attachment))" }
+            return mapped
+        case .corruptCache(let path, let reason):
+            return CNIError(.decodingFailure, "cache file \(path) is unreadable: \(reason)")
+        case .notAttached(let containerID, let reason):
+            return CNIError(.unknownContainer, "container \(containerID) is not attached: \(reason)")
+        case .notReady(let path, let waited):
+            // A runtime retries ADD on 11; STATUS reports the plugin as unavailable with 50.
+            let code: CNIError.Code = command == .status ? .notAvailable : .tryAgainLater
+            return CNIError(code, "the main network is not ready: readinessindicatorfile \(path) did not appear within \(waited)")
+        case .incompatibleVersion(let message):
+            return CNIError(.incompatibleVersion, message)
+        }
+    }
+
+    /// A delegate's own error keeps its code and message; we add which network, interface and
+    /// plugin it was to `details`.
+    private static func delegate(_ error: DelegateError, attachment: AttachmentLabel) -> CNIError {
+        let where_ = "\(attachment), plugin \(error.plugin) \(error.command.rawValue)"
+        switch error.failure {
+        case .plugin(let e):
+            return e.adding(context: where_)
+        case .exec(.invalidPluginType(let type)):
+            return CNIError(.invalidNetworkConfig, ExecError.invalidPluginType(type).description, details: where_)
+        case .exec(let e):
+            return CNIError(.generic, e.description, details: where_)
+        case .result(let e):
+            return CNIError(e.code, "plugin \(error.plugin) returned an unusable result: \(e)", details: where_)
+        }
+    }
+}

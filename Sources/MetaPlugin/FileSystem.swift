@@ -1,0 +1,106 @@
+import Glibc
+
+/// The file operations the meta-plugin needs, over libc, each failure carrying path and errno.
+enum FileSystem {
+    enum Kind { case file, directory, missing }
+
+    static func kind(of path: String) -> Kind {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .missing }
+        return (info.st_mode & S_IFMT) == S_IFDIR ? .directory : .file
+    }
+
+    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    static func join(_ directory: String, _ name: String) -> String {
+        directory.hasSuffix("/") ? directory + name : directory + "/" + name
+    }
+
+    /// Names in `directory`, without "." and "..".
+    static func listDirectory(_ directory: String) throws(MetaError) -> [String] {
+        guard let dir = opendir(directory) else { throw .io(path: directory, operation: "list", errno: errno) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// The whole file. Files larger than `limit` are refused: configs are small, and a runaway
+    /// file must not exhaust memory.
+    static func readFile(_ path: String, limit: Int = 16 << 20) throws(MetaError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: path, operation: "read", errno: errno)
+            }
+            if n == 0 { return bytes }
+            bytes.append(contentsOf: chunk[0..<n])
+            if bytes.count > limit { throw .io(path: path, operation: "read (file larger than \(limit) bytes)", errno: EFBIG) }
+        }
+    }
+
+    /// Creates `path` and missing parents with `mode`.
+    static func ensureDirectory(_ path: String, mode: mode_t = 0o700) throws(MetaError) {
+        if kind(of: path) == .directory { return }
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, mode) != 0 && errno != EEXIST {
+                throw .io(path: prefix, operation: "create directory", errno: errno)
+            }
+        }
+    }
+
+    /// Replaces `path` atomically: write a temporary file beside it, fsync, rename. A reader sees
+    /// the old content or the new, never a torn file, even if we are killed halfway.
+    static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws(MetaError) {
+        let temporary = "\(path).tmp\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw .io(path: temporary, operation: "create", errno: errno) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let error = errno
+                close(fd)
+                unlink(temporary)
+                throw .io(path: temporary, operation: "write", errno: error)
+            }
+            written += n
+        }
+        guard fsync(fd) == 0 else {
+            let error = errno
+            close(fd)
+            unlink(temporary)
+            throw .io(path: temporary, operation: "fsync", errno: error)
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else {
+            let error = errno
+            unlink(temporary)
+            throw .io(path: path, operation: "rename into place", errno: error)
+        }
+    }
+
+    /// Removes a file; a file already gone is fine.
+    static func remove(_ path: String) throws(MetaError) {
+        if unlink(path) != 0 && errno != ENOENT { throw .io(path: path, operation: "remove", errno: errno) }
+    }
+
+    static func describe(_ errno: Int32) -> String {
+        guard let message = strerror(errno) else { return "errno \(errno)" }
+        return String(cString: message)
+    }
+}

@@ -1,0 +1,45 @@
+import CNI
+import CNIExec
+
+/// Everything that can fail in the meta-plugin. Each case carries what an operator needs to
+/// find the problem (the file, the network, the interface); `ErrorMapping` turns it into the
+/// CNI error object with the right code.
+public enum MetaError: Error, Sendable {
+    /// Input did not decode; `source` is "the multus config (stdin)" or a file path.
+    case spec(SpecError, source: String)
+    /// Input decoded but cannot work as given.
+    case invalidConfig(String, source: String)
+    /// `clusterNetwork`/`defaultNetworks` named something that is not there.
+    case networkNotFound(reference: String, key: String, searched: String)
+    /// A file operation failed.
+    case io(path: String, operation: String, errno: Int32)
+    /// A delegate network failed; `rollback` lists what went wrong undoing earlier attachments.
+    case delegate(DelegateError, attachment: AttachmentLabel, rollback: [String])
+    /// Several DELs failed; all are reported.
+    case teardown([DelegateFailure])
+    /// The cache entry for a container is unreadable.
+    case corruptCache(path: String, reason: String)
+    /// CHECK for a container we have no complete record of.
+    case notAttached(containerID: String, reason: String)
+    /// The readiness indicator file did not appear in time.
+    case notReady(path: String, waited: Duration)
+    /// A verb the configured cniVersion does not have (CHECK below 0.4.0, STATUS/GC below 1.1.0).
+    case incompatibleVersion(String)
+}
+
+/// Names one attachment in messages: which network, on which interface, from which source.
+public struct AttachmentLabel: Sendable, Hashable, CustomStringConvertible {
+    public var network: String
+    public var ifName: String
+    public var source: String
+
+    public var description: String {
+        "network \"\(network)\" (interface \(ifName), from \(source))"
+    }
+}
+
+/// One delegate's failure and which attachment it was.
+public struct DelegateFailure: Sendable {
+    public var error: DelegateError
+    public var attachment: AttachmentLabel
+}

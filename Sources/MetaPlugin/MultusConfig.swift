@@ -1,0 +1,83 @@
+import CNI
+
+/// The meta-plugin's own config (`00-multus.conf`), decoded once. Only wire fields live here;
+/// what is derived from them (which delegate is main, interface names) lives in `AttachmentPlan`.
+public struct MultusConfig: Sendable {
+    public var name: String
+    public var cniVersion: SpecVersion
+    /// Inline delegates, in order; the first is the main network. Ignored when `clusterNetwork`
+    /// is set, as in Multus.
+    public var delegates: [NetworkConfigList]
+    /// The main network: a file, a directory (first config in lexical order) or a network name in `confDir`.
+    public var clusterNetwork: String?
+    /// Networks every pod gets after the main one, in the same forms.
+    public var defaultNetworks: [String]
+    public var kubeconfig: String?
+    public var confDir: String
+    public var cniDir: String
+    public var binDir: String
+    /// runtimeConfig the runtime passed us (port mappings, bandwidth, ...): offered to the main network.
+    public var runtimeConfig: JSONObject
+    public var readinessIndicatorFile: String?
+    public var readinessIndicatorTimeout: Duration
+    public var resultMode: ResultMode
+    /// How long one delegate plugin may run before it is killed.
+    public var delegateTimeout: Duration
+    /// The result the runtime hands back on CHECK (and DEL), if any.
+    public var prevResult: CNIResult?
+
+    /// What ADD prints: everything attached, or (as Multus does) the main network's result only.
+    public enum ResultMode: String, Sendable, CaseIterable {
+        case merged, main
+    }
+
+    public static let defaultConfDir = "/etc/cni/multus/net.d"
+    public static let defaultCNIDir = "/var/lib/cni/multus"
+    public static let defaultBinDir = "/opt/cni/bin"
+
+    /// Decodes the config on stdin.
+    /// - Throws: `SpecError` naming the field; `MetaError.invalidConfig` for combinations that
+    ///   cannot work (no delegates and no clusterNetwork).
+    public init(json: JSONValue) throws(MetaError) {
+        do throws(SpecError) {
+            let f = try JSONFields(json, path: "")
+            name = try f.string("name") ?? "multus-cni-network"
+            cniVersion = try f.specVersion()
+            clusterNetwork = try f.string("clusterNetwork").flatMap { $0.isEmpty ? nil : $0 }
+            defaultNetworks = try f.strings("defaultNetworks")
+            kubeconfig = try f.string("kubeconfig").flatMap { $0.isEmpty ? nil : $0 }
+            confDir = try f.string("confDir") ?? Self.defaultConfDir
+            cniDir = try f.string("cniDir") ?? Self.defaultCNIDir
+            binDir = try f.string("binDir") ?? Self.defaultBinDir
+            runtimeConfig = try f.object("runtimeConfig") ?? JSONObject()
+            readinessIndicatorFile = try f.string("readinessindicatorfile").flatMap { $0.isEmpty ? nil : $0 }
+            readinessIndicatorTimeout = .seconds(try Self.positiveSeconds(f, "readinessindicatortimeout") ?? 45)
+            delegateTimeout = .seconds(try Self.positiveSeconds(f, "delegateTimeout") ?? 120)
+            let mode = try f.string("resultMode") ?? ResultMode.merged.rawValue
+            guard let resultMode = ResultMode(rawValue: mode) else {
+                throw SpecError.invalidField(path: "resultMode", reason: "\"\(mode)\" is not one of \(ResultMode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+            }
+            self.resultMode = resultMode
+            delegates = []
+            if clusterNetwork == nil {
+                for (i, delegate) in (try f.array("delegates") ?? []).enumerated() {
+                    delegates.append(try NetworkConfigList(json: delegate, path: "delegates[\(i)]"))
+                }
+            }
+            if let prev = f.object["prevResult"], prev != .null {
+                prevResult = try CNIResult(json: prev, fallbackVersion: cniVersion, path: "prevResult")
+            }
+        } catch {
+            throw .spec(error, source: "the multus config (stdin)")
+        }
+        if delegates.isEmpty && clusterNetwork == nil {
+            throw .invalidConfig("the multus config needs \"delegates\" (at least one) or \"clusterNetwork\"", source: "the multus config (stdin)")
+        }
+    }
+
+    private static func positiveSeconds(_ f: JSONFields, _ key: String) throws(SpecError) -> Int? {
+        guard let value = try f.int(key) else { return nil }
+        guard value > 0 else { throw .invalidField(path: key, reason: "must be a positive number of seconds, found \(value)") }
+        return value
+    }
+}

@@ -1,0 +1,86 @@
+import CNI
+import CNIExec
+
+/// What the process prints and how it exits.
+public struct PluginOutcome: Sendable {
+    public var stdout: String
+    public var exitCode: Int32
+    /// Lines for stderr.
+    public var diagnostics: [String]
+}
+
+/// The meta-plugin as a function of its inputs: environment and stdin in, outcome out. `main`
+/// wires the real process to it; tests call it directly, in parallel.
+public struct MultusPlugin: Sendable {
+    public static let version = "0.1.0"
+
+    /// Variables delegates inherit from our environment; everything else is CNI_* we set.
+    public static let passthroughVariables = ["PATH", "TMPDIR"]
+    static let defaultPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    public let executor: any PluginExecutor
+
+    public init(executor: any PluginExecutor) { self.executor = executor }
+
+    public func run(environment: [String: String], stdin: [UInt8]) -> PluginOutcome {
+        let diagnostics = Diagnostics()
+        var errorVersion = SpecVersion.latest
+        var errorContext: ErrorContext?
+        do {
+            if environment["CNI_COMMAND"] == CNICommand.version.rawValue {
+                return PluginOutcome(stdout: Self.versionReply(stdin).serialized(), exitCode: 0, diagnostics: [])
+            }
+            let invocation: Invocation
+            do { invocation = try Invocation(environment: environment, pathOptional: true) } catch {
+                throw MetaError.spec(error, source: "the CNI environment")
+            }
+            errorContext = ErrorContext(command: invocation.command, containerID: invocation.containerID, args: invocation.args)
+            let json: JSONValue
+            do { json = try JSONValue.parse(stdin) } catch { throw MetaError.spec(.syntax(error), source: "the multus config (stdin)") }
+            if let declared = json.objectValue?["cniVersion"]?.stringValue.flatMap(SpecVersion.init), declared.isSupported {
+                errorVersion = declared
+            }
+            let config = try MultusConfig(json: json)
+            let context = makeContext(config, invocation, environment, diagnostics)
+            let stdout: String
+            switch invocation.command {
+            case .add: stdout = try AddCommand(context: context).run().serialized()
+            case .del: try DelCommand(context: context).run(); stdout = ""
+            case .check: try CheckCommand(context: context).run(); stdout = ""
+            case .status: try StatusCommand(context: context).run(); stdout = ""
+            case .gc: throw MetaError.incompatibleVersion("GC is not implemented yet")
+            case .version: stdout = Self.versionReply(stdin).serialized()
+            }
+            return PluginOutcome(stdout: stdout, exitCode: 0, diagnostics: diagnostics.all)
+        } catch let error as MetaError {
+            let cniError = ErrorMapping.cniError(error, context: errorContext)
+            return PluginOutcome(stdout: cniError.json(cniVersion: errorVersion).serialized(), exitCode: 1, diagnostics: diagnostics.all)
+        } catch {
+            let cniError = CNIError(.generic, "\(error)")
+            return PluginOutcome(stdout: cniError.json(cniVersion: errorVersion).serialized(), exitCode: 1, diagnostics: diagnostics.all)
+        }
+    }
+
+    private func makeContext(_ config: MultusConfig, _ invocation: Invocation, _ environment: [String: String], _ diagnostics: Diagnostics) -> PluginContext {
+        var directories: [String] = []
+        for directory in [config.binDir] + invocation.path where !directory.isEmpty && !directories.contains(directory) {
+            directories.append(directory)
+        }
+        var passthrough: [String] = []
+        for name in Self.passthroughVariables {
+            if let value = environment[name] ?? (name == "PATH" ? Self.defaultPATH : nil) { passthrough.append("\(name)=\(value)") }
+        }
+        return PluginContext(
+            config: config, invocation: invocation,
+            runner: DelegateRunner(executor: executor, timeout: config.delegateTimeout),
+            cache: AttachmentCache(cniDir: config.cniDir), files: NetworkFiles(confDir: config.confDir),
+            pluginDirectories: directories, passthroughEnvironment: passthrough, diagnostics: diagnostics)
+    }
+
+    /// VERSION's reply: every version we speak, labelled with the caller's version when it gave one.
+    static func versionReply(_ stdin: [UInt8]) -> JSONValue {
+        let asked = (try? JSONValue.parse(stdin))?.objectValue?["cniVersion"]?.stringValue.flatMap(SpecVersion.init)
+        let version = asked.flatMap { $0.isSupported ? $0 : nil } ?? .latest
+        return ["cniVersion": .string(version.description), "supportedVersions": .array(SpecVersion.all.map { .string($0.description) })]
+    }
+}

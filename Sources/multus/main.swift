@@ -1,0 +1,88 @@
+// The only file that touches the process: it reads the environment and stdin, hands them to
+// `MultusPlugin`, prints, and exits.
+import CNIExec
+import Glibc
+import MetaPlugin
+
+let help = """
+    multus \(MultusPlugin.version): a CNI meta-plugin, drop-in for the Multus thin plugin.
+
+    A container runtime runs it as a CNI plugin: the CNI_* environment says what to do and the
+    network config (00-multus.conf format) arrives on stdin. By hand, cnitool-style:
+
+      CNI_COMMAND=ADD CNI_CONTAINERID=c1 CNI_NETNS=/var/run/netns/t CNI_IFNAME=eth0 \\
+      CNI_PATH=/opt/cni/bin multus < /etc/cni/net.d/00-multus.conf
+
+    Environment:
+      CNI_COMMAND      ADD, DEL, CHECK, VERSION, STATUS or GC
+      CNI_CONTAINERID  container ID (ADD, DEL, CHECK)
+      CNI_NETNS        network namespace path (ADD, CHECK; optional for DEL)
+      CNI_IFNAME       the main network's interface name (ADD, DEL, CHECK)
+      CNI_ARGS         K=V;K=V arguments, passed to every delegate
+      CNI_PATH         plugin directories, searched after binDir
+      PATH, TMPDIR     passed on to delegates; nothing else is
+
+    Config keys: name, cniVersion, delegates, clusterNetwork, defaultNetworks, confDir, cniDir,
+    binDir, runtimeConfig, readinessindicatorfile, readinessindicatortimeout, resultMode,
+    delegateTimeout. See README.md.
+
+    Options: --version, --help
+    """
+
+func writeAll(_ fd: Int32, _ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return }
+        bytes = bytes.dropFirst(n)
+    }
+}
+
+func readStandardInput(limit: Int = 16 << 20) -> [UInt8] {
+    if isatty(0) == 1 { return [] }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while bytes.count <= limit {
+        let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { break }
+        bytes += chunk[0..<n]
+    }
+    return bytes
+}
+
+var environment: [String: String] = [:]
+var cursor = environ
+while let entry = cursor.pointee {
+    let text = String(cString: entry)
+    if let eq = text.firstIndex(of: "=") {
+        environment[String(text[..<eq])] = String(text[text.index(after: eq)...])
+    }
+    cursor += 1
+}
+
+switch CommandLine.arguments.dropFirst().first {
+case "--version", "-v":
+    writeAll(1, "multus \(MultusPlugin.version) (swift-multus; CNI spec 0.1.0 to 1.1.0)\n")
+    exit(0)
+case "--help", "-h":
+    writeAll(1, help + "\n")
+    exit(0)
+case let other?:
+    writeAll(2, "multus: unknown argument \"\(other)\"\n\n" + help + "\n")
+    exit(2)
+case nil:
+    break
+}
+
+if (environment["CNI_COMMAND"] ?? "").isEmpty {
+    // Never block on a terminal's stdin: without CNI_COMMAND this is a person, not a runtime.
+    writeAll(1, #"{"cniVersion":"1.1.0","code":4,"msg":"CNI_COMMAND is not set: multus is a CNI plugin run by a container runtime","details":"run 'multus --help' for the environment and config it reads"}"# + "\n")
+    exit(4)
+}
+
+let outcome = MultusPlugin(executor: PosixSpawnExecutor()).run(environment: environment, stdin: readStandardInput())
+for line in outcome.diagnostics { writeAll(2, "multus: \(line)\n") }
+if !outcome.stdout.isEmpty { writeAll(1, outcome.stdout + "\n") }
+exit(outcome.exitCode)
