@@ -1,0 +1,144 @@
+import CNI
+import CNIExec
+import Glibc
+import MetaPlugin
+import Testing
+
+extension Tag {
+    /// Needs root: creates network namespaces, links and iptables rules on this machine.
+    @Tag static var privileged: Self
+}
+
+/// Only root can make namespaces; CI runs as root, so these never silently skip there.
+let isRoot = getuid() == 0
+
+/// Directory of the real reference plugins (Debian's containernetworking-plugins).
+let pluginDirectory = "/usr/lib/cni"
+
+/// Runs a shell command on the host; returns exit status and combined output.
+@discardableResult
+func sh(_ command: String) -> (status: Int32, output: String) {
+    let executor = PosixSpawnExecutor()
+    do {
+        let out = try executor.run("/bin/sh", stdin: Array("exec 2>&1\n\(command)\n".utf8),
+                                   environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], timeout: .seconds(60))
+        let status: Int32 = switch out.termination { case .exited(let c): c; case .signaled(let s): 128 + s }
+        return (status, String(decoding: out.stdout, as: UTF8.self))
+    } catch {
+        return (-1, "\(error)")
+    }
+}
+
+/// One test's private world: a network namespace, a temp dir for caches and leases, and a
+/// unique number so parallel tests never share names, subnets or ports.
+final class Sandbox: @unchecked Sendable {
+    let id: String
+    /// 1...250, for subnets 10.<n>.x.0/24 and ports.
+    let number: Int
+    let netnsName: String
+    let netnsPath: String
+    let root: String
+    var bridges: [String] = []
+
+    init() {
+        number = Int.random(in: 1...250)
+        id = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        netnsName = "smt-\(id)"
+        netnsPath = "/var/run/netns/\(netnsName)"
+        var template = Array("/tmp/swift-multus-it-XXXXXX".utf8CString)
+        root = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        sh("ip netns add \(netnsName)")
+    }
+
+    deinit {
+        sh("ip netns del \(netnsName) 2>/dev/null; rm -rf \(root)")
+        for bridge in bridges { sh("ip link del \(bridge) 2>/dev/null") }
+    }
+
+    var cniDir: String { root + "/cache" }
+    var ipamDir: String { root + "/ipam" }
+    var containerID: String { "ctr-\(id)" }
+
+    /// A short unique interface name on the host (15 bytes max).
+    func hostName(_ prefix: String) -> String { "\(prefix)\(id)".count <= 15 ? "\(prefix)\(id)" : String("\(prefix)\(id)".prefix(15)) }
+
+    /// An empty bridge on the host, as a macvlan parent (this kernel has no dummy links).
+    func makeParentBridge() -> String {
+        let name = hostName("mp")
+        sh("ip link add \(name) type bridge && ip link set \(name) up")
+        bridges.append(name)
+        return name
+    }
+
+    func subnet(_ third: Int) -> String { "10.\(number).\(third).0/24" }
+    func address(_ third: Int, _ host: Int) -> String { "10.\(number).\(third).\(host)" }
+
+    /// Runs the meta-plugin in-process, exactly as `main` would for these inputs.
+    func multus(_ command: String, _ config: JSONValue, netns: String? = nil, ifName: String = "eth0") -> Outcome {
+        let environment = [
+            "CNI_COMMAND": command, "CNI_CONTAINERID": containerID, "CNI_NETNS": netns ?? netnsPath,
+            "CNI_IFNAME": ifName, "CNI_PATH": pluginDirectory, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+            "CNI_ARGS": "IgnoreUnknown=true;K8S_POD_NAMESPACE=default;K8S_POD_NAME=pod-\(id)",
+        ]
+        let outcome = MultusPlugin(executor: PosixSpawnExecutor()).run(environment: environment, stdin: config.serializedBytes())
+        return Outcome(exitCode: outcome.exitCode, stdout: outcome.stdout, diagnostics: outcome.diagnostics)
+    }
+
+    /// Interface name -> addresses inside the namespace ("lo" included).
+    func podInterfaces() -> [String: [String]] {
+        var found: [String: [String]] = [:]
+        for line in sh("ip -n \(netnsName) -br addr").output.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            guard let first = fields.first else { continue }
+            let name = String(first.split(separator: "@").first ?? "")
+            found[name] = fields.dropFirst(2).filter { !$0.hasPrefix("fe80:") }
+        }
+        return found
+    }
+
+    /// host-local lease files (named by IP) left for `network`.
+    func leases(_ network: String) -> [String] {
+        sh("ls \(ipamDir)/\(network) 2>/dev/null").output.split(separator: "\n").map(String.init)
+            .filter { $0 != "lock" && !$0.hasPrefix("last_reserved_ip") }
+    }
+
+    // MARK: configs
+
+    func bridgeNetwork(_ name: String, third: Int, version: String = "1.0.0") -> JSONValue {
+        let bridge = hostName("br")
+        bridges.append(bridge)
+        return ["cniVersion": .string(version), "name": .string(name), "type": "bridge", "bridge": .string(bridge),
+                "isGateway": true, "ipMasq": false, "ipam": hostLocal(third, routes: true)]
+    }
+
+    func macvlanNetwork(_ name: String, third: Int, master: String, version: String = "1.0.0") -> JSONValue {
+        ["cniVersion": .string(version), "name": .string(name), "type": "macvlan", "master": .string(master), "mode": "bridge", "ipam": hostLocal(third)]
+    }
+
+    func ptpNetwork(_ name: String, third: Int, version: String = "1.0.0") -> JSONValue {
+        ["cniVersion": .string(version), "name": .string(name), "type": "ptp", "ipam": hostLocal(third)]
+    }
+
+    func hostLocal(_ third: Int, routes: Bool = false) -> JSONValue {
+        var ipam: JSONObject = ["type": "host-local", "dataDir": .string(ipamDir), "subnet": .string(subnet(third))]
+        if routes { ipam["routes"] = [["dst": "0.0.0.0/0"]] }
+        return .object(ipam)
+    }
+
+    func multusConfig(version: String = "1.0.0", delegates: [JSONValue], extra: JSONObject = JSONObject()) -> JSONValue {
+        var config: JSONObject = ["cniVersion": .string(version), "name": "multus-cni-network", "type": "multus",
+                                  "cniDir": .string(cniDir), "binDir": .string(pluginDirectory), "delegates": .array(delegates)]
+        for (key, value) in extra { config[key] = value }
+        return .object(config)
+    }
+}
+
+struct Outcome {
+    var exitCode: Int32
+    var stdout: String
+    var diagnostics: [String]
+
+    var json: JSONValue? { try? JSONValue.parse(stdout) }
+    var result: CNIResult? { json.flatMap { try? CNIResult(json: $0, fallbackVersion: .latest) } }
+    var error: CNIError? { json.flatMap(CNIError.init(json:)) }
+}
