@@ -136,12 +136,9 @@ extension CNIResult {
 
     public init(json: JSONValue, fallbackVersion: SpecVersion, path: String = "") throws(SpecError) {
         let fields = try JSONFields(json, path: path)
-        let version: SpecVersion
-        if fields.object["cniVersion"] == nil {
-            version = fallbackVersion
-        } else {
-            version = try fields.specVersion()
-        }
+        // Absent, null or empty: the config's version (libcni's fixupResultVersion).
+        let declared = fields.object["cniVersion"]
+        let version = declared == nil || declared == .null || declared == "" ? fallbackVersion : try fields.specVersion()
         switch version.resultFormat {
         case .legacy: try self.init(legacy: fields, version: version)
         case .interfacesWithIPVersion, .current: try self.init(modern: fields, version: version)

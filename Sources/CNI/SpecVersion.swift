@@ -15,9 +15,8 @@ public struct SpecVersion: Comparable, Hashable, Sendable, CustomStringConvertib
     public init?(_ text: String) {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3,
-            let major = Int(parts[0]), let minor = Int(parts[1]), let patch = Int(parts[2]),
-            major >= 0, minor >= 0, patch >= 0,
-            parts.allSatisfy({ $0.allSatisfy(\.isASCII) && !$0.isEmpty && !$0.hasPrefix("+") })
+            parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } }),
+            let major = Int(parts[0]), let minor = Int(parts[1]), let patch = Int(parts[2])
         else { return nil }
         self.init(major, minor, patch)
     }

@@ -47,8 +47,7 @@ public struct PosixSpawnExecutor: PluginExecutor {
                 pollfd(fd: child.stdoutFD, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: child.stderrFD, events: Int16(POLLIN), revents: 0),
             ]
-            let millis = Int32(clamping: remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
-            let ready = Syscall.retrying { Int(poll(&fds, 3, millis)) }
+            let ready = Syscall.retrying { Int(poll(&fds, 3, remaining.milliseconds)) }
             if ready <= 0 { continue }
 
             if fds[0].revents != 0 {
@@ -185,23 +184,42 @@ struct SpawnedChild {
         reaped = true
     }
 
-    /// Waits for exit (output is already at EOF, so this is normally immediate), honouring the deadline.
+    /// Waits for exit (output is already at EOF, so this is normally immediate), honouring the
+    /// deadline. A pidfd wakes us the moment the child exits; without one (kernels before 5.3)
+    /// we poll waitpid with a short, growing sleep.
     mutating func wait(until deadline: ContinuousClock.Instant, path: String, timeout: Duration) throws(ExecError) -> ExecOutput.Termination {
+        let pidfd = cshims_pidfd_open(pid)
+        defer { Syscall.close(pidfd) }
         var status: Int32 = 0
+        var backoff: UInt32 = 20
         while true {
             let r = Syscall.retrying { Int(waitpid(pid, &status, WNOHANG)) }
             if r == Int(pid) { break }
             if r < 0 { reaped = true; return .exited(-1) }
-            if ContinuousClock.now >= deadline {
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            guard remaining > .zero else {
                 kill()
                 throw .timedOut(path: path, after: timeout)
             }
-            usleep(1_000)
+            if pidfd >= 0 {
+                var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
+                _ = Syscall.retrying { Int(poll(&fds, 1, remaining.milliseconds)) }
+            } else {
+                usleep(backoff)
+                backoff = min(backoff * 2, 5_000)
+            }
         }
         reaped = true
         // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift cannot import as macros.
         if status & 0x7f == 0 { return .exited((status >> 8) & 0xff) }
         return .signaled(status & 0x7f)
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded up, clamped for poll(2).
+    var milliseconds: Int32 {
+        Int32(clamping: components.seconds * 1000 + (components.attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
     }
 }
 

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole check, as CI runs it: install, build the static binary and prove it is static, run
+# every test (the integration tests need root: real network namespaces and plugins).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bash Tests/scripts/setup.sh
+swift build -c release --product multus
+if ldd .build/release/multus 2>&1 | grep -q "not a dynamic executable"; then
+  echo "static: .build/release/multus is not a dynamic executable ($(stat -c %s .build/release/multus) bytes)"
+else
+  echo "FAIL: .build/release/multus is dynamically linked" >&2; ldd .build/release/multus >&2; exit 1
+fi
+swift test
