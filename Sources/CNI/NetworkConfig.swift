@@ -57,11 +57,10 @@ public struct NetworkConfigList: Sendable, Hashable {
             guard !plugins.isEmpty else { throw .invalidField(path: fields.path("plugins"), reason: "must list at least one plugin") }
             self.init(name: name, cniVersion: version, disableCheck: try Self.flag(fields, "disableCheck"),
                       disableGC: try Self.flag(fields, "disableGC"), plugins: plugins, raw: fields.object, isSingleConfig: false)
-        } else if fields.object["type"] != nil {
+        } else {
+            // Without "plugins" it is a single plugin config, and PluginConfig names a missing `type`.
             let plugin = try PluginConfig(raw: fields.object, path: path)
             self.init(name: name, cniVersion: version, disableCheck: false, disableGC: false, plugins: [plugin], raw: fields.object, isSingleConfig: true)
-        } else {
-            throw .invalidField(path: path.isEmpty ? "(document)" : path, reason: "is neither a plugin config (no \"type\") nor a conflist (no \"plugins\")")
         }
     }
 

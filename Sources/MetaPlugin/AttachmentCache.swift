@@ -15,7 +15,7 @@ public struct CacheEntry: Sendable, Hashable {
     public var state: State
     public var containerID: String
     public var netns: String
-    /// CNI_ARGS as ADD received it: delegates get the same on DEL.
+    /// CNI_ARGS as ADD received it: delegates get the same on a DEL that carries none.
     public var args: CNIArgs
     public var attachments: [CachedAttachment]
 }

@@ -1,4 +1,5 @@
 import CNI
+import CNIExec
 
 /// One network to attach to the pod, with everything that decides how.
 public struct Attachment: Sendable, Hashable {
@@ -61,6 +62,11 @@ public struct AttachmentPlan: Sendable {
                 throw .invalidConfig("networks \"\(earlier.network.name)\" and \"\(attachment.network.name)\" both want interface \(attachment.ifName)", source: attachment.source)
             }
             seen[attachment.ifName] = attachment
+            for plugin in attachment.network.plugins {
+                do { try ExecError.validatePluginType(plugin.type) } catch {
+                    throw .invalidConfig("network \"\(attachment.network.name)\": \(error)", source: attachment.source)
+                }
+            }
         }
         self.attachments = attachments
     }

@@ -20,7 +20,8 @@ struct CheckCommand {
         for cached in entry.attachments {
             guard let result = cached.result else { continue }
             do {
-                try context.runner.check(cached.attachment.network, context.runtimeConf(for: cached.attachment, netns: context.invocation.netns), cachedResult: result)
+                try context.runner.check(cached.attachment.network, context.runtimeConf(for: cached.attachment, netns: context.invocation.netns, cachedArgs: entry.args),
+                                         cachedResult: result)
             } catch {
                 throw .delegate(error, attachment: cached.attachment.label, rollback: [])
             }

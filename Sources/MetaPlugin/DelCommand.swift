@@ -25,7 +25,8 @@ struct DelCommand {
         var failures: [DelegateFailure] = []
         for cached in entry.attachments.reversed() {
             do {
-                try context.runner.del(cached.attachment.network, context.runtimeConf(for: cached.attachment, netns: netns), cachedResult: cached.result)
+                try context.runner.del(cached.attachment.network, context.runtimeConf(for: cached.attachment, netns: netns, cachedArgs: entry.args),
+                                       cachedResult: cached.result)
             } catch where cached.result == nil {
                 context.diagnostics.note("ignored: DEL of \(cached.attachment.label), which ADD never completed: \(error)")
             } catch {

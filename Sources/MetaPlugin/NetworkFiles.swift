@@ -41,13 +41,21 @@ public struct NetworkFiles: Sendable {
         case .file, .missing: throw .networkNotFound(reference: name, key: key, searched: "confDir \(confDir) is not a directory")
         }
         let ordered = files.filter { $0.hasSuffix(".conflist") } + files.filter { !$0.hasSuffix(".conflist") }
+        var unreadable: [String] = []
         for file in ordered {
             let path = FileSystem.join(confDir, file)
-            // A broken file that is not the one we want must not stop the search.
-            guard let loaded = try? loadFile(path), loaded.network.name == name else { continue }
-            return loaded
+            // A broken file must not stop the search, but if the name is not found it may be
+            // the one that was meant, so it is named in the error.
+            do {
+                let loaded = try loadFile(path)
+                if loaded.network.name == name { return loaded }
+            } catch {
+                unreadable.append("\(file) (\(ErrorMapping.cniError(error, context: nil).msg))")
+            }
         }
-        throw .networkNotFound(reference: name, key: key, searched: "no config named \"\(name)\" in \(confDir) (\(files.count) config file\(files.count == 1 ? "" : "s"))")
+        var searched = "no config named \"\(name)\" in \(confDir) (\(files.count) config file\(files.count == 1 ? "" : "s"))"
+        if !unreadable.isEmpty { searched += "; unreadable: " + unreadable.joined(separator: "; ") }
+        throw .networkNotFound(reference: name, key: key, searched: searched)
     }
 
     /// Reads and decodes one config file.

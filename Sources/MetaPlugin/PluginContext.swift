@@ -16,8 +16,11 @@ struct PluginContext: Sendable {
     let diagnostics: Diagnostics
 
     /// The runtime conf of one attachment's delegate calls.
-    func runtimeConf(for attachment: Attachment, netns: String) -> RuntimeConf {
-        RuntimeConf(containerID: invocation.containerID, netns: netns, ifName: attachment.ifName, args: invocation.args,
+    /// - Parameter cachedArgs: CNI_ARGS as ADD had them; used when this call carries none
+    ///   (a DEL from a runtime that forgot the pod's identity must still reach the same leases).
+    func runtimeConf(for attachment: Attachment, netns: String, cachedArgs: CNIArgs? = nil) -> RuntimeConf {
+        let args = invocation.args.isEmpty ? (cachedArgs ?? invocation.args) : invocation.args
+        return RuntimeConf(containerID: invocation.containerID, netns: netns, ifName: attachment.ifName, args: args,
                     capabilityArgs: attachment.capabilityArgs, pluginDirectories: pluginDirectories,
                     passthroughEnvironment: passthroughEnvironment)
     }

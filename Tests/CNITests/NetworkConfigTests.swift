@@ -40,7 +40,7 @@ struct NetworkConfigTests {
     }
 
     static let malformed: [(file: String, failure: SpecFailure)] = [
-        ("no-type.conf", .invalidField("(document)")),
+        ("no-type.conf", .missingField("type")),
         ("empty-type.conf", .invalidField("type")),
         ("plugins-empty.conflist", .invalidField("plugins")),
         ("plugins-not-array.conflist", .invalidField("plugins")),

@@ -1,0 +1,164 @@
+import CNI
+import CNIExec
+import Glibc
+import MetaPlugin
+import Testing
+
+/// The absolute path of `testdata/<relative>`, found by walking up from this file to the
+/// directory holding Package.swift (no working-directory assumption).
+func testdata(_ relative: String, filePath: String = #filePath) -> String {
+    var directory = Substring(filePath)
+    while let slash = directory.lastIndex(of: "/") {
+        directory = directory[..<slash]
+        if access("\(directory)/Package.swift", F_OK) == 0 { return "\(directory)/testdata/\(relative)" }
+    }
+    return "testdata/\(relative)"
+}
+
+struct SandboxError: Error, CustomStringConvertible {
+    var call: String
+    var path: String
+    var errno: Int32
+    var description: String { "\(call)(\(path)): \(String(cString: strerror(errno)))" }
+}
+
+/// A per-test directory from mkdtemp holding `cni/` (the cniDir, created by the plugin) and
+/// `net.d/` (an empty confDir). `remove()` deletes the tree.
+struct Sandbox: Sendable {
+    let root: String
+    var cniDir: String { root + "/cni" }
+    var confDir: String { root + "/net.d" }
+    func cacheFile(_ containerID: String = "ctr1") -> String { cniDir + "/attachments/\(containerID).json" }
+
+    init() throws {
+        var template = Array("/tmp/metaplugin-tests.XXXXXX".utf8CString)
+        let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!).map { String(cString: $0) } }
+        guard let created else { throw SandboxError(call: "mkdtemp", path: "/tmp", errno: errno) }
+        root = created
+        guard mkdir(confDir, 0o755) == 0 else { throw SandboxError(call: "mkdir", path: confDir, errno: errno) }
+    }
+
+    func write(_ path: String, _ text: String) throws {
+        guard let file = fopen(path, "w") else { throw SandboxError(call: "fopen", path: path, errno: errno) }
+        defer { fclose(file) }
+        guard fputs(text, file) >= 0 else { throw SandboxError(call: "fputs", path: path, errno: errno) }
+    }
+
+    func mkdirs(_ path: String) throws {
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw SandboxError(call: "mkdir", path: prefix, errno: errno) }
+        }
+    }
+
+    func remove() { removeTree(root) }
+}
+
+private func removeTree(_ path: String) {
+    if let dir = opendir(path) {
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name != "." && name != ".." else { continue }
+            removeTree(path + "/" + name)
+        }
+        closedir(dir)
+        rmdir(path)
+    } else {
+        unlink(path)
+    }
+}
+
+func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+func readText(_ path: String) -> String? {
+    guard let file = fopen(path, "r") else { return nil }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+        bytes += chunk[..<n]
+        if n < chunk.count { break }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+// MARK: - Configs
+
+/// A single-plugin delegate config.
+func delegate(_ name: String, type: String, version: String = "1.0.0", _ extra: [(String, JSONValue)] = []) -> JSONValue {
+    var o = JSONObject([("cniVersion", .string(version)), ("name", .string(name)), ("type", .string(type))])
+    for (key, value) in extra { o[key] = value }
+    return .object(o)
+}
+
+/// The multus config of a test: cniDir/confDir in the sandbox, `extra` set last (`.null`
+/// where a test wants a key absent is read as absent by the plugin).
+func multusConfig(_ box: Sandbox, version: String = "1.0.0", delegates: [JSONValue], _ extra: [(String, JSONValue)] = []) -> JSONValue {
+    var o = JSONObject([
+        ("cniVersion", .string(version)), ("name", "multus-cni-network"),
+        ("cniDir", .string(box.cniDir)), ("confDir", .string(box.confDir)), ("binDir", "/opt/cni/bin"),
+    ])
+    if !delegates.isEmpty { o["delegates"] = .array(delegates) }
+    for (key, value) in extra { o[key] = value }
+    return .object(o)
+}
+
+/// The three delegates most tests attach: a 1.0.0 conflist as main (bridge with keys only it
+/// knows, then portmap), a 0.3.1 macvlan single config, a 1.1.0 ipvlan single config.
+let threeDelegates: [JSONValue] = [
+    try! JSONValue.parse(#"""
+        {"cniVersion":"1.0.0","name":"net-a","plugins":[
+          {"type":"bridge","bridge":"cni0","zeta":{"b":1.50,"a":[1e3,null]},"ipam":{"type":"host-local"}},
+          {"type":"portmap","capabilities":{"portMappings":true,"bandwidth":false},"snat":true}]}
+        """#),
+    delegate("net-b", type: "macvlan", version: "0.3.1", [("master", "eth1"), ("capabilities", ["portMappings": true])]),
+    delegate("net-c", type: "ipvlan", version: "1.1.0", [("master", "eth2")]),
+]
+
+// MARK: - Running the plugin
+
+/// What one run printed, read back.
+struct Reply {
+    var outcome: PluginOutcome
+    var exitCode: Int32 { outcome.exitCode }
+    var json: JSONValue? { try? JSONValue.parse(outcome.stdout) }
+    var error: CNIError? { json.flatMap(CNIError.init(json:)) }
+}
+
+let baseEnvironment = [
+    "CNI_CONTAINERID": "ctr1", "CNI_NETNS": "/proc/self/ns/net", "CNI_IFNAME": "eth0",
+    "CNI_PATH": "/opt/cni/bin:/usr/libexec/cni", "CNI_ARGS": "K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0",
+    "PATH": "/usr/bin:/bin",
+]
+
+/// Runs `command` with `stdin`; `env` overrides (nil removes) variables of `baseEnvironment`.
+func run(_ command: String, _ stdin: JSONValue, executor: FakeExecutor, env: [String: String?] = [:]) -> Reply {
+    run(command, bytes: stdin.serializedBytes(), executor: executor, env: env)
+}
+
+func run(_ command: String, bytes stdin: [UInt8], executor: FakeExecutor, env: [String: String?] = [:]) -> Reply {
+    var environment = baseEnvironment
+    environment["CNI_COMMAND"] = command
+    for (key, value) in env { environment[key] = value }
+    return Reply(outcome: MultusPlugin(executor: executor).run(environment: environment, stdin: stdin))
+}
+
+/// Records an issue unless `reply` is a failure with `code` whose msg contains every fragment.
+func expectFailure(_ reply: Reply, code: Int, msgContains fragments: [String] = [], sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(reply.exitCode == 1, "stdout: \(reply.outcome.stdout)", sourceLocation: sourceLocation)
+    guard let error = reply.error else {
+        Issue.record("stdout is not a CNI error: \(reply.outcome.stdout)", sourceLocation: sourceLocation)
+        return
+    }
+    #expect(error.code.rawValue == code, "\(error)", sourceLocation: sourceLocation)
+    for fragment in fragments {
+        #expect(error.msg.contains(fragment), "msg \"\(error.msg)\" lacks \"\(fragment)\"", sourceLocation: sourceLocation)
+    }
+}
+
+/// Records an issue unless `reply` succeeded.
+func expectSuccess(_ reply: Reply, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(reply.exitCode == 0, "stdout: \(reply.outcome.stdout)", sourceLocation: sourceLocation)
+}
