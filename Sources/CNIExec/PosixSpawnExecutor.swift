@@ -33,10 +33,10 @@ public struct PosixSpawnExecutor: PluginExecutor {
         var stdout: [UInt8] = []
         var stderr: [UInt8] = []
         var written = 0
-        var outputTooLarge = false
         if stdin.isEmpty { child.closeStdin() }
 
-        while child.stdoutFD >= 0 || child.stderrFD >= 0 {
+        // Until all three pipes are done: a plugin may close its outputs and still read stdin.
+        while child.stdoutFD >= 0 || child.stderrFD >= 0 || child.stdinFD >= 0 {
             let remaining = ContinuousClock.now.duration(to: deadline)
             guard remaining > .zero else {
                 child.kill()
@@ -52,21 +52,22 @@ public struct PosixSpawnExecutor: PluginExecutor {
 
             if fds[0].revents != 0 {
                 let n = stdin.withUnsafeBytes { buffer in
-                    Syscall.retrying { write(child.stdinFD, buffer.baseAddress! + written, buffer.count - written) }
+                    Syscall.retrying { buffer.baseAddress.map { write(child.stdinFD, $0 + written, buffer.count - written) } ?? 0 }
                 }
                 if n > 0 { written += n }
                 // Done, or the plugin closed its stdin (EPIPE): either way we stop feeding it.
                 if n < 0 && n != -Int(EAGAIN) || written == stdin.count { child.closeStdin() }
             }
             if fds[1].revents != 0, !drain(&child.stdoutFD, into: &stdout, limit: stdoutLimit, keepTail: false) {
-                outputTooLarge = true
+                // No result is this large: stop it now rather than read garbage until the deadline.
+                child.kill()
+                throw .outputTooLarge(path: path, limit: stdoutLimit)
             }
             if fds[2].revents != 0 {
                 _ = drain(&child.stderrFD, into: &stderr, limit: stderrLimit, keepTail: true)
             }
         }
         let termination = try child.wait(until: deadline, path: path, timeout: timeout)
-        if outputTooLarge { throw .outputTooLarge(path: path, limit: stdoutLimit) }
         return ExecOutput(termination: termination, stdout: stdout, stderr: stderr)
     }
 
@@ -76,7 +77,7 @@ public struct PosixSpawnExecutor: PluginExecutor {
         var chunk = [UInt8](repeating: 0, count: 65536)
         var withinLimit = true
         while true {
-            let n = chunk.withUnsafeMutableBytes { raw in Syscall.retrying { read(fd, raw.baseAddress!, raw.count) } }
+            let n = chunk.withUnsafeMutableBytes { raw in Syscall.retrying { read(fd, raw.baseAddress, raw.count) } }
             if n > 0 {
                 buffer.append(contentsOf: chunk[0..<n])
                 if buffer.count > limit {
@@ -134,6 +135,8 @@ struct SpawnedChild {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         for (target, fd) in childEnds.enumerated() { posix_spawn_file_actions_adddup2(&actions, fd, Int32(target)) }
+        // Descriptors the runtime left open without CLOEXEC are none of a plugin's business.
+        cshims_spawn_closefrom(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -219,7 +222,9 @@ struct SpawnedChild {
 extension Duration {
     /// Whole milliseconds, rounded up, clamped for poll(2).
     var milliseconds: Int32 {
-        Int32(clamping: components.seconds * 1000 + (components.attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+        let (millis, overflow) = components.seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow, millis < Int64(Int32.max) else { return Int32.max }
+        return Int32(clamping: millis + (components.attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
     }
 }
 
@@ -228,5 +233,9 @@ func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePo
     var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
     pointers.append(nil)
     defer { pointers.forEach { free($0) } }
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+    // Never empty (the terminating nil is always there), so the base address exists.
+    return pointers.withUnsafeBufferPointer { buffer in
+        guard let base = buffer.baseAddress else { preconditionFailure("a non-empty array has storage") }
+        return body(base)
+    }
 }

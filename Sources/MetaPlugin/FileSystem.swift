@@ -70,7 +70,7 @@ enum FileSystem {
         guard fd >= 0 else { throw .io(path: temporary, operation: "create", errno: errno) }
         var written = 0
         while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            let n = bytes.withUnsafeBytes { raw in raw.baseAddress.map { write(fd, $0 + written, raw.count - written) } ?? 0 }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
                 let error = errno

@@ -1,8 +1,11 @@
 #ifndef CSHIMS_H
 #define CSHIMS_H
+#include <spawn.h>
 #include <sys/types.h>
 // libc entry points Glibc's Swift module does not expose (they need _GNU_SOURCE).
 int cshims_pipe2_cloexec(int fds[2]);
 // A descriptor that polls readable when `pid` exits (Linux 5.3+); -1 with errno otherwise.
 int cshims_pidfd_open(pid_t pid);
+// Closes every descriptor >= `from` in the child (glibc 2.34+); a no-op returning -1 before that.
+int cshims_spawn_closefrom(posix_spawn_file_actions_t *actions, int from);
 #endif
