@@ -30,9 +30,11 @@ let package = Package(
             // The binary is copied onto arbitrary hosts: release builds link everything in.
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]
         ),
-        .testTarget(name: "CNITests", dependencies: ["CNI"], swiftSettings: strict),
-        .testTarget(name: "CNIExecTests", dependencies: ["CNIExec"], swiftSettings: strict),
-        .testTarget(name: "MetaPluginTests", dependencies: ["MetaPlugin"], swiftSettings: strict),
-        .testTarget(name: "IntegrationTests", dependencies: ["MetaPlugin", "multus"], swiftSettings: strict),
+        // Fixtures every test target shares (testdata/, temporary directories, canned outputs).
+        .target(name: "TestSupport", dependencies: ["CNI", "CNIExec"], path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "CNITests", dependencies: ["CNI", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "CNIExecTests", dependencies: ["CNIExec", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "MetaPluginTests", dependencies: ["MetaPlugin", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["MetaPlugin", "multus", "TestSupport"], swiftSettings: strict),
     ]
 )

@@ -1,6 +1,7 @@
 import CNI
 import CNIExec
 import Testing
+import TestSupport
 
 private func network(_ text: String) throws -> NetworkConfigList {
     try NetworkConfigList(json: JSONValue.parse(text))

@@ -2,6 +2,7 @@ import CNIExec
 import Glibc
 import Synchronization
 import Testing
+import TestSupport
 
 /// Results handed back from JoinableThreads.
 private final class Outcomes: Sendable {

@@ -1,6 +1,7 @@
 import CNIExec
 import Glibc
 import Testing
+import TestSupport
 
 @Suite("PosixSpawnExecutor.find")
 struct PosixSpawnExecutorFindTests {

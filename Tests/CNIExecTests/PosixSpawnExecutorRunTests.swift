@@ -1,6 +1,7 @@
 import CNIExec
 import Glibc
 import Testing
+import TestSupport
 
 /// The environment most plugins here run with: enough for /bin/sh to find cat, head, sleep.
 private let pathOnly = ["PATH=/usr/bin:/bin"]

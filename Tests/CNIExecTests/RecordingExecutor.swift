@@ -1,6 +1,7 @@
 import CNI
 import CNIExec
 import Synchronization
+import TestSupport
 
 /// One plugin process as `RecordingExecutor` saw it.
 struct RecordedCall: Sendable {
@@ -57,20 +58,6 @@ final class RecordingExecutor: PluginExecutor {
     }
 }
 
-extension ExecOutput {
-    /// Exit 0 printing `json`.
-    static func ok(_ json: JSONValue) -> ExecOutput { ExecOutput(termination: .exited(0), stdout: json.serializedBytes()) }
-
-    /// Exit `status` printing `stdout` and `stderr` as given.
-    static func exit(_ status: Int32, stdout: String = "", stderr: String = "") -> ExecOutput {
-        ExecOutput(termination: .exited(status), stdout: Array(stdout.utf8), stderr: Array(stderr.utf8))
-    }
-
-    /// Exit 1 printing a CNI error object, as a failing plugin does.
-    static func cniError(_ code: Int, _ msg: String, details: String = "") -> ExecOutput {
-        .exit(1, stdout: CNIError(.init(rawValue: code), msg, details: details).json(cniVersion: .v1_0_0).serialized())
-    }
-}
 
 /// A one-interface, one-address result in `version`'s layout, as a plugin would print it.
 func fakeResult(_ version: String, ifName: String, address: String) -> JSONValue {

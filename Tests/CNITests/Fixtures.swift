@@ -1,38 +1,9 @@
 import CNI
 import Glibc
-
-/// The absolute path of a file under the package's `testdata/`, found by walking up from this
-/// source file to the directory holding `Package.swift` (no working-directory assumptions).
-func testdata(_ relative: String, filePath: String = #filePath) -> String {
-    var directory = Substring(filePath)
-    while let slash = directory.lastIndex(of: "/") {
-        directory = directory[..<slash]
-        if access("\(directory)/Package.swift", F_OK) == 0 { return "\(directory)/testdata/\(relative)" }
-    }
-    return "testdata/\(relative)"
-}
-
-struct FixtureError: Error, CustomStringConvertible {
-    var path: String
-    var errno: Int32
-    var description: String { "cannot read \(path): \(String(cString: strerror(errno)))" }
-}
+import TestSupport
 
 /// The bytes of a file under `testdata/`.
-func fixtureBytes(_ relative: String) throws -> [UInt8] {
-    let path = testdata(relative)
-    guard let file = fopen(path, "rb") else { throw FixtureError(path: path, errno: errno) }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-        bytes += chunk[..<count]
-        if count < chunk.count { break }
-    }
-    guard ferror(file) == 0 else { throw FixtureError(path: path, errno: errno) }
-    return bytes
-}
+func fixtureBytes(_ relative: String) throws -> [UInt8] { try readFile(testdata(relative)) }
 
 /// A file under `testdata/`, parsed as JSON.
 func fixtureJSON(_ relative: String) throws -> JSONValue {

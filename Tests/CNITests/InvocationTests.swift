@@ -1,5 +1,6 @@
 import CNI
 import Testing
+import TestSupport
 
 @Suite("Invocation")
 struct InvocationTests {

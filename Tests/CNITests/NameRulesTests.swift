@@ -1,5 +1,6 @@
 import CNI
 import Testing
+import TestSupport
 
 /// The spec's identifier rules: nil means valid.
 @Suite("NameRules")

@@ -1,5 +1,6 @@
 import CNI
 import Testing
+import TestSupport
 
 /// Golden files in testdata/results/ hold the same attachment written in every spec version;
 /// each lower version is what conversion from 1.1.0 must produce.

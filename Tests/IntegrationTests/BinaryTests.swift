@@ -2,6 +2,7 @@ import CNI
 import CNIExec
 import Glibc
 import Testing
+import TestSupport
 
 /// The built `multus` executable, found beside the test bundle: covers what only `main` does.
 @Suite("The multus executable")
@@ -58,7 +59,7 @@ struct BinaryTests {
 
     @Test("ADD and DEL through the executable", .tags(.privileged), .enabled(if: isRoot))
     func addAndDel() throws {
-        let box = Sandbox()
+        let box = try Sandbox()
         let config = box.multusConfig(delegates: [box.bridgeNetwork("podnet", third: 1)]).serialized()
         let base = ["CNI_CONTAINERID=\(box.containerID)", "CNI_NETNS=\(box.netnsPath)", "CNI_IFNAME=eth0", "CNI_PATH=\(pluginDirectory)"]
         let (add, text) = try run(environment: ["CNI_COMMAND=ADD"] + base, stdin: config)

@@ -1,13 +1,14 @@
 import CNI
 import Glibc
 import Testing
+import TestSupport
 
 /// The meta-plugin against the real reference plugins in real network namespaces.
 @Suite("Delegate chains with real plugins", .tags(.privileged), .enabled(if: isRoot, "needs root for network namespaces"))
 struct DelegateChainTests {
     @Test("bridge main + macvlan and ptp secondaries: ADD, CHECK, DEL")
     func threeNetworks() throws {
-        let box = Sandbox()
+        let box = try Sandbox()
         let parent = box.makeParentBridge()
         let config = box.multusConfig(delegates: [
             box.bridgeNetwork("podnet", third: 1), box.macvlanNetwork("macnet", third: 2, master: parent), box.ptpNetwork("p2pnet", third: 3),
@@ -40,7 +41,7 @@ struct DelegateChainTests {
 
     @Test("a conflist delegate: bridge -> tuning -> portmap threads prevResult, DEL undoes all")
     func conflist() throws {
-        let box = Sandbox()
+        let box = try Sandbox()
         let mac = "c2:00:00:00:\(String(format2: box.number / 16)):\(String(format2: box.number % 16 + 16))"
         var bridge = try #require(box.bridgeNetwork("chain", third: 1).objectValue)
         bridge["cniVersion"] = nil
@@ -79,7 +80,7 @@ struct DelegateChainTests {
 
     @Test("a failing secondary rolls back everything; the runtime's DEL then succeeds")
     func failingSecondaryRollsBack() throws {
-        let box = Sandbox()
+        let box = try Sandbox()
         let config = box.multusConfig(delegates: [
             box.bridgeNetwork("podnet", third: 1), box.ptpNetwork("p2pnet", third: 2),
             box.macvlanNetwork("broken", third: 3, master: box.hostName("nope")),
@@ -100,7 +101,7 @@ struct DelegateChainTests {
 
     @Test("delegates at 0.2.0 and 1.0.0 under a multus config of another version", arguments: ["0.4.0", "1.1.0"])
     func mixedVersions(multusVersion: String) throws {
-        let box = Sandbox()
+        let box = try Sandbox()
         let config = box.multusConfig(version: multusVersion, delegates: [
             box.bridgeNetwork("podnet", third: 1, version: "1.0.0"), box.ptpNetwork("oldnet", third: 2, version: "0.2.0"),
         ])
@@ -127,14 +128,14 @@ struct DelegateChainTests {
 
     @Test("DEL twice, and DEL after the netns is gone, both succeed and release leases")
     func repeatedAndLateDel() throws {
-        let box = Sandbox()
+        let box = try Sandbox()
         let config = box.multusConfig(delegates: [box.bridgeNetwork("podnet", third: 1), box.ptpNetwork("p2pnet", third: 2)])
 
         #expect(box.multus("ADD", config).exitCode == 0)
         #expect(box.multus("DEL", config).exitCode == 0)
         #expect(box.multus("DEL", config).exitCode == 0)
 
-        let again = Sandbox()
+        let again = try Sandbox()
         let config2 = again.multusConfig(delegates: [again.bridgeNetwork("podnet", third: 1), again.ptpNetwork("p2pnet", third: 2)])
         #expect(again.multus("ADD", config2).exitCode == 0)
         #expect(!again.leases("podnet").isEmpty)

@@ -3,6 +3,7 @@ import CNIExec
 import Glibc
 import MetaPlugin
 import Testing
+import TestSupport
 
 extension Tag {
     /// Needs root: creates network namespaces, links and iptables rules on this machine.
@@ -40,18 +41,18 @@ final class Sandbox: @unchecked Sendable {
     let root: String
     var bridges: [String] = []
 
-    init() {
+    init() throws {
         number = Int.random(in: 1...250)
         id = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         netnsName = "smt-\(id)"
         netnsPath = "/var/run/netns/\(netnsName)"
-        var template = Array("/tmp/swift-multus-it-XXXXXX".utf8CString)
-        root = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        root = try TemporaryDirectory(prefix: "swift-multus-it").path
         sh("ip netns add \(netnsName)")
     }
 
     deinit {
-        sh("ip netns del \(netnsName) 2>/dev/null; rm -rf \(root)")
+        sh("ip netns del \(netnsName) 2>/dev/null")
+        removeTree(root)
         for bridge in bridges { sh("ip link del \(bridge) 2>/dev/null") }
     }
 

@@ -1,7 +1,8 @@
 import CNI
-import MetaPlugin
 import CNIExec
+import MetaPlugin
 import Testing
+import TestSupport
 
 @Suite("ADD")
 struct AddTests {

@@ -1,6 +1,7 @@
 import CNI
 import MetaPlugin
 import Testing
+import TestSupport
 
 /// `clusterNetwork`/`defaultNetworks` resolved against testdata/meta (see its README.md).
 @Suite("clusterNetwork")

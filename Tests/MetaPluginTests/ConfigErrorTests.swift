@@ -1,6 +1,7 @@
 import CNI
 import MetaPlugin
 import Testing
+import TestSupport
 
 /// One bad input, the code it must produce and what the message must name.
 struct ConfigErrorCase: Sendable, CustomTestStringConvertible {

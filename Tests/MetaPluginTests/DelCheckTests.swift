@@ -1,7 +1,8 @@
 import CNI
-import MetaPlugin
 import CNIExec
+import MetaPlugin
 import Testing
+import TestSupport
 
 /// A sandbox in which ADD of `threeDelegates` succeeded; returns the config and the ADD calls.
 private func attached(_ box: Sandbox, _ executor: FakeExecutor, version: String = "1.0.0") throws -> JSONValue {

@@ -1,6 +1,7 @@
 import CNI
 import CNIExec
 import Synchronization
+import TestSupport
 
 /// One delegate process as `FakeExecutor` saw it.
 struct FakeCall: Sendable {
@@ -89,15 +90,3 @@ func attachmentResult(version: String, ifName: String, netns: String) -> JSONVal
     ]
 }
 
-extension ExecOutput {
-    static func ok(_ json: JSONValue) -> ExecOutput { ExecOutput(termination: .exited(0), stdout: json.serializedBytes()) }
-
-    static func exit(_ status: Int32, stdout: String = "", stderr: String = "") -> ExecOutput {
-        ExecOutput(termination: .exited(status), stdout: Array(stdout.utf8), stderr: Array(stderr.utf8))
-    }
-
-    /// Exit 1 printing a CNI error object.
-    static func cniError(_ code: Int, _ msg: String, details: String = "") -> ExecOutput {
-        .exit(1, stdout: CNIError(.init(rawValue: code), msg, details: details).json(cniVersion: .v1_0_0).serialized())
-    }
-}

@@ -1,7 +1,8 @@
 import CNI
-import MetaPlugin
 import Glibc
+import MetaPlugin
 import Testing
+import TestSupport
 
 @Suite("Cache file")
 struct CacheFileTests {

@@ -3,73 +3,28 @@ import CNIExec
 import Glibc
 import MetaPlugin
 import Testing
+import TestSupport
 
-/// The absolute path of `testdata/<relative>`, found by walking up from this file to the
-/// directory holding Package.swift (no working-directory assumption).
-func testdata(_ relative: String, filePath: String = #filePath) -> String {
-    var directory = Substring(filePath)
-    while let slash = directory.lastIndex(of: "/") {
-        directory = directory[..<slash]
-        if access("\(directory)/Package.swift", F_OK) == 0 { return "\(directory)/testdata/\(relative)" }
-    }
-    return "testdata/\(relative)"
-}
-
-struct SandboxError: Error, CustomStringConvertible {
-    var call: String
-    var path: String
-    var errno: Int32
-    var description: String { "\(call)(\(path)): \(String(cString: strerror(errno)))" }
-}
-
-/// A per-test directory from mkdtemp holding `cni/` (the cniDir, created by the plugin) and
-/// `net.d/` (an empty confDir). `remove()` deletes the tree.
+/// A per-test directory holding `cni/` (the cniDir, created by the plugin) and `net.d/` (an
+/// empty confDir). `remove()` deletes the tree.
 struct Sandbox: Sendable {
-    let root: String
+    let directory: TemporaryDirectory
+    var root: String { directory.path }
     var cniDir: String { root + "/cni" }
     var confDir: String { root + "/net.d" }
     func cacheFile(_ containerID: String = "ctr1") -> String { cniDir + "/attachments/\(containerID).json" }
 
     init() throws {
-        var template = Array("/tmp/metaplugin-tests.XXXXXX".utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!).map { String(cString: $0) } }
-        guard let created else { throw SandboxError(call: "mkdtemp", path: "/tmp", errno: errno) }
-        root = created
-        guard mkdir(confDir, 0o755) == 0 else { throw SandboxError(call: "mkdir", path: confDir, errno: errno) }
+        directory = try TemporaryDirectory(prefix: "metaplugin-tests")
+        try directory.directory("net.d")
     }
 
-    func write(_ path: String, _ text: String) throws {
-        guard let file = fopen(path, "w") else { throw SandboxError(call: "fopen", path: path, errno: errno) }
-        defer { fclose(file) }
-        guard fputs(text, file) >= 0 else { throw SandboxError(call: "fputs", path: path, errno: errno) }
-    }
+    func write(_ path: String, _ text: String) throws { try writeFile(path, Array(text.utf8)) }
 
-    func mkdirs(_ path: String) throws {
-        var prefix = ""
-        for component in path.split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw SandboxError(call: "mkdir", path: prefix, errno: errno) }
-        }
-    }
+    func mkdirs(_ path: String) throws { try makeDirectories(path) }
 
-    func remove() { removeTree(root) }
+    func remove() { directory.remove() }
 }
-
-private func removeTree(_ path: String) {
-    if let dir = opendir(path) {
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name != "." && name != ".." else { continue }
-            removeTree(path + "/" + name)
-        }
-        closedir(dir)
-        rmdir(path)
-    } else {
-        unlink(path)
-    }
-}
-
-func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
 func readText(_ path: String) -> String? {
     guard let file = fopen(path, "r") else { return nil }

@@ -12,13 +12,8 @@ bash Tests/scripts/setup.sh hyperfine
 swift build -c release --product multus >/dev/null 2>&1
 multus=$PWD/.build/release/multus
 runs=${RUNS:-60}
-work=$(mktemp -d /tmp/swift-multus-bench.XXXXXX)
-netns=multus-bench-$$
-parent=mbench$$
-cleanup() { ip netns del "$netns" 2>/dev/null || true; ip link del "$parent" 2>/dev/null || true; ip link del mbenchbr0 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-ip netns add "$netns"
-ip link add "$parent" type bridge && ip link set "$parent" up
+source Tests/scripts/sandbox.sh
+make_sandbox bench mbenchbr0
 
 python3 - "$work" "$parent" <<'PY'
 import json, sys

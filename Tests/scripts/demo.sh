@@ -7,13 +7,8 @@ cd "$(dirname "$0")/../.."
 bash Tests/scripts/setup.sh
 swift build -c release --product multus >&2
 multus=$PWD/.build/release/multus
-work=$(mktemp -d /tmp/swift-multus-demo.XXXXXX)
-netns=multus-demo-$$
-parent=mdemo$$
-cleanup() { ip netns del "$netns" 2>/dev/null || true; ip link del "$parent" 2>/dev/null || true; ip link del mdemobr0 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-ip netns add "$netns"
-ip link add "$parent" type bridge && ip link set "$parent" up   # an empty bridge: the macvlan parent
+source Tests/scripts/sandbox.sh
+make_sandbox demo mdemobr0
 sed -e "s|@WORK@|$work|g" -e "s|@PARENT@|$parent|g" testdata/demo/00-multus.conf > "$work/00-multus.conf"
 export CNI_CONTAINERID=demo-$$ CNI_NETNS=/var/run/netns/$netns CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni
 
