@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash Tests/scripts/setup.sh
 swift build -c release --product multus
-if ldd .build/release/multus 2>&1 | grep -q "not a dynamic executable"; then
+linkage=$(ldd .build/release/multus 2>&1 || true)   # ldd exits 1 for a static binary
+if [[ "$linkage" == *"not a dynamic executable"* ]]; then
   echo "static: .build/release/multus is not a dynamic executable ($(stat -c %s .build/release/multus) bytes)"
 else
-  echo "FAIL: .build/release/multus is dynamically linked" >&2; ldd .build/release/multus >&2; exit 1
+  echo "FAIL: .build/release/multus is dynamically linked: $linkage" >&2; exit 1
 fi
 swift test
