@@ -20,8 +20,13 @@ let package = Package(
         .target(name: "CNIExec", dependencies: ["CNI", "CShims"], swiftSettings: strict),
         // libc calls that need _GNU_SOURCE.
         .target(name: "CShims"),
+        // Debian's C libraries, linked statically into the release binary.
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // Talking to Kubernetes: kubeconfig (YAML), HTTPS (OpenSSL), the objects we read and write.
+        .target(name: "KubeClient", dependencies: ["CNI", "CYAML", "COpenSSL"], swiftSettings: strict),
         // The meta-plugin: config, delegate resolution, ADD/DEL/CHECK, result merge, cache.
-        .target(name: "MetaPlugin", dependencies: ["CNI", "CNIExec"], swiftSettings: strict),
+        .target(name: "MetaPlugin", dependencies: ["CNI", "CNIExec", "KubeClient"], swiftSettings: strict),
         // The only code that touches the process: environ, stdin, stdout, exit.
         .executableTarget(
             name: "multus",
@@ -34,6 +39,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["CNI", "CNIExec"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "CNITests", dependencies: ["CNI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CNIExecTests", dependencies: ["CNIExec", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MetaPluginTests", dependencies: ["MetaPlugin", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["MetaPlugin", "multus", "TestSupport"], swiftSettings: strict),
     ]

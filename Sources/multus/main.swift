@@ -1,6 +1,7 @@
 // The only file that touches the process: it reads the environment and stdin, hands them to
 // `MultusPlugin`, prints, and exits.
 import CNIExec
+import KubeClient
 import Glibc
 import MetaPlugin
 
@@ -64,7 +65,7 @@ while let entry = cursor.pointee {
 
 switch CommandLine.arguments.dropFirst().first {
 case "--version", "-v":
-    writeAll(1, "multus \(MultusPlugin.version) (swift-multus; CNI spec 0.1.0 to 1.1.0)\n")
+    writeAll(1, "multus \(MultusPlugin.version) (swift-multus; CNI spec 0.1.0 to 1.1.0; \(LinkedLibraries.openSSL); libyaml \(LinkedLibraries.libyaml))\n")
     exit(0)
 case "--help", "-h":
     writeAll(1, help + "\n")

@@ -1,0 +1,2 @@
+// libyaml from Debian's libyaml-dev, linked statically into release builds.
+#include <yaml.h>

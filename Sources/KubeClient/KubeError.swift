@@ -1,0 +1,42 @@
+/// Everything that can go wrong talking to Kubernetes, each case naming what an operator needs:
+/// the file and key, the server and call, the status and the API server's own message.
+public enum KubeError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A kubeconfig (or a file it names) is missing a key or has a bad value.
+    case kubeconfig(path: String, key: String, reason: String)
+    /// A file could not be read (kubeconfig, CA bundle, client certificate, token file).
+    case file(path: String, reason: String)
+    /// A server name did not resolve.
+    case resolve(host: String, reason: String)
+    /// No connection: refused, reset, unreachable, or timed out while connecting.
+    case connect(server: String, reason: String)
+    /// The TLS handshake failed (certificate not trusted, name mismatch, protocol).
+    case tls(server: String, reason: String)
+    /// The API server answered with an error status; `message` is its `Status.message`.
+    case http(server: String, call: String, status: Int, message: String)
+    /// The answer was not HTTP or not the JSON we expected.
+    case malformedResponse(server: String, call: String, reason: String)
+    /// The call (or the whole invocation's budget) ran out of time.
+    case timeout(server: String, call: String, after: Duration)
+
+    public var description: String {
+        switch self {
+        case .kubeconfig(let path, let key, let reason): "kubeconfig \(path): \(key): \(reason)"
+        case .file(let path, let reason): "cannot read \(path): \(reason)"
+        case .resolve(let host, let reason): "cannot resolve \(host): \(reason)"
+        case .connect(let server, let reason): "cannot connect to \(server): \(reason)"
+        case .tls(let server, let reason): "TLS with \(server) failed: \(reason)"
+        case .http(let server, let call, let status, let message): "\(call) on \(server): HTTP \(status): \(message)"
+        case .malformedResponse(let server, let call, let reason): "\(call) on \(server): bad response: \(reason)"
+        case .timeout(let server, let call, let after): "\(call) on \(server): no answer within \(after)"
+        }
+    }
+
+    /// Worth another try: the server may be back in a moment (libcni's "try again later").
+    public var isTransient: Bool {
+        switch self {
+        case .connect, .timeout: true
+        case .http(_, _, let status, _): status == 429 || status >= 500
+        default: false
+        }
+    }
+}
