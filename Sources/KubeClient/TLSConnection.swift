@@ -1,0 +1,273 @@
+import COpenSSL
+import Glibc
+
+/// How to trust the server and prove who we are: the TLS half of a kubeconfig.
+public struct TLSSettings: Sendable, Hashable {
+    /// PEM CA bundle; nil trusts OpenSSL's default store (and only that).
+    public var certificateAuthority: [UInt8]?
+    public var insecureSkipVerify: Bool
+    /// The name to verify and send as SNI: `tls-server-name`, else the server's host.
+    public var serverName: String
+    public var clientCertificate: [UInt8]?
+    public var clientKey: [UInt8]?
+
+    public init(certificateAuthority: [UInt8]? = nil, insecureSkipVerify: Bool = false, serverName: String,
+                clientCertificate: [UInt8]? = nil, clientKey: [UInt8]? = nil) {
+        self.certificateAuthority = certificateAuthority
+        self.insecureSkipVerify = insecureSkipVerify
+        self.serverName = serverName
+        self.clientCertificate = clientCertificate
+        self.clientKey = clientKey
+    }
+}
+
+/// One TLS 1.2+ connection over a non-blocking TCP socket; every wait is a poll bounded by the
+/// caller's deadline, so a silent server costs at most that.
+final class TLSConnection {
+    private let fd: Int32
+    private let context: OpaquePointer
+    private let ssl: OpaquePointer
+    /// "https://host:port", for messages.
+    let server: String
+    private var closed = false
+
+    /// Connects to the first address that accepts, then handshakes and verifies the server.
+    /// - Throws: `.connect` (naming each address tried), `.tls` (naming why the certificate was refused).
+    init(addresses: [SocketAddress], settings: TLSSettings, server: String, deadline: ContinuousClock.Instant) throws(KubeError) {
+        self.server = server
+        _ = cossl_init_without_config()
+        fd = try Self.connect(addresses, server: server, deadline: deadline)
+        guard let context = SSL_CTX_new(TLS_client_method()) else {
+            Glibc.close(fd)
+            throw .tls(server: server, reason: "cannot create a TLS context: \(Self.opensslError())")
+        }
+        self.context = context
+        // The context must be complete before SSL_new: a session copies the verify mode and the
+        // client identity from it when it is created, not later.
+        let session: OpaquePointer?
+        do throws(KubeError) {
+            try Self.configure(context, settings, server: server)
+            session = SSL_new(context)
+        } catch {
+            SSL_CTX_free(context)
+            Glibc.close(fd)
+            throw error
+        }
+        guard let session else {
+            SSL_CTX_free(context)
+            Glibc.close(fd)
+            throw .tls(server: server, reason: "cannot create a TLS session: \(Self.opensslError())")
+        }
+        ssl = session
+        do {
+            configureSession(settings)
+            try handshake(settings, deadline: deadline)
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    deinit { close() }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        SSL_free(ssl)
+        SSL_CTX_free(context)
+        Glibc.close(fd)
+    }
+
+    // MARK: connecting
+
+    private static func connect(_ addresses: [SocketAddress], server: String, deadline: ContinuousClock.Instant) throws(KubeError) -> Int32 {
+        var failures: [String] = []
+        for address in addresses {
+            let fd = socket(address.family == .v4 ? AF_INET : AF_INET6, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+            guard fd >= 0 else { failures.append("\(address): socket: \(describe(errno))"); continue }
+            var one: Int32 = 1
+            _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            let started = address.withSockaddr { Glibc.connect(fd, $0, $1) }
+            if started == 0 || errno == EINPROGRESS {
+                if let problem = waitConnected(fd, deadline: deadline) {
+                    failures.append("\(address): \(problem)")
+                    Glibc.close(fd)
+                    if ContinuousClock.now >= deadline { break }
+                    continue
+                }
+                return fd
+            }
+            failures.append("\(address): \(describe(errno))")
+            Glibc.close(fd)
+        }
+        throw .connect(server: server, reason: failures.isEmpty ? "no address to connect to" : failures.joined(separator: "; "))
+    }
+
+    /// nil when connected; otherwise what went wrong.
+    private static func waitConnected(_ fd: Int32, deadline: ContinuousClock.Instant) -> String? {
+        let remaining = ContinuousClock.now.duration(to: deadline)
+        guard remaining > .zero else { return "timed out" }
+        var fds = [pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)]
+        let ready = poll(&fds, 1, remaining.pollMilliseconds)
+        if ready == 0 { return "timed out after \(remaining)" }
+        if ready < 0 { return describe(errno) }
+        var error: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        _ = getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
+        return error == 0 ? nil : describe(error)
+    }
+
+    // MARK: TLS
+
+    private static func configure(_ context: OpaquePointer, _ settings: TLSSettings, server: String) throws(KubeError) {
+        _ = cossl_set_min_tls12(context)
+        _ = cossl_mode_auto_retry(context)
+        if settings.insecureSkipVerify {
+            SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
+        } else {
+            SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
+            if let ca = settings.certificateAuthority {
+                let certificates = try certificates(ca, what: "certificate-authority", server: server)
+                defer { certificates.forEach { X509_free($0) } }
+                let store = SSL_CTX_get_cert_store(context)
+                for certificate in certificates { X509_STORE_add_cert(store, certificate) }
+            } else {
+                SSL_CTX_set_default_verify_paths(context)
+            }
+        }
+        if let certificate = settings.clientCertificate {
+            guard let key = settings.clientKey else { throw .tls(server: server, reason: "a client certificate needs a client key") }
+            try useClientIdentity(context, certificate: certificate, key: key, server: server)
+        }
+    }
+
+    /// Per-session settings: which name the certificate must carry, SNI, the socket.
+    private func configureSession(_ settings: TLSSettings) {
+        // An IP literal is checked against the IP SANs, a hostname against the DNS SANs; SNI
+        // carries hostnames only (RFC 6066).
+        if let ip = SocketAddress(literal: settings.serverName, port: 0) {
+            if !settings.insecureSkipVerify { _ = X509_VERIFY_PARAM_set1_ip(SSL_get0_param(ssl), ip.bytes, ip.bytes.count) }
+        } else {
+            if !settings.insecureSkipVerify { _ = SSL_set1_host(ssl, settings.serverName) }
+            _ = cossl_set_tlsext_host_name(ssl, settings.serverName)
+        }
+        SSL_set_fd(ssl, fd)
+    }
+
+    private static func useClientIdentity(_ context: OpaquePointer, certificate pem: [UInt8], key keyPEM: [UInt8], server: String) throws(KubeError) {
+        let chain = try certificates(pem, what: "client-certificate", server: server)
+        guard let leaf = chain.first else { throw .tls(server: server, reason: "client-certificate holds no certificate") }
+        defer { X509_free(leaf) }
+        guard SSL_CTX_use_certificate(context, leaf) == 1 else {
+            chain.dropFirst().forEach { X509_free($0) }
+            throw .tls(server: server, reason: "client-certificate refused: \(opensslError())")
+        }
+        // The context owns intermediates added to the chain.
+        for intermediate in chain.dropFirst() where cossl_add_extra_chain_cert(context, intermediate) != 1 { X509_free(intermediate) }
+        let key: OpaquePointer? = keyPEM.withUnsafeBytes { raw in
+            guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else { return nil }
+            defer { BIO_free(bio) }
+            return PEM_read_bio_PrivateKey(bio, nil, nil, nil)
+        }
+        guard let key else { throw .tls(server: server, reason: "client-key is not a PEM private key: \(opensslError())") }
+        defer { EVP_PKEY_free(key) }
+        guard SSL_CTX_use_PrivateKey(context, key) == 1, SSL_CTX_check_private_key(context) == 1 else {
+            throw .tls(server: server, reason: "client-key does not match client-certificate: \(opensslError())")
+        }
+    }
+
+    /// Every certificate in a PEM bundle (at least one).
+    private static func certificates(_ pem: [UInt8], what: String, server: String) throws(KubeError) -> [OpaquePointer] {
+        var found: [OpaquePointer] = []
+        pem.withUnsafeBytes { raw in
+            guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else { return }
+            defer { BIO_free(bio) }
+            while let certificate = PEM_read_bio_X509(bio, nil, nil, nil) { found.append(certificate) }
+        }
+        ERR_clear_error()  // the loop ends on an expected "no start line"
+        guard !found.isEmpty else { throw .tls(server: server, reason: "\(what) holds no PEM certificate") }
+        return found
+    }
+
+    private func handshake(_ settings: TLSSettings, deadline: ContinuousClock.Instant) throws(KubeError) {
+        while true {
+            ERR_clear_error()
+            let result = SSL_connect(ssl)
+            if result == 1 { return }
+            let error = SSL_get_error(ssl, result)
+            switch error {
+            case SSL_ERROR_WANT_READ: try wait(for: POLLIN, deadline: deadline, during: "the TLS handshake")
+            case SSL_ERROR_WANT_WRITE: try wait(for: POLLOUT, deadline: deadline, during: "the TLS handshake")
+            default:
+                let verify = SSL_get_verify_result(ssl)
+                if verify != X509_V_OK, let text = X509_verify_cert_error_string(verify) {
+                    throw .tls(server: server, reason: "server certificate refused for \"\(settings.serverName)\": \(String(cString: text))")
+                }
+                throw .tls(server: server, reason: "handshake failed: \(Self.opensslError(fallback: error))")
+            }
+        }
+    }
+
+    // MARK: I/O
+
+    func write(_ bytes: [UInt8], deadline: ContinuousClock.Instant) throws(KubeError) {
+        var offset = 0
+        while offset < bytes.count {
+            ERR_clear_error()
+            let n = bytes.withUnsafeBytes { raw in raw.baseAddress.map { SSL_write(ssl, $0 + offset, Int32(raw.count - offset)) } ?? 0 }
+            if n > 0 { offset += Int(n); continue }
+            switch SSL_get_error(ssl, n) {
+            case SSL_ERROR_WANT_READ: try wait(for: POLLIN, deadline: deadline, during: "sending the request")
+            case SSL_ERROR_WANT_WRITE: try wait(for: POLLOUT, deadline: deadline, during: "sending the request")
+            default: throw .connect(server: server, reason: "connection lost while sending: \(Self.opensslError())")
+            }
+        }
+    }
+
+    /// Up to `buffer.count` bytes; 0 at end of stream.
+    func read(into buffer: inout [UInt8], deadline: ContinuousClock.Instant) throws(KubeError) -> Int {
+        while true {
+            ERR_clear_error()
+            let n = buffer.withUnsafeMutableBytes { raw in SSL_read(ssl, raw.baseAddress, Int32(raw.count)) }
+            if n > 0 { return Int(n) }
+            let error = SSL_get_error(ssl, n)
+            switch error {
+            case SSL_ERROR_WANT_READ: try wait(for: POLLIN, deadline: deadline, during: "waiting for the response")
+            case SSL_ERROR_WANT_WRITE: try wait(for: POLLOUT, deadline: deadline, during: "waiting for the response")
+            case SSL_ERROR_ZERO_RETURN: return 0
+            case SSL_ERROR_SYSCALL where ERR_peek_error() == 0: return 0  // closed without close_notify
+            default: throw .connect(server: server, reason: "connection lost while reading: \(Self.opensslError(fallback: error))")
+            }
+        }
+    }
+
+    private func wait(for event: Int32, deadline: ContinuousClock.Instant, during: String) throws(KubeError) {
+        let remaining = ContinuousClock.now.duration(to: deadline)
+        guard remaining > .zero else { throw .timeout(server: server, call: during, after: .zero) }
+        var fds = [pollfd(fd: fd, events: Int16(event), revents: 0)]
+        let ready = poll(&fds, 1, remaining.pollMilliseconds)
+        if ready == 0 { throw .timeout(server: server, call: during, after: remaining) }
+    }
+
+    private static func opensslError(fallback: Int32 = 0) -> String {
+        let code = ERR_get_error()
+        guard code != 0 else { return fallback == SSL_ERROR_SYSCALL ? "connection closed by the server" : "OpenSSL error \(fallback)" }
+        var buffer = [CChar](repeating: 0, count: 256)
+        ERR_error_string_n(code, &buffer, buffer.count)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    private static func describe(_ error: Int32) -> String {
+        guard let text = strerror(error) else { return "errno \(error)" }
+        return String(cString: text)
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds rounded up, clamped for poll(2).
+    var pollMilliseconds: Int32 {
+        let (millis, overflow) = components.seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow, millis < Int64(Int32.max) else { return Int32.max }
+        return Int32(clamping: millis + (components.attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+    }
+}

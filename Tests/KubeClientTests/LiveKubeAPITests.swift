@@ -1,0 +1,160 @@
+import CNI
+import Glibc
+import KubeClient
+import Testing
+import TestSupport
+
+/// The live client against the test API server: trust, names, credentials, retries, framing.
+@Suite("LiveKubeAPI over TLS")
+struct LiveKubeAPITests {
+    static let token = "client-test-token"
+
+    /// A server, a directory and a kubeconfig with a token for it.
+    struct Fixture {
+        let server: TestAPIServer
+        let directory: TemporaryDirectory
+
+        init() throws {
+            server = try TestAPIServer()
+            directory = try TemporaryDirectory(prefix: "kubeclient-tests")
+            try server.addToken(LiveKubeAPITests.token, user: "tester")
+        }
+
+        func api(callTimeout: Duration = .seconds(5), edit: (inout Kubeconfig) -> Void = { _ in }) throws -> LiveKubeAPI {
+            var kubeconfig = try Kubeconfig.load(path: server.kubeconfig(in: directory.path, token: LiveKubeAPITests.token))
+            edit(&kubeconfig)
+            return LiveKubeAPI(kubeconfig: kubeconfig, callTimeout: callTimeout, budget: .seconds(10))
+        }
+    }
+
+    @Test func readsAPodAndANAD() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        let api = try f.api()
+        let pod = try api.pod(namespace: "default", name: "web-0")
+        #expect(pod.metadata.name == "web-0")
+        #expect(!pod.metadata.uid.isEmpty)
+        #expect(pod.metadata.annotations["k8s.v1.cni.cncf.io/networks"] != nil)
+        let nad = try api.networkAttachmentDefinition(namespace: "default", name: "macvlan-conf")
+        #expect(nad.config.contains("macvlan"))
+    }
+
+    @Test func patchSetsAndRemovesAnnotations() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        let api = try f.api()
+        try api.patchPodAnnotations(namespace: "default", name: "web-0", [("example.com/a", "1"), ("example.com/b", "2")])
+        try api.patchPodAnnotations(namespace: "default", name: "web-0", [("example.com/a", nil)])
+        let annotations = try api.pod(namespace: "default", name: "web-0").metadata.annotations
+        #expect(annotations["example.com/a"] == nil)
+        #expect(annotations["example.com/b"] == "2")
+        let patches = try f.server.requests().filter { $0.method == "PATCH" }
+        #expect(patches.allSatisfy { $0.path.hasSuffix("/pods/web-0/status") && $0.contentType == "application/merge-patch+json" })
+    }
+
+    @Test func aMissingObjectIsNotFoundWithTheServersMessage() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        #expect {
+            try f.api().networkAttachmentDefinition(namespace: "default", name: "nope")
+        } throws: { error in
+            guard let error = error as? KubeError, case .http(_, let call, 404, let message) = error else { return false }
+            return error.isNotFound && call.contains("default/nope") && message.contains("not found")
+        }
+    }
+
+    @Test func aServerSignedByAnotherCAIsRefused() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        let other = try TestAPIServer()
+        let foreignCA = try readFile(other.caPath)
+        #expect {
+            try f.api { $0.certificateAuthority = foreignCA }.pod(namespace: "default", name: "web-0")
+        } throws: { error in
+            guard case .tls(_, let reason)? = error as? KubeError else { return false }
+            return reason.contains("certificate")
+        }
+    }
+
+    @Test func aNameTheCertificateDoesNotCarryIsRefused() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        #expect {
+            try f.api { $0.tlsServerName = "not-the-server.example" }.pod(namespace: "default", name: "web-0")
+        } throws: { error in
+            guard case .tls(_, let reason)? = error as? KubeError else { return false }
+            return reason.contains("not-the-server.example")
+        }
+        // The certificate carries DNS:localhost: verifying by that name works.
+        #expect(try f.api { $0.tlsServerName = "localhost" }.pod(namespace: "default", name: "web-0").metadata.name == "web-0")
+    }
+
+    @Test func insecureSkipVerifyNeedsNoCA() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        let api = try f.api {
+            $0.certificateAuthority = nil
+            $0.insecureSkipTLSVerify = true
+        }
+        #expect(try api.pod(namespace: "default", name: "web-0").metadata.name == "web-0")
+    }
+
+    @Test("retries 503, 429 and a reset connection, then succeeds", arguments: [
+        #"{"failNext":[{"pathContains":"web-0","status":503,"count":2}]}"#,
+        #"{"failNext":[{"pathContains":"web-0","status":429,"count":1}]}"#,
+        #"{"resetNext":1}"#,
+    ])
+    func retriesTransientFailures(faults: String) throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        try f.server.setFaults(try JSONValue.parse(faults))
+        #expect(try f.api().pod(namespace: "default", name: "web-0").metadata.name == "web-0")
+    }
+
+    @Test func aPersistentServerErrorIsReportedAfterBoundedRetries() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        try f.server.setFaults(["failNext": [["pathContains": "web-0", "status": 500, "count": 100]]])
+        #expect {
+            try f.api().pod(namespace: "default", name: "web-0")
+        } throws: { error in
+            guard let error = error as? KubeError, case .http(_, _, 500, _) = error else { return false }
+            return error.isTransient
+        }
+        #expect(try f.server.requests().count == 5)
+    }
+
+    @Test func chunkedBodiesAndOneConnectionForManyCalls() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        try f.server.setFaults(["chunked": true])
+        let api = try f.api()
+        for _ in 0..<3 { #expect(try api.pod(namespace: "default", name: "web-0").metadata.name == "web-0") }
+    }
+
+    @Test func aSlowServerTimesOut() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        try f.server.setFaults(["latencyMs": 3000])
+        let started = ContinuousClock.now
+        #expect {
+            try f.api(callTimeout: .milliseconds(300)).pod(namespace: "default", name: "web-0")
+        } throws: { error in
+            guard case .timeout? = error as? KubeError else { return false }
+            return true
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    @Test func nobodyListeningIsATransientConnectError() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        let api = try f.api { $0.server.port = 1 }
+        #expect {
+            try api.pod(namespace: "default", name: "web-0")
+        } throws: { error in
+            guard let error = error as? KubeError, case .connect(let server, _) = error else { return false }
+            return error.isTransient && server.contains(":1")
+        }
+    }
+}
