@@ -36,7 +36,7 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]
         ),
         // Fixtures every test target shares (testdata/, temporary directories, canned outputs).
-        .target(name: "TestSupport", dependencies: ["CNI", "CNIExec"], path: "Tests/TestSupport", swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["CNI", "CNIExec", "KubeClient"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "CNITests", dependencies: ["CNI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CNIExecTests", dependencies: ["CNIExec", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "TestSupport"], swiftSettings: strict),

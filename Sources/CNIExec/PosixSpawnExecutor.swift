@@ -131,33 +131,14 @@ struct SpawnedChild {
         }
         // Child ends: stdin's read end, stdout's and stderr's write ends.
         let childEnds = [pipes[0][0], pipes[1][1], pipes[2][1]]
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for (target, fd) in childEnds.enumerated() { posix_spawn_file_actions_adddup2(&actions, fd, Int32(target)) }
-        // Descriptors the runtime left open without CLOEXEC are none of a plugin's business.
-        cshims_spawn_closefrom(&actions, 3)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptySet = sigset_t()
-        sigemptyset(&emptySet)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigmask(&attributes, &emptySet)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        var pid: pid_t = 0
-        let result = withCStrings([path]) { argv in
-            withCStrings(environment) { envp in posix_spawn(&pid, path, &actions, &attributes, argv, envp) }
-        }
+        let result = ProcessSpawner.spawn([path], environment: environment, standardStreams: childEnds)
         childEnds.forEach(Syscall.close)
-        guard result == 0 else {
+        let pid: pid_t
+        switch result {
+        case .success(let spawned): pid = spawned
+        case .failure(let error):
             [pipes[0][1], pipes[1][0], pipes[2][0]].forEach(Syscall.close)
-            throw .spawnFailed(path: path, errno: result)
+            throw .spawnFailed(path: path, errno: error)
         }
         let child = SpawnedChild(pid: pid, stdinFD: pipes[0][1], stdoutFD: pipes[1][0], stderrFD: pipes[2][0])
         [child.stdinFD, child.stdoutFD, child.stderrFD].forEach(Syscall.setNonBlocking)
@@ -225,6 +206,48 @@ extension Duration {
         let (millis, overflow) = components.seconds.multipliedReportingOverflow(by: 1000)
         guard !overflow, millis < Int64(Int32.max) else { return Int32.max }
         return Int32(clamping: millis + (components.attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+    }
+}
+
+/// posix_spawn as every child of ours needs it: the given descriptors as its stdin, stdout and
+/// stderr, every other descriptor closed, an empty signal mask and SIGPIPE back to its default
+/// (we ignore it; a child must not inherit that).
+public enum ProcessSpawner {
+    public enum Outcome: Sendable {
+        case success(pid_t)
+        /// posix_spawn's error number.
+        case failure(Int32)
+    }
+
+    /// - Parameters:
+    ///   - arguments: argv; `arguments[0]` is also the path run.
+    ///   - standardStreams: the three descriptors that become the child's 0, 1 and 2.
+    public static func spawn(_ arguments: [String], environment: [String], standardStreams: [Int32]) -> Outcome {
+        guard let path = arguments.first, standardStreams.count == 3 else { return .failure(EINVAL) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        for (target, fd) in standardStreams.enumerated() { posix_spawn_file_actions_adddup2(&actions, fd, Int32(target)) }
+        // Descriptors the runtime left open without CLOEXEC are none of a plugin's business.
+        cshims_spawn_closefrom(&actions, 3)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptySet = sigset_t()
+        sigemptyset(&emptySet)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigmask(&attributes, &emptySet)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        var pid: pid_t = 0
+        let result = withCStrings(arguments) { argv in
+            withCStrings(environment) { envp in posix_spawn(&pid, path, &actions, &attributes, argv, envp) }
+        }
+        return result == 0 ? .success(pid) : .failure(result)
     }
 }
 

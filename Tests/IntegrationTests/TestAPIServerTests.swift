@@ -1,0 +1,166 @@
+// The local test API server (Tests/apiserver) speaks Kubernetes as a real API server does:
+// checked here over real HTTPS with python3's http.client (Tests/apiserver/request.py), so the
+// kube client's own tests can trust what it answers. No root needed.
+import CNI
+import Glibc
+import Testing
+import TestSupport
+
+@Suite("Test API server")
+struct TestAPIServerTests {
+    static let pod = "/api/v1/namespaces/default/pods/web-0"
+    static let nads = "/apis/k8s.cni.cncf.io/v1/namespaces"
+
+    @Test("tokens and client certificates: 200, 401, 403 and 404 answered as Status objects, and logged")
+    func authentication() throws {
+        let server = try TestAPIServer()
+        try server.addToken("abc", user: "multus", namespaces: ["default", "kube-system"])
+        try server.addCertUser(cn: "system:multus-client", namespaces: ["kube-system"])
+
+        let answers = try send(server, [
+            ["path": .string(Self.pod), "token": "abc"],
+            ["path": .string(Self.pod)],
+            ["path": .string(Self.pod), "token": "wrong"],
+            ["path": "/api/v1/namespaces/blue/pods/web-0", "token": "abc"],
+            ["path": "/api/v1/namespaces/default/pods/web-9", "token": "abc"],
+            ["path": .string("\(Self.nads)/default/network-attachment-definitions/macvlan-conf"), "token": "abc"],
+            ["path": .string("\(Self.nads)/blue/network-attachment-definitions/blue-net"), "token": "abc"],
+        ])
+        #expect(answers.map(\.status) == [200, 401, 401, 403, 404, 200, 403])
+        #expect(answers[0].body["metadata"]?["uid"] == "5f0c1a9e-3d4b-4c8e-9a61-2b7d0e4f8a10")
+        #expect(answers[1].body == ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure",
+                                    "message": "Unauthorized", "reason": "Unauthorized", "code": 401])
+        #expect(answers[3].body["reason"] == "Forbidden")
+        #expect(answers[3].body["message"] == #"pods "web-0" is forbidden: User "multus" cannot get resource "pods" in API group "" in the namespace "blue""#)
+        #expect(answers[4].body == ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure",
+                                    "message": #"pods "web-9" not found"#, "reason": "NotFound",
+                                    "details": ["name": "web-9", "kind": "pods"], "code": 404])
+        #expect(answers[5].body["spec"]?["config"]?.stringValue?.contains(#""type":"macvlan""#) == true)
+        #expect(answers[6].body["details"] == ["name": "blue-net", "group": "k8s.cni.cncf.io", "kind": "network-attachment-definitions"])
+
+        let certified = try send(server, [["path": "/api/v1/namespaces/kube-system/pods/coredns-0"], ["path": .string(Self.pod)]], clientCert: true)
+        #expect(certified.map(\.status) == [200, 403])
+        #expect(certified[1].body["message"]?.stringValue?.contains(#"User "system:multus-client" cannot get"#) == true)
+
+        let log = try server.requests()
+        #expect(log.count == 9)
+        #expect(log.map(\.status) == [200, 401, 401, 403, 404, 200, 403, 200, 403])
+        #expect(log[0] == LoggedRequest(method: "GET", path: Self.pod, status: 200, user: "multus"))
+        #expect(log[1].user == nil)
+        #expect(log[7].user == "system:multus-client")
+        try server.clearLog()
+        #expect(try server.requests().isEmpty)
+    }
+
+    @Test("status writes merge, bump resourceVersion, and a stale resourceVersion gets 409")
+    func writes() throws {
+        let server = try TestAPIServer()
+        try server.addToken("abc", user: "multus")
+        let before = try #require(try server.object(kind: "Pod", namespace: "default", name: "web-0"))
+        let version = try #require(before["metadata"]?["resourceVersion"]?.stringValue.flatMap { Int($0) })
+        let status = "\(Self.pod)/status"
+
+        let answers = try send(server, [
+            ["method": "PATCH", "path": .string(status), "token": "abc", "contentType": "application/merge-patch+json",
+             "body": ["metadata": ["annotations": ["k8s.v1.cni.cncf.io/network-status": "[]", "k8s.v1.cni.cncf.io/networks": nil]]]],
+            ["method": "PATCH", "path": .string(status), "token": "abc", "contentType": "application/merge-patch+json",
+             "body": ["metadata": ["resourceVersion": .string(String(version)), "annotations": ["x": "y"]]]],
+            ["method": "PATCH", "path": .string(status), "token": "abc", "contentType": "application/json-patch+json",
+             "body": [["op": "test", "path": "/metadata/annotations/k8s.v1.cni.cncf.io~1network-status", "value": "[]"],
+                      ["op": "add", "path": "/metadata/annotations/a", "value": "b"]]],
+            ["method": "PATCH", "path": .string(status), "token": "abc", "contentType": "application/strategic-merge-patch+json",
+             "body": ["metadata": ["annotations": ["a": nil, "c": "d"]]]],
+        ])
+        #expect(answers.map(\.status) == [200, 409, 200, 200])
+        let patched = answers[0].body
+        #expect(patched["metadata"]?["annotations"] == ["k8s.v1.cni.cncf.io/network-status": "[]"])
+        let versions = answers.map { $0.body["metadata"]?["resourceVersion"]?.stringValue.flatMap { Int($0) } ?? 0 }
+        #expect(versions[0] > version && versions[2] > versions[0] && versions[3] > versions[2])
+        #expect(patched["spec"] == before["spec"])
+        #expect(answers[1].body["reason"] == "Conflict")
+        #expect(answers[1].body["message"] == #"Operation cannot be fulfilled on pods "web-0": the object has been modified; please apply your changes to the latest version and try again"#)
+        #expect(answers[3].body["metadata"]?["annotations"] == ["k8s.v1.cni.cncf.io/network-status": "[]", "c": "d"])
+        let stored = try server.object(kind: "Pod", namespace: "default", name: "web-0")
+        #expect(stored == answers[3].body)
+    }
+
+    @Test("injected faults: failNext answers its status, then the request succeeds; resets and chunked bodies")
+    func faults() throws {
+        let server = try TestAPIServer()
+        try server.addToken("abc", user: "multus")
+        try server.setFaults(["failNext": [["pathContains": "/pods/web-0", "status": 503, "count": 1],
+                                           ["pathContains": "/pods/web-0", "status": 429, "count": 1]],
+                              "resetNext": 1, "chunked": true])
+        let request: JSONValue = ["path": .string(Self.pod), "token": "abc"]
+        let answers = try send(server, [request, request, request, request])
+        #expect(answers[0].error != nil)
+        #expect(answers.dropFirst().map(\.status) == [503, 429, 200])
+        #expect(answers[1].body["reason"] == "ServiceUnavailable")
+        #expect(answers[2].headers["retry-after"] == "0")
+        #expect(answers[3].headers["transfer-encoding"] == "chunked")
+        #expect(answers[3].body["metadata"]?["name"] == "web-0")
+        #expect(try server.requests().map(\.status) == [0, 503, 429, 200])
+    }
+
+    @Test("kubeconfig: CA by path or inline, token, token file and client certificate")
+    func kubeconfig() throws {
+        let server = try TestAPIServer(objects: nil)
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let inline = try server.kubeconfig(in: directory.path, token: "abc", caInline: true, fileName: "inline")
+        let text = String(decoding: try readFile(inline), as: UTF8.self)
+        let encodedCA = sh("base64 -w0 < '\(server.caPath)'").output
+        #expect(!encodedCA.isEmpty && text.contains("    certificate-authority-data: \(encodedCA)\n"))
+        #expect(text.contains("    server: \"\(server.server)\"\n"))
+        #expect(text.contains("    token: \"abc\"\n"))
+        #expect(text.contains("current-context: test\n"))
+
+        let byPath = String(decoding: try readFile(server.kubeconfig(in: directory.path, tokenFile: "/run/token", clientCert: true)), as: UTF8.self)
+        #expect(byPath.contains("    certificate-authority: \"\(server.caPath)\"\n"))
+        #expect(byPath.contains("    tokenFile: \"/run/token\"\n"))
+        #expect(byPath.contains("    client-certificate: \"\(server.clientCertPath)\"\n    client-key: \"\(server.clientKeyPath)\"\n"))
+        #expect(!byPath.contains("token: "))
+    }
+
+    @Test("stop ends the process; a server that cannot start reports its stderr")
+    func lifecycle() throws {
+        let server = try TestAPIServer(objects: nil)
+        let pid = server.processID
+        #expect(kill(pid, 0) == 0)
+        server.stop()
+        #expect(kill(pid, 0) == -1 && errno == ESRCH)
+        #expect(!fileExists(server.directory))
+        #expect(throws: TestAPIServerError.self) { try server.requests() }
+
+        let error = #expect(throws: TestAPIServerError.self) { try TestAPIServer(objects: "/nonexistent-fixtures") }
+        #expect(error?.message.contains("/nonexistent-fixtures") == true)
+    }
+}
+
+/// One answer of Tests/apiserver/request.py.
+private struct Answer {
+    var status: Int?
+    var headers: JSONObject
+    var body: JSONValue
+    var error: String?
+}
+
+extension JSONValue {
+    fileprivate subscript(key: String) -> JSONValue? { objectValue?[key] }
+}
+
+/// Sends `requests` in order over one keep-alive HTTPS connection with python3's http.client,
+/// verifying the server against the test CA; with `clientCert`, presenting the client certificate.
+private func send(_ server: TestAPIServer, _ requests: [JSONValue], clientCert: Bool = false) throws -> [Answer] {
+    let python = try #require(TestAPIServer.python)
+    var command = "'\(python)' '\(TestAPIServer.scriptDirectory)/request.py' --port \(server.port) --ca '\(server.caPath)'"
+    if clientCert { command += " --cert '\(server.clientCertPath)' --key '\(server.clientKeyPath)'" }
+    let run = sh("\(command) <<'REQUESTS'\n\(JSONValue.array(requests).serialized())\nREQUESTS")
+    try #require(run.status == 0, "request.py failed: \(run.output)")
+    let answers = try #require(try JSONValue.parse(run.output).arrayValue)
+    try #require(answers.count == requests.count)
+    return answers.map { answer in
+        Answer(status: answer["status"]?.intValue, headers: answer["headers"]?.objectValue ?? JSONObject(),
+               body: answer["body"] ?? .null, error: answer["error"]?.stringValue)
+    }
+}

@@ -1,0 +1,403 @@
+// A local Kubernetes API server for integration tests: Tests/apiserver/apiserver.py run as a child
+// process, driven over its stdin/stdout control channel. It serves the real REST protocol over
+// HTTPS with its own CA, so the plugin's kube client is tested end to end without a cluster.
+import CNI
+import CNIExec
+import CShims
+import Glibc
+import KubeClient
+import Synchronization
+
+/// One REST request as the test API server's log records it.
+public struct LoggedRequest: Sendable, Hashable, CustomStringConvertible {
+    public var method: String
+    /// The path without the query string.
+    public var path: String
+    /// The status answered; 0 when the connection was reset without an answer (`resetNext`).
+    public var status: Int
+    /// The authenticated user; nil when the request carried no valid credentials.
+    public var user: String?
+    /// The request's Content-Type header, if any.
+    public var contentType: String?
+
+    public init(method: String, path: String, status: Int, user: String? = nil, contentType: String? = nil) {
+        self.method = method
+        self.path = path
+        self.status = status
+        self.user = user
+        self.contentType = contentType
+    }
+
+    public var description: String { "\(method) \(path) -> \(status) (\(user ?? "anonymous"))" }
+}
+
+/// The test API server could not be started or did not answer a control command.
+public struct TestAPIServerError: Error, Hashable, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { "test API server: \(message)" }
+}
+
+/// A running `Tests/apiserver/apiserver.py`: an HTTPS Kubernetes API server on 127.0.0.1 with
+/// pods and network-attachment-definitions, bearer-token and client-certificate users, a request
+/// log, and injectable faults (latency, failing statuses, resets, chunked bodies).
+///
+/// The server exits as soon as its stdin closes, so it never outlives this object or a crashed
+/// test process. Control commands are serialized; REST clients may run concurrently.
+public final class TestAPIServer: @unchecked Sendable {
+    /// The HTTPS port on 127.0.0.1.
+    public let port: Int
+    /// The CA that signed the server and client certificates (PEM).
+    public let caPath: String
+    /// A client certificate for CN=system:multus-client, O=swift-multus (PEM), and its key.
+    public let clientCertPath: String
+    public let clientKeyPath: String
+    /// The server's private directory (certificates, `apiserver.log`); removed by `stop()`.
+    public let directory: String
+    /// The server process.
+    public let processID: pid_t
+
+    /// `https://127.0.0.1:<port>`.
+    public var server: String { "https://127.0.0.1:\(port)" }
+
+    private let channel: Mutex<ControlChannel>
+
+    /// Where `apiserver.py` and its helper `request.py` live.
+    public static let scriptDirectory = packageRoot() + "/Tests/apiserver"
+
+    /// The python3 interpreter the server runs with (nil if there is none).
+    public static let python: String? = findPython()
+
+    /// Starts a server holding the objects of `objects` (every `*.json` file there, each one
+    /// object or a `List`), with each key of `substitutions` replaced by its value in those files
+    /// first (for instance `["@PARENT@": "eth1"]`, see testdata/k8s/README.md).
+    ///
+    /// Throws `TestAPIServerError` if python3 is missing, or the server does not report its port
+    /// within 20 seconds (the message then includes the server's stderr).
+    public init(objects: String? = testdata("k8s"), substitutions: [String: String] = [:]) throws(TestAPIServerError) {
+        signal(SIGPIPE, SIG_IGN)  // a dead server must fail a write, not kill the test process
+        guard let python = Self.python else { throw TestAPIServerError("python3 not found") }
+        let directory: String
+        do { directory = try TemporaryDirectory(prefix: "swift-multus-apiserver").path } catch {
+            throw TestAPIServerError("\(error)")
+        }
+        let logPath = directory + "/apiserver.log"
+        var arguments = [python, Self.scriptDirectory + "/apiserver.py", "--dir", directory + "/pki"]
+        if let objects { arguments += ["--objects", objects] }
+        for (key, value) in substitutions.sorted(by: { $0.key < $1.key }) { arguments += ["--set", "\(key)=\(value)"] }
+
+        var control: ControlChannel
+        do {
+            control = try ControlChannel.spawn(arguments, environment: Self.childEnvironment(python), logPath: logPath)
+        } catch {
+            removeTree(directory)
+            throw error
+        }
+        let startup: JSONObject
+        do throws(TestAPIServerError) {
+            let line = try control.readLine(timeout: .seconds(20))
+            guard let object = (try? JSONValue.parse(line))?.objectValue else {
+                throw TestAPIServerError("unexpected startup line \"\(String(decoding: line, as: UTF8.self))\"")
+            }
+            startup = object
+        } catch {
+            control.terminate()
+            let log = readWholeFile(logPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            removeTree(directory)
+            throw TestAPIServerError("did not start: \(error.message); its stderr:\n\(log)")
+        }
+        guard let port = startup["port"]?.intValue, let ca = startup["ca"]?.stringValue,
+              let cert = startup["clientCert"]?.stringValue, let key = startup["clientKey"]?.stringValue
+        else {
+            control.terminate()
+            removeTree(directory)
+            throw TestAPIServerError("startup line lacks port/ca/clientCert/clientKey: \(JSONValue.object(startup).serialized())")
+        }
+        self.port = port
+        self.caPath = ca
+        self.clientCertPath = cert
+        self.clientKeyPath = key
+        self.directory = directory
+        self.processID = control.pid
+        self.channel = Mutex(control)
+    }
+
+    deinit { stop() }
+
+    /// Closes the server's stdin (it exits at once), reaps it (SIGKILL after 5 s) and removes
+    /// its directory. Idempotent.
+    public func stop() {
+        let wasRunning = channel.withLock { (control: inout ControlChannel) -> Bool in
+            guard control.pid > 0 else { return false }
+            control.terminate()
+            return true
+        }
+        if wasRunning { removeTree(directory) }
+    }
+
+    // MARK: control commands
+
+    /// Sends one control command and returns its `result`. Throws if the server answers with an
+    /// error, has exited, or does not answer within 20 seconds.
+    @discardableResult
+    public func command(_ command: JSONValue) throws(TestAPIServerError) -> JSONValue {
+        let reply = try channel.withLock { (control) throws(TestAPIServerError) -> [UInt8] in
+            try control.writeLine(command.serializedBytes())
+            return try control.readLine(timeout: .seconds(20))
+        }
+        guard let answer = (try? JSONValue.parse(reply))?.objectValue else {
+            throw TestAPIServerError("unreadable reply \"\(String(decoding: reply, as: UTF8.self))\"")
+        }
+        guard answer["ok"]?.boolValue == true else {
+            throw TestAPIServerError("\(command.serialized()) failed: \(answer["error"]?.stringValue ?? "unknown error")")
+        }
+        return answer["result"] ?? .null
+    }
+
+    /// Creates or replaces a Pod or NetworkAttachmentDefinition (by kind, namespace, name). The
+    /// server assigns `metadata.uid` if missing and a new `metadata.resourceVersion`; the object
+    /// as stored is returned.
+    @discardableResult
+    public func put(_ object: JSONValue) throws(TestAPIServerError) -> JSONValue {
+        try command(["op": "put", "object": object])
+    }
+
+    /// The stored object, or nil.
+    public func object(kind: String, namespace: String, name: String) throws(TestAPIServerError) -> JSONValue? {
+        let result = try command(["op": "get", "kind": .string(kind), "namespace": .string(namespace), "name": .string(name)])
+        return result == .null ? nil : result
+    }
+
+    /// Deletes an object; returns whether it existed.
+    @discardableResult
+    public func delete(kind: String, namespace: String, name: String) throws(TestAPIServerError) -> Bool {
+        try command(["op": "delete", "kind": .string(kind), "namespace": .string(namespace), "name": .string(name)]).boolValue ?? false
+    }
+
+    /// Registers a bearer token for `user`, allowed to read and write in `namespaces` (nil: all).
+    public func addToken(_ token: String, user: String, namespaces: [String]? = nil) throws(TestAPIServerError) {
+        try command(["op": "token", "token": .string(token), "user": .string(user), "namespaces": Self.scope(namespaces)])
+    }
+
+    /// Authorizes client-certificate users with common name `cn` in `namespaces` (nil: all).
+    /// A verified certificate whose CN is not registered authenticates but is forbidden everywhere.
+    public func addCertUser(cn: String, namespaces: [String]? = nil) throws(TestAPIServerError) {
+        try command(["op": "certuser", "cn": .string(cn), "namespaces": Self.scope(namespaces)])
+    }
+
+    /// Replaces the injected faults, e.g.
+    /// `["latencyMs": 50, "failNext": [["pathContains": "/pods/", "status": 503, "count": 2]], "resetNext": 1, "chunked": true]`;
+    /// `[:]` clears them. See Tests/apiserver/README.md.
+    public func setFaults(_ faults: JSONValue) throws(TestAPIServerError) {
+        var command: JSONObject = ["op": "faults"]
+        for (key, value) in faults.objectValue ?? JSONObject() { command[key] = value }
+        try self.command(.object(command))
+    }
+
+    /// Every REST request answered (or reset) since start or the last `clearLog()`, in order.
+    public func requests() throws(TestAPIServerError) -> [LoggedRequest] {
+        let entries = try command(["op": "log"]).objectValue?["requests"]?.arrayValue ?? []
+        return entries.compactMap { entry in
+            guard let fields = entry.objectValue, let method = fields["method"]?.stringValue,
+                  let path = fields["path"]?.stringValue, let status = fields["status"]?.intValue else { return nil }
+            return LoggedRequest(method: method, path: path, status: status,
+                                 user: fields["user"]?.stringValue, contentType: fields["contentType"]?.stringValue)
+        }
+    }
+
+    public func clearLog() throws(TestAPIServerError) {
+        try command(["op": "clearlog"])
+    }
+
+    // MARK: kubeconfig
+
+    /// Writes `<directory>/<fileName>`, a kubeconfig (clusters, users, contexts, current-context)
+    /// for this server, and returns its path. The CA is referenced by path, or embedded as
+    /// `certificate-authority-data` when `caInline`; the user has `token`, `tokenFile` and/or the
+    /// client certificate and key paths, as given.
+    public func kubeconfig(in directory: String, token: String? = nil, tokenFile: String? = nil, clientCert: Bool = false,
+                           caInline: Bool = false, fileName: String = "kubeconfig") throws(TestAPIServerError) -> String {
+        var cluster = "    server: \(yamlQuoted(server))\n"
+        if caInline {
+            guard let ca = readWholeFile(caPath) else { throw TestAPIServerError("cannot read \(caPath)") }
+            cluster += "    certificate-authority-data: \(Base64.encode(ca))\n"
+        } else {
+            cluster += "    certificate-authority: \(yamlQuoted(caPath))\n"
+        }
+        var user = ""
+        if let token { user += "    token: \(yamlQuoted(token))\n" }
+        if let tokenFile { user += "    tokenFile: \(yamlQuoted(tokenFile))\n" }
+        if clientCert {
+            user += "    client-certificate: \(yamlQuoted(clientCertPath))\n    client-key: \(yamlQuoted(clientKeyPath))\n"
+        }
+        let text = """
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: test-apiserver
+              cluster:
+            \(cluster)users:
+            - name: test-user
+              user:\(user.isEmpty ? " {}\n" : "\n" + user)contexts:
+            - name: test
+              context:
+                cluster: test-apiserver
+                user: test-user
+                namespace: default
+            current-context: test
+            preferences: {}
+
+            """
+        let path = directory + "/" + fileName
+        do { try writeFile(path, Array(text.utf8), mode: 0o600) } catch { throw TestAPIServerError("\(error)") }
+        return path
+    }
+
+    // MARK: private
+
+    private static func scope(_ namespaces: [String]?) -> JSONValue {
+        namespaces.map { .array($0.map(JSONValue.string)) } ?? "*"
+    }
+
+    private static func childEnvironment(_ python: String) -> [String] {
+        var path = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+        if let slash = python.lastIndex(of: "/") { path = String(python[..<slash]) + ":" + path }
+        return ["PATH=\(path)", "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1"]
+    }
+
+    private static func findPython() -> String? {
+        var candidates = ["/usr/bin/python3", "/usr/local/bin/python3"]
+        if let path = getenv("PATH") {
+            candidates += String(cString: path).split(separator: ":").map { "\($0)/python3" }
+        }
+        return candidates.first { access($0, X_OK) == 0 }
+    }
+}
+
+/// The directory holding Package.swift, found by walking up from this file.
+private func packageRoot() -> String {
+    var directory = Substring(#filePath)
+    while let slash = directory.lastIndex(of: "/") {
+        directory = directory[..<slash]
+        if access("\(directory)/Package.swift", F_OK) == 0 { return String(directory) }
+    }
+    return "."
+}
+
+/// A YAML double-quoted scalar.
+private func yamlQuoted(_ text: String) -> String {
+    var quoted = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": quoted += "\\\""
+        case "\\": quoted += "\\\\"
+        case "\n": quoted += "\\n"
+        case "\t": quoted += "\\t"
+        default: quoted.unicodeScalars.append(scalar)
+        }
+    }
+    return quoted + "\""
+}
+
+
+/// The server process and our ends of its stdin and stdout. Only used under the Mutex.
+private struct ControlChannel: ~Copyable {
+    var pid: pid_t
+    var stdinFD: Int32
+    var stdoutFD: Int32
+    /// Bytes read past the last complete line.
+    var pending: [UInt8] = []
+
+    /// posix_spawn with CLOEXEC pipes (so no other test's child inherits them), the child's stderr
+    /// in `logPath`, and every other descriptor closed in the child.
+    static func spawn(_ arguments: [String], environment: [String], logPath: String) throws(TestAPIServerError) -> ControlChannel {
+        var input: [Int32] = [-1, -1]
+        var output: [Int32] = [-1, -1]
+        guard cshims_pipe2_cloexec(&input) == 0 else { throw failure("pipe2") }
+        guard cshims_pipe2_cloexec(&output) == 0 else {
+            let error = failure("pipe2")
+            input.forEach { _ = close($0) }
+            throw error
+        }
+        let log = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let childEnds = [input[0], output[1], log]
+        defer { childEnds.forEach { if $0 >= 0 { _ = close($0) } } }
+        guard log >= 0 else {
+            let error = failure("open \(logPath)")
+            [input[1], output[0]].forEach { _ = close($0) }
+            throw error
+        }
+
+        guard case .success(let pid) = ProcessSpawner.spawn(arguments, environment: environment, standardStreams: childEnds) else {
+            [input[1], output[0]].forEach { _ = close($0) }
+            throw TestAPIServerError("could not start \(arguments[0])")
+        }
+        return ControlChannel(pid: pid, stdinFD: input[1], stdoutFD: output[0])
+    }
+
+    mutating func writeLine(_ bytes: [UInt8]) throws(TestAPIServerError) {
+        guard stdinFD >= 0 else { throw TestAPIServerError("stopped") }
+        let line = bytes + [UInt8(ascii: "\n")]
+        var offset = 0
+        while offset < line.count {
+            let fd = stdinFD
+            let n = line.withUnsafeBytes { raw in raw.baseAddress.map { write(fd, $0 + offset, raw.count - offset) } ?? 0 }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw Self.failure("write to the server (has it exited?)") }
+            offset += n
+        }
+    }
+
+    /// The next line of the server's stdout, without its newline.
+    mutating func readLine(timeout: Duration) throws(TestAPIServerError) -> [UInt8] {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = Array(pending[..<newline])
+                pending.removeSubrange(...newline)
+                return line
+            }
+            guard stdoutFD >= 0 else { throw TestAPIServerError("stopped") }
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            guard remaining > .zero else { throw TestAPIServerError("no answer within \(timeout)") }
+            var fds = [pollfd(fd: stdoutFD, events: Int16(POLLIN), revents: 0)]
+            let millis = Int32(clamping: remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1)
+            let ready = poll(&fds, 1, millis)
+            if ready < 0 && errno == EINTR { continue }
+            guard ready > 0 else { continue }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let fd = stdoutFD
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw TestAPIServerError("the server exited") }
+            pending.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    /// Closes both pipes (the server exits on EOF) and reaps the process, killing it if it has
+    /// not gone within 5 seconds.
+    mutating func terminate() {
+        guard pid > 0 else { return }
+        for fd in [stdinFD, stdoutFD] where fd >= 0 { _ = close(fd) }
+        stdinFD = -1
+        stdoutFD = -1
+        var status: Int32 = 0
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid || (r < 0 && errno != EINTR) { break }
+            if ContinuousClock.now > deadline {
+                _ = kill(pid, SIGKILL)
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                break
+            }
+            usleep(2_000)
+        }
+        pid = 0
+    }
+
+    private static func failure(_ what: String) -> TestAPIServerError {
+        TestAPIServerError("\(what): \(String(cString: strerror(errno)))")
+    }
+}
+

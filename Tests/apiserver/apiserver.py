@@ -1,0 +1,779 @@
+#!/usr/bin/env python3
+"""A local Kubernetes API server for swift-multus's integration tests.
+
+It speaks the real REST protocol over HTTPS (HTTP/1.1, keep-alive) for the few resources the
+Multus thin plugin touches: pods (get, and the status subresource: get/patch/put) and
+network-attachment-definitions (get). Errors are Status objects worded as kube-apiserver words
+them, so a client's error handling is tested against the real thing.
+
+    python3 apiserver.py --dir DIR [--objects DIR] [--set TEXT=REPLACEMENT ...]
+
+Generates a CA, a server certificate (127.0.0.1, ::1, localhost, kubernetes.test) and a client
+certificate (CN=system:multus-client, O=swift-multus) into DIR with the openssl CLI, listens on
+127.0.0.1:<ephemeral>, and prints one JSON line:
+    {"port": N, "ca": ..., "clientCert": ..., "clientKey": ...}
+
+Control channel: one JSON command per stdin line, one JSON reply per stdout line
+({"ok": true, "result": ...} or {"ok": false, "error": "..."}). See README.md beside this file.
+The server exits the moment stdin reaches EOF, so a crashed test never leaves it running.
+
+Python standard library only.
+"""
+
+import argparse
+import copy
+import json
+import os
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+NAD_GROUP = "k8s.cni.cncf.io"
+
+# kind -> (apiVersion, resource, group)
+KINDS = {
+    "Pod": ("v1", "pods", ""),
+    "NetworkAttachmentDefinition": (NAD_GROUP + "/v1", "network-attachment-definitions", NAD_GROUP),
+}
+
+# ---------------------------------------------------------------------------------------------
+# Certificates
+
+
+CONFIG = "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\n"
+EC_KEY = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes")
+LEAF = ("basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature",
+        "subjectKeyIdentifier=hash", "authorityKeyIdentifier=keyid")
+
+
+def openssl_req(directory, name, subject, serial, extensions, signed_by_ca=True):
+    """`openssl req -x509` making <name>.key (EC P-256) and <name>.crt (SHA-256) in one process.
+    A private config keeps the system openssl.cnf's default extensions out."""
+    command = ["openssl", "req", "-x509", "-config", "openssl.cnf", *EC_KEY, "-keyout", name + ".key",
+               "-out", name + ".crt", "-subj", subject, "-days", "2", "-sha256", "-set_serial", str(serial)]
+    if signed_by_ca:
+        command += ["-CA", "ca.crt", "-CAkey", "ca.key"]
+    for extension in extensions:
+        command += ["-addext", extension]
+    return subprocess.Popen(command, cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def finish(process):
+    _, errors = process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError("%s failed: %s" % (" ".join(process.args), errors.strip()))
+
+
+def generate_certificates(directory):
+    """A CA, then the server and client certificates it signs (made in parallel): three openssl
+    processes in all, so a server starts in a few hundred milliseconds."""
+    with open(os.path.join(directory, "openssl.cnf"), "w") as f:
+        f.write(CONFIG)
+    finish(openssl_req(directory, "ca", "/CN=swift-multus-test-ca", 1, (
+        "basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign,cRLSign",
+        "subjectKeyIdentifier=hash"), signed_by_ca=False))
+    server = openssl_req(directory, "server", "/CN=kubernetes.test", 2, LEAF + (
+        "extendedKeyUsage=serverAuth", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost,DNS:kubernetes.test"))
+    client = openssl_req(directory, "client", "/O=swift-multus/CN=system:multus-client", 3, LEAF + (
+        "extendedKeyUsage=clientAuth",))
+    finish(server)
+    finish(client)
+    for key in ("ca.key", "server.key", "client.key"):
+        os.chmod(os.path.join(directory, key), 0o600)
+
+
+# ---------------------------------------------------------------------------------------------
+# Status objects, worded as k8s.io/apimachinery/pkg/api/errors words them
+
+
+def status(code, reason, message, details=None):
+    body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": message, "reason": reason}
+    if details is not None:
+        body["details"] = details
+    body["code"] = code
+    return code, body
+
+
+def resource_details(resource, group, name):
+    details = {"name": name}
+    if group:
+        details["group"] = group
+    details["kind"] = resource
+    return details
+
+
+def qualified(resource, group):
+    return resource + "." + group if group else resource
+
+
+def unauthorized():
+    return status(401, "Unauthorized", "Unauthorized")
+
+
+def forbidden(user, verb, resource, subresource, group, namespace, name):
+    full = resource + "/" + subresource if subresource else resource
+    message = '%s "%s" is forbidden: User "%s" cannot %s resource "%s" in API group "%s" in the namespace "%s"' % (
+        qualified(resource, group), name, user, verb, full, group, namespace)
+    return status(403, "Forbidden", message, resource_details(resource, group, name))
+
+
+def not_found(resource, group, name):
+    return status(404, "NotFound", '%s "%s" not found' % (qualified(resource, group), name),
+                  resource_details(resource, group, name))
+
+
+def conflict(resource, group, name):
+    message = ('Operation cannot be fulfilled on %s "%s": the object has been modified; '
+               "please apply your changes to the latest version and try again") % (qualified(resource, group), name)
+    return status(409, "Conflict", message, resource_details(resource, group, name))
+
+
+def no_route():
+    return status(404, "NotFound", "the server could not find the requested resource", {})
+
+
+def method_not_allowed():
+    return status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
+
+
+def bad_request(message):
+    return status(400, "BadRequest", message)
+
+
+def invalid(message):
+    return status(422, "Invalid", message)
+
+
+UNSUPPORTED_PATCH = status(
+    415, "UnsupportedMediaType",
+    "the body of the request was in an unknown format - accepted media types include: "
+    "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, "
+    "application/strategic-merge-patch+json")
+
+PATCH_TYPES = ("application/merge-patch+json", "application/strategic-merge-patch+json", "application/json-patch+json")
+
+FAULT_STATUS = {
+    429: ("TooManyRequests", "Too many requests, please try again later."),
+    500: ("InternalError", "Internal error occurred: injected fault"),
+    502: ("", "the server responded with the status code 502 but did not return more information"),
+    503: ("ServiceUnavailable", "the server is currently unable to handle the request"),
+    504: ("Timeout", "the server was unable to return a response in the time allotted, but may still be processing the request"),
+}
+
+
+def injected(code, message=None):
+    reason, default = FAULT_STATUS.get(code, ("", "injected fault"))
+    details = {"retryAfterSeconds": 0} if code == 429 else {}
+    return status(code, reason, message or default, details)
+
+
+# ---------------------------------------------------------------------------------------------
+# Patches
+
+
+def merge_patch(target, patch):
+    """RFC 7386 JSON merge patch: objects merge recursively, null deletes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+def strip_directives(patch):
+    """Strategic merge patch directives ($setElementOrder/..., $retainKeys, $patch) are dropped:
+    for maps (annotations, labels) a strategic patch means what a merge patch means."""
+    if isinstance(patch, dict):
+        return {k: strip_directives(v) for k, v in patch.items() if not k.startswith("$")}
+    return patch
+
+
+class PatchError(Exception):
+    pass
+
+
+def pointer(path):
+    if path == "":
+        return []
+    if not path.startswith("/"):
+        raise PatchError('invalid JSON pointer "%s"' % path)
+    return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
+
+
+def walk(document, tokens):
+    """The container holding the last token, and that token (list indices as ints)."""
+    node = document
+    for token in tokens[:-1]:
+        node = child(node, token)
+    return node, tokens[-1]
+
+
+def child(node, token):
+    if isinstance(node, dict):
+        if token not in node:
+            raise PatchError("doc is missing path: missing key %s" % token)
+        return node[token]
+    if isinstance(node, list):
+        index = list_index(node, token, allow_end=False)
+        return node[index]
+    raise PatchError("doc is missing path: %s is not a container" % token)
+
+
+def list_index(node, token, allow_end):
+    if allow_end and token == "-":
+        return len(node)
+    if not token.isdigit() or (len(token) > 1 and token.startswith("0")):
+        raise PatchError("invalid array index %s" % token)
+    index = int(token)
+    if index > len(node) or (index == len(node) and not allow_end):
+        raise PatchError("array index out of bounds: %d" % index)
+    return index
+
+
+def get_at(document, path):
+    tokens = pointer(path)
+    node = document
+    for token in tokens:
+        node = child(node, token)
+    return node
+
+
+def remove_at(document, path):
+    tokens = pointer(path)
+    if not tokens:
+        raise PatchError("cannot remove the whole document")
+    parent, last = walk(document, tokens)
+    if isinstance(parent, dict):
+        if last not in parent:
+            raise PatchError("unable to remove nonexistent key: %s: missing value" % last)
+        return parent.pop(last)
+    if isinstance(parent, list):
+        return parent.pop(list_index(parent, last, allow_end=False))
+    raise PatchError("cannot remove from a scalar")
+
+
+def add_at(document, path, value, replace=False):
+    tokens = pointer(path)
+    if not tokens:
+        return value
+    parent, last = walk(document, tokens)
+    if isinstance(parent, dict):
+        if replace and last not in parent:
+            raise PatchError("replace operation does not apply: doc is missing key: %s" % path)
+        parent[last] = value
+    elif isinstance(parent, list):
+        if replace:
+            parent[list_index(parent, last, allow_end=False)] = value
+        else:
+            parent.insert(list_index(parent, last, allow_end=True), value)
+    else:
+        raise PatchError("cannot add to a scalar")
+    return document
+
+
+def json_patch(document, operations):
+    """RFC 6902: add, remove, replace, move, copy, test."""
+    if not isinstance(operations, list):
+        raise ValueError("a JSON patch must be an array of operations")
+    document = copy.deepcopy(document)
+    for op in operations:
+        if not isinstance(op, dict) or "op" not in op or "path" not in op:
+            raise ValueError("invalid JSON patch operation: %s" % json.dumps(op))
+        kind, path = op["op"], op["path"]
+        if kind == "add":
+            document = add_at(document, path, copy.deepcopy(op.get("value")))
+        elif kind == "remove":
+            remove_at(document, path)
+        elif kind == "replace":
+            document = add_at(document, path, copy.deepcopy(op.get("value")), replace=True)
+        elif kind == "move":
+            value = remove_at(document, op["from"])
+            document = add_at(document, path, value)
+        elif kind == "copy":
+            document = add_at(document, path, copy.deepcopy(get_at(document, op["from"])))
+        elif kind == "test":
+            if get_at(document, path) != op.get("value"):
+                raise PatchError("testing value %s failed: test failed" % path)
+        else:
+            raise ValueError("Unexpected kind: %s" % kind)
+    return document
+
+
+# ---------------------------------------------------------------------------------------------
+# State shared by the REST handlers and the control channel
+
+
+class State:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.objects = {}  # (kind, namespace, name) -> object
+        self.version = 1000  # above the fixtures' own numbers
+        self.tokens = {}  # token -> (user, namespaces or "*")
+        self.cert_users = {}  # CN -> namespaces or "*"
+        self.faults = {}
+        self.log = []
+
+    def bump(self):
+        self.version += 1
+        return str(self.version)
+
+    def put(self, obj):
+        if not isinstance(obj, dict):
+            raise ValueError("object must be a JSON object")
+        kind = obj.get("kind")
+        if kind not in KINDS:
+            raise ValueError("unsupported kind %r (Pod or NetworkAttachmentDefinition)" % kind)
+        meta = obj.setdefault("metadata", {})
+        if not meta.get("name"):
+            raise ValueError("metadata.name is required")
+        meta.setdefault("namespace", "default")
+        obj.setdefault("apiVersion", KINDS[kind][0])
+        with self.lock:
+            meta.setdefault("uid", str(uuid.uuid4()))
+            meta.setdefault("creationTimestamp", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+            meta["resourceVersion"] = self.bump()
+            self.objects[(kind, meta["namespace"], meta["name"])] = obj
+            return copy.deepcopy(obj)
+
+    def get(self, kind, namespace, name):
+        with self.lock:
+            obj = self.objects.get((kind, namespace, name))
+            return copy.deepcopy(obj) if obj is not None else None
+
+    def delete(self, kind, namespace, name):
+        with self.lock:
+            return self.objects.pop((kind, namespace, name), None) is not None
+
+    def record(self, entry):
+        with self.lock:
+            self.log.append(entry)
+
+    def next_failure(self, method, path):
+        """The injected status for this request, if a failNext entry matches (consumes one)."""
+        with self.lock:
+            for rule in self.faults.get("failNext", []):
+                if rule.get("count", 1) <= 0:
+                    continue
+                if rule.get("pathContains", "") not in path or rule.get("method", method) != method:
+                    continue
+                rule["count"] = rule.get("count", 1) - 1
+                return injected(int(rule.get("status", 503)), rule.get("message"))
+            return None
+
+    def take_reset(self):
+        with self.lock:
+            if self.faults.get("resetNext", 0) > 0:
+                self.faults["resetNext"] -= 1
+                return True
+            return False
+
+    def fault(self, key, default):
+        with self.lock:
+            return self.faults.get(key, default)
+
+
+def may_access(namespaces, namespace):
+    return namespaces == "*" or namespace in (namespaces or [])
+
+
+# ---------------------------------------------------------------------------------------------
+# REST
+
+
+class Route:
+    def __init__(self, kind, namespace, name, subresource):
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+        self.subresource = subresource
+        _, self.resource, self.group = KINDS[kind]
+
+    def allowed_methods(self):
+        if self.kind == "Pod" and self.subresource == "status":
+            return ("GET", "PATCH", "PUT")
+        return ("GET",)
+
+
+def route(path):
+    parts = path.strip("/").split("/")
+    if len(parts) in (6, 7) and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "pods":
+        subresource = parts[6] if len(parts) == 7 else ""
+        if subresource not in ("", "status"):
+            return None
+        return Route("Pod", parts[3], parts[5], subresource)
+    if (len(parts) == 7 and parts[:4] == ["apis", NAD_GROUP, "v1", "namespaces"]
+            and parts[5] == "network-attachment-definitions"):
+        return Route("NetworkAttachmentDefinition", parts[4], parts[6], "")
+    return None
+
+
+VERBS = {"GET": "get", "PATCH": "patch", "PUT": "update"}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "swift-multus-test-apiserver"
+    timeout = 120
+
+    def log_message(self, format, *args):  # keep stderr for real problems
+        pass
+
+    def do_GET(self):
+        self.serve()
+
+    def do_PATCH(self):
+        self.serve()
+
+    def do_PUT(self):
+        self.serve()
+
+    def do_POST(self):
+        self.serve()
+
+    def do_DELETE(self):
+        self.serve()
+
+    def do_HEAD(self):
+        self.serve()
+
+    def serve(self):
+        state = self.server.state
+        path = self.path.split("?", 1)[0]
+        body = self.read_body()
+        user, namespaces = self.authenticate()
+        entry = {"method": self.command, "path": path, "status": 0, "user": user,
+                 "contentType": self.headers.get("Content-Type")}
+        latency = state.fault("latencyMs", 0)
+        if latency:
+            time.sleep(latency / 1000.0)
+        if state.take_reset():
+            state.record(entry)
+            self.reset()
+            return
+        code, answer = self.answer(path, body, user, namespaces)
+        entry["status"] = code
+        state.record(entry)
+        self.send(code, answer)
+
+    def answer(self, path, body, user, namespaces):
+        state = self.server.state
+        failure = state.next_failure(self.command, path)
+        if failure:
+            return failure
+        if user is None:
+            return unauthorized()
+        target = route(path)
+        if target is None:
+            return no_route()
+        if self.command not in target.allowed_methods():
+            return method_not_allowed()
+        if not may_access(namespaces, target.namespace):
+            return forbidden(user, VERBS[self.command], target.resource, target.subresource, target.group,
+                             target.namespace, target.name)
+        if self.command == "GET":
+            obj = state.get(target.kind, target.namespace, target.name)
+            return (200, obj) if obj is not None else not_found(target.resource, target.group, target.name)
+        return self.write(target, body)
+
+    def write(self, target, body):
+        state = self.server.state
+        if self.command == "PATCH" and self.patch_type() not in PATCH_TYPES:
+            return UNSUPPORTED_PATCH
+        try:
+            payload = json.loads(body.decode("utf-8")) if body else None
+        except ValueError as error:
+            return bad_request("error decoding request body: %s" % error)
+        with state.lock:
+            key = (target.kind, target.namespace, target.name)
+            current = state.objects.get(key)
+            if current is None:
+                return not_found(target.resource, target.group, target.name)
+            if self.command == "PATCH":
+                outcome = self.patched(current, payload)
+            else:
+                outcome = self.replaced(current, payload, target)
+            if isinstance(outcome, tuple):
+                return outcome
+            sent_version = outcome.get("metadata", {}).get("resourceVersion")
+            if sent_version not in (None, "", current["metadata"]["resourceVersion"]):
+                return conflict(target.resource, target.group, target.name)
+            updated = status_update(current, outcome)
+            updated["metadata"]["resourceVersion"] = state.bump()
+            state.objects[key] = updated
+            return 200, copy.deepcopy(updated)
+
+    def patched(self, current, patch):
+        kind = self.patch_type()
+        try:
+            if kind == "application/merge-patch+json":
+                if not isinstance(patch, dict):
+                    return bad_request("a merge patch must be a JSON object")
+                return merge_patch(current, patch)
+            if kind == "application/strategic-merge-patch+json":
+                if not isinstance(patch, dict):
+                    return bad_request("a strategic merge patch must be a JSON object")
+                return merge_patch(current, strip_directives(patch))
+            if kind == "application/json-patch+json":
+                return json_patch(current, patch)
+        except PatchError as error:
+            return invalid(str(error))
+        except (ValueError, KeyError, TypeError) as error:
+            return bad_request(str(error))
+        return UNSUPPORTED_PATCH
+
+    def patch_type(self):
+        return (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+
+    def replaced(self, current, body, target):
+        if not isinstance(body, dict):
+            return bad_request("the body of a PUT must be a Pod object")
+        meta = body.get("metadata") or {}
+        if meta.get("name", target.name) != target.name:
+            return bad_request("the name of the object (%s) does not match the name on the URL (%s)"
+                               % (meta.get("name"), target.name))
+        if meta.get("namespace", target.namespace) != target.namespace:
+            return bad_request("the namespace of the provided object does not match the namespace sent on the request")
+        replaced = copy.deepcopy(current)
+        replaced["metadata"].pop("annotations", None)
+        if "annotations" in meta:
+            replaced["metadata"]["annotations"] = meta["annotations"]
+        if "resourceVersion" in meta:
+            replaced["metadata"]["resourceVersion"] = meta["resourceVersion"]
+        replaced.pop("status", None)
+        if "status" in body:
+            replaced["status"] = body["status"]
+        return replaced
+
+    def read_body(self):
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            data = b""
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def authenticate(self):
+        """(user, namespaces) or (None, None). x509 first, then bearer tokens, as kube-apiserver's
+        union authenticator does: a verified client certificate's CN is the user (authorized only
+        if registered with certuser)."""
+        state = self.server.state
+        cert = self.connection.getpeercert() if isinstance(self.connection, ssl.SSLSocket) else None
+        if cert:
+            cn = next((v for rdn in cert.get("subject", ()) for k, v in rdn if k == "commonName"), None)
+            if cn:
+                with state.lock:
+                    return cn, state.cert_users.get(cn)
+        header = self.headers.get("Authorization") or ""
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            with state.lock:
+                known = state.tokens.get(token.strip())
+            if known:
+                return known
+        return None, None
+
+    def send(self, code, obj):
+        data = (json.dumps(obj, separators=(",", ":")) + "\n").encode("utf-8")
+        chunked = self.server.state.fault("chunked", False)
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Cache-Control", "no-cache, private")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        if code == 429:
+            self.send_header("Retry-After", "0")
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        if chunked:
+            half = max(1, len(data) // 2)
+            for piece in (data[:half], data[half:]):
+                if piece:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                    self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+        else:
+            self.wfile.write(data)
+        self.wfile.flush()
+
+    def reset(self):
+        """Drops the connection without an answer; SO_LINGER 0 makes it a TCP RST."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+
+
+def status_update(current, outcome):
+    """What the pods/status subresource lets a write change: metadata.annotations, metadata.labels
+    and status. Everything else (spec, uid, name, namespace) stays as stored."""
+    updated = copy.deepcopy(current)
+    outcome = copy.deepcopy(outcome)
+    new_meta = outcome.get("metadata") if isinstance(outcome.get("metadata"), dict) else {}
+    for field in ("annotations", "labels"):
+        if field in new_meta and new_meta[field] is not None:
+            updated["metadata"][field] = new_meta[field]
+        else:
+            updated["metadata"].pop(field, None)
+    if outcome.get("status") is not None:
+        updated["status"] = outcome["status"]
+    else:
+        updated.pop("status", None)
+    return updated
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = False
+
+    def __init__(self, context, state):
+        self.context = context
+        self.state = state
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    def finish_request(self, request, client_address):
+        """The TLS handshake runs here, in the connection's own thread, so one slow client never
+        holds up accept()."""
+        try:
+            request.settimeout(30)
+            tls = self.context.wrap_socket(request, server_side=True)
+        except (OSError, ssl.SSLError):
+            return
+        try:
+            self.RequestHandlerClass(tls, client_address, self)
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            try:
+                tls.close()
+            except OSError:
+                pass
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Control channel
+
+
+def control(state, command):
+    op = command.get("op")
+    if op == "put":
+        return state.put(copy.deepcopy(command["object"]))
+    if op == "get":
+        return state.get(command["kind"], command.get("namespace", "default"), command["name"])
+    if op == "delete":
+        return state.delete(command["kind"], command.get("namespace", "default"), command["name"])
+    if op == "token":
+        with state.lock:
+            state.tokens[command["token"]] = (command.get("user", "test-user"), command.get("namespaces", "*"))
+        return None
+    if op == "certuser":
+        with state.lock:
+            state.cert_users[command["cn"]] = command.get("namespaces", "*")
+        return None
+    if op == "faults":
+        faults = {k: v for k, v in command.items() if k != "op"}
+        faults["failNext"] = [dict(rule) for rule in faults.get("failNext", [])]
+        with state.lock:
+            state.faults = faults
+        return None
+    if op == "log":
+        with state.lock:
+            return {"requests": list(state.log)}
+    if op == "clearlog":
+        with state.lock:
+            state.log = []
+        return None
+    raise ValueError("unknown op %r" % op)
+
+
+def reply(message):
+    sys.stdout.write(json.dumps(message, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+def load_objects(state, directory, substitutions):
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith(".json"):
+            continue
+        with open(os.path.join(directory, name), encoding="utf-8") as f:
+            text = f.read()
+        for old, new in substitutions:
+            text = text.replace(old, new)
+        document = json.loads(text)
+        items = document["items"] if document.get("kind") == "List" else [document]
+        for item in items:
+            state.put(item)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dir", required=True, help="where the certificates are written")
+    parser.add_argument("--objects", help="a directory of *.json objects (or Lists) to start with")
+    parser.add_argument("--set", action="append", default=[], metavar="TEXT=REPLACEMENT",
+                        help="replace TEXT in the object files before parsing them (e.g. @PARENT@=eth1)")
+    args = parser.parse_args()
+
+    directory = os.path.abspath(args.dir)
+    os.makedirs(directory, exist_ok=True)
+    generate_certificates(directory)
+
+    state = State()
+    if args.objects:
+        load_objects(state, args.objects, [tuple(s.split("=", 1)) for s in args.set if "=" in s])
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(os.path.join(directory, "server.crt"), os.path.join(directory, "server.key"))
+    context.load_verify_locations(os.path.join(directory, "ca.crt"))
+    context.verify_mode = ssl.CERT_OPTIONAL
+
+    server = Server(context, state)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 3600}, daemon=True).start()
+    reply({"port": server.server_address[1], "ca": os.path.join(directory, "ca.crt"),
+           "clientCert": os.path.join(directory, "client.crt"), "clientKey": os.path.join(directory, "client.key")})
+
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            command = json.loads(line)
+            if not isinstance(command, dict):
+                raise ValueError("a command must be a JSON object")
+            reply({"ok": True, "result": control(state, command)})
+        except Exception as error:  # any bad command gets an answer, never kills the server
+            reply({"ok": False, "error": "%s: %s" % (type(error).__name__, error)})
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as error:
+        sys.stderr.write("apiserver: %s\n" % error)
+        sys.stderr.flush()
+        os._exit(1)
+    os._exit(0)
