@@ -84,6 +84,22 @@ public struct NetworkConfigList: Sendable, Hashable {
         }
     }
 
+    /// The same network with every plugin's own object transformed (Multus injects `cni-args`
+    /// into `args.cni`, and device IDs, into each plugin). Order and other keys are kept.
+    public func updatingPlugins(_ transform: (JSONObject) -> JSONObject) -> NetworkConfigList {
+        var raw = raw
+        var plugins = plugins
+        if isSingleConfig {
+            raw = transform(raw)
+        } else {
+            raw["plugins"] = .array(plugins.map { .object(transform($0.raw)) })
+        }
+        for i in plugins.indices {
+            plugins[i].raw = isSingleConfig ? raw : transform(plugins[i].raw)
+        }
+        return NetworkConfigList(name: name, cniVersion: cniVersion, disableCheck: disableCheck, disableGC: disableGC, plugins: plugins, raw: raw, isSingleConfig: isSingleConfig)
+    }
+
     /// The same network under another name (a NAD without `name` takes the NAD's).
     public func renamed(_ newName: String) -> NetworkConfigList {
         var raw = raw

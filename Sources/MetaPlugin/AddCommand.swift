@@ -1,5 +1,6 @@
 import CNI
 import CNIExec
+import KubeClient
 
 /// ADD: attach every network of the plan in order; on any failure, undo what was done.
 struct AddCommand {
@@ -7,7 +8,9 @@ struct AddCommand {
 
     func run() throws(MetaError) -> CNIResult {
         try Readiness.waitFor(context.config.readinessIndicatorFile, timeout: context.config.readinessIndicatorTimeout)
-        let plan = try AttachmentPlan.resolve(context.config, mainIfName: context.invocation.ifName, files: context.files)
+        let api = context.pod == nil ? nil : try context.kube.api()
+        let pod = try context.fetchPod(api)
+        let plan = try context.resolver(api: api).plan(for: pod, mainIfName: context.invocation.ifName)
         var entry = try recordIntent(plan)
         for index in entry.attachments.indices {
             let attachment = entry.attachments[index].attachment
@@ -24,9 +27,28 @@ struct AddCommand {
         } catch {
             throw rollBack(entry, through: entry.attachments.count - 1, cause: .spec(error, source: "the merged result"))
         }
-        entry.state = .added
-        do { try context.cache.store(entry) } catch { throw rollBack(entry, through: entry.attachments.count - 1, cause: error) }
+        do {
+            try writeNetworkStatus(entry, api: api)
+            entry.state = .added
+            try context.cache.store(entry)
+        } catch {
+            throw rollBack(entry, through: entry.attachments.count - 1, cause: error)
+        }
         return merged
+    }
+
+    /// One merge patch of `pods/status` with what was attached (as Multus, not for pods in
+    /// `systemNamespaces`). A pod whose status cannot be written fails ADD: Multus does the same,
+    /// and a pod whose attachments nobody can see is worse than a retried sandbox.
+    private func writeNetworkStatus(_ entry: CacheEntry, api: (any KubeAPI)?) throws(MetaError) {
+        guard let api, let pod = context.pod, context.writesNetworkStatus else { return }
+        let attached = entry.attachments.compactMap { cached in cached.result.map { (cached.attachment, $0) } }
+        let value = NetworkStatus.annotationValue(NetworkStatus.entries(attached))
+        do {
+            try api.patchPodAnnotations(namespace: pod.namespace, name: pod.name, [(NetworkStatus.annotation, value)])
+        } catch {
+            throw .kube(error, context: "writing \(NetworkStatus.annotation) of pod \(pod)")
+        }
     }
 
     /// Writes the plan to the cache before anything is attached, so that a DEL after a crash

@@ -99,6 +99,8 @@ extension CachedAttachment {
         o["role"] = .string(attachment.role.rawValue)
         o["source"] = .string(attachment.source)
         if !attachment.capabilityArgs.isEmpty { o["capabilityArgs"] = .object(attachment.capabilityArgs) }
+        if attachment.statusName != attachment.network.name { o["statusName"] = .string(attachment.statusName) }
+        if !attachment.extraArgs.isEmpty { o["extraArgs"] = .string(attachment.extraArgs.serialized) }
         if let result { o["result"] = result.json }
         return .object(o)
     }
@@ -109,7 +111,8 @@ extension CachedAttachment {
         let roleText = try f.requiredString("role")
         guard let role = Attachment.Role(rawValue: roleText) else { throw .invalidField(path: f.path("role"), reason: "unknown role \"\(roleText)\"") }
         let attachment = Attachment(network: network, ifName: try f.requiredString("ifName"), role: role,
-                                    capabilityArgs: try f.object("capabilityArgs") ?? JSONObject(), source: try f.string("source") ?? "cache")
+                                    capabilityArgs: try f.object("capabilityArgs") ?? JSONObject(), source: try f.string("source") ?? "cache",
+                                    statusName: try f.string("statusName"), extraArgs: try CNIArgs(parsing: try f.string("extraArgs") ?? ""))
         var result: CNIResult?
         if let r = f.object["result"], r != .null {
             result = try CNIResult(json: r, fallbackVersion: network.cniVersion, path: f.path("result"))

@@ -17,39 +17,28 @@ public struct Attachment: Sendable, Hashable {
     public var capabilityArgs: JSONObject
     /// Where the network came from ("delegates[1]", a file path), for messages.
     public var source: String
+    /// The name network-status reports: `namespace/name` for a NAD, else the config's name.
+    public var statusName: String
+    /// Added to CNI_ARGS for this network's plugins (`IP=`, `MAC=` for a static request, as Multus).
+    public var extraArgs: CNIArgs
 
-    public var label: AttachmentLabel { AttachmentLabel(network: network.name, ifName: ifName, source: source) }
+    public init(network: NetworkConfigList, ifName: String, role: Role, capabilityArgs: JSONObject = JSONObject(), source: String,
+                statusName: String? = nil, extraArgs: CNIArgs = CNIArgs()) {
+        self.network = network
+        self.ifName = ifName
+        self.role = role
+        self.capabilityArgs = capabilityArgs
+        self.source = source
+        self.statusName = statusName ?? network.name
+        self.extraArgs = extraArgs
+    }
+
+    public var label: AttachmentLabel { AttachmentLabel(network: statusName, ifName: ifName, source: source) }
 }
 
 /// The ordered networks one invocation attaches: the main network first, then the others.
 public struct AttachmentPlan: Sendable {
     public var attachments: [Attachment]
-
-    /// The plan for a pod from the config alone (no Kubernetes): `clusterNetwork` and
-    /// `defaultNetworks` when set, else the inline `delegates`.
-    /// - Throws: `MetaError` naming the key and file of a network that cannot be loaded.
-    public static func resolve(_ config: MultusConfig, mainIfName: String, files: NetworkFiles) throws(MetaError) -> AttachmentPlan {
-        var networks: [LoadedNetwork] = []
-        if let clusterNetwork = config.clusterNetwork {
-            networks.append(try files.load(clusterNetwork, key: "clusterNetwork"))
-            for (i, reference) in config.defaultNetworks.enumerated() {
-                networks.append(try files.load(reference, key: "defaultNetworks[\(i)]"))
-            }
-        } else {
-            networks = config.delegates.enumerated().map { LoadedNetwork(network: $1, source: "delegates[\($0)] of the multus config") }
-        }
-        var attachments: [Attachment] = []
-        for (index, loaded) in networks.enumerated() {
-            guard !loaded.network.name.isEmpty else {
-                throw .invalidConfig("a delegate network needs a \"name\" (plugins key their state, such as IPAM leases, on it)", source: loaded.source)
-            }
-            let role: Attachment.Role = index == 0 ? .main : .secondary
-            attachments.append(Attachment(
-                network: loaded.network, ifName: role == .main ? mainIfName : "net\(index)", role: role,
-                capabilityArgs: role == .main ? config.runtimeConfig : JSONObject(), source: loaded.source))
-        }
-        return try AttachmentPlan(validating: attachments)
-    }
 
     /// Refuses plans two of whose attachments would fight over one interface name.
     public init(validating attachments: [Attachment]) throws(MetaError) {

@@ -1,5 +1,6 @@
 import CNI
 import CNIExec
+import KubeClient
 
 /// DEL: tear down what the cache says was attached, newest first.
 ///
@@ -19,6 +20,7 @@ struct DelCommand {
             try? context.cache.remove(context.invocation.containerID)
             entry = nil
         }
+        defer { clearNetworkStatus() }
         guard let entry else { return tearDownFromConfig(netns: netns) }
 
         var remaining: [CachedAttachment] = []
@@ -50,12 +52,30 @@ struct DelCommand {
         return netns.isEmpty || FileSystem.exists(netns) ? netns : ""
     }
 
-    /// No cache (never attached, already deleted, or the cache was lost): DEL the configured
-    /// networks anyway so leases cannot leak, and ignore their errors.
+    /// The pod keeps no network-status for attachments that are gone. Best effort: a pod already
+    /// deleted, or an API server that is away, never fails DEL.
+    private func clearNetworkStatus() {
+        guard let pod = context.pod, context.writesNetworkStatus else { return }
+        do {
+            guard let api = try context.kube.api() else { return }
+            try api.patchPodAnnotations(namespace: pod.namespace, name: pod.name, [(NetworkStatus.annotation, nil)])
+        } catch let error as KubeError where error.isNotFound {
+            return
+        } catch let error as MetaError {
+            context.diagnostics.note("network-status of pod \(pod) not cleared: \(ErrorMapping.cniError(error, context: nil).msg)")
+        } catch {
+            context.diagnostics.note("network-status of pod \(pod) not cleared: \(error)")
+        }
+    }
+
+    /// No cache (never attached, already deleted, or the cache was lost): DEL the networks the
+    /// config and, if it still exists, the pod name, so leases cannot leak; ignore their errors.
     private func tearDownFromConfig(netns: String) {
         let plan: AttachmentPlan
         do {
-            plan = try AttachmentPlan.resolve(context.config, mainIfName: context.invocation.ifName, files: context.files)
+            let api = context.pod == nil ? nil : try? context.kube.api()
+            let pod = try? context.fetchPod(api ?? nil)
+            plan = try context.resolver(api: pod == nil ? nil : api ?? nil).plan(for: pod ?? nil, mainIfName: context.invocation.ifName)
         } catch {
             context.diagnostics.note("no cache entry and the configured networks cannot be loaded (\(ErrorMapping.cniError(error, context: nil).msg)); nothing to delete")
             return

@@ -1,5 +1,6 @@
 import CNI
 import CNIExec
+import KubeClient
 
 /// Who the failing call was for, added to every error's details: at 3 a.m. the first question
 /// is which pod.
@@ -59,9 +60,22 @@ enum ErrorMapping {
             // A runtime retries ADD on 11; STATUS reports the plugin as unavailable with 50.
             let code: CNIError.Code = command == .status ? .notAvailable : .tryAgainLater
             return CNIError(code, "the main network is not ready: readinessindicatorfile \(path) did not appear within \(waited)")
+        case .kube(let e, let context):
+            return kube(e, context: context)
         case .incompatibleVersion(let message):
             return CNIError(.incompatibleVersion, message)
         }
+    }
+
+    /// A missing object is a configuration problem (7); a server that is away is worth a retry
+    /// (11); anything else (401, 403, TLS) needs an operator, and says what to look at.
+    private static func kube(_ error: KubeError, context: String) -> CNIError {
+        let code: CNIError.Code = error.isNotFound ? .invalidNetworkConfig : error.isTransient ? .tryAgainLater : .generic
+        var hint = ""
+        if case .http(_, _, let status, _) = error, status == 401 || status == 403 {
+            hint = status == 401 ? " (the kubeconfig's credentials were not accepted)" : " (the kubeconfig's user lacks RBAC permission for this)"
+        }
+        return CNIError(code, "\(context): \(error)\(hint)")
     }
 
     /// A delegate's own error keeps its code and message; we add which network, interface and

@@ -1,5 +1,6 @@
 import CNI
 import CNIExec
+import KubeClient
 
 /// Everything that can fail in the meta-plugin. Each case carries what an operator needs to
 /// find the problem (the file, the network, the interface); `ErrorMapping` turns it into the
@@ -21,6 +22,8 @@ public enum MetaError: Error, Sendable {
     case corruptCache(path: String, reason: String)
     /// CHECK for a container we have no complete record of.
     case notAttached(containerID: String, reason: String)
+    /// The Kubernetes API failed; `context` says for what (which NAD, for which pod).
+    case kube(KubeError, context: String)
     /// The readiness indicator file did not appear in time.
     case notReady(path: String, waited: Duration)
     /// A verb the configured cniVersion does not have (CHECK below 0.4.0, STATUS/GC below 1.1.0).

@@ -13,6 +13,13 @@ public struct MultusConfig: Sendable {
     /// Networks every pod gets after the main one, in the same forms.
     public var defaultNetworks: [String]
     public var kubeconfig: String?
+    /// Where `clusterNetwork`/`defaultNetworks` NADs and default-network overrides live.
+    public var multusNamespace: String
+    /// Pods here get no `defaultNetworks` and no network-status annotation.
+    public var systemNamespaces: [String]
+    /// Pods may only use NADs of their own namespace, or of `globalNamespaces`.
+    public var namespaceIsolation: Bool
+    public var globalNamespaces: [String]
     public var confDir: String
     public var cniDir: String
     public var binDir: String
@@ -46,6 +53,11 @@ public struct MultusConfig: Sendable {
             clusterNetwork = try f.string("clusterNetwork").flatMap { $0.isEmpty ? nil : $0 }
             defaultNetworks = try f.strings("defaultNetworks")
             kubeconfig = try f.string("kubeconfig").flatMap { $0.isEmpty ? nil : $0 }
+            multusNamespace = try f.string("multusNamespace").flatMap { $0.isEmpty ? nil : $0 } ?? "kube-system"
+            systemNamespaces = f.object["systemNamespaces"] == nil ? ["kube-system"] : try f.strings("systemNamespaces")
+            namespaceIsolation = try f.bool("namespaceIsolation") ?? false
+            // Multus reads this one as a comma-separated string.
+            globalNamespaces = (try f.string("globalNamespaces") ?? "default").split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
             confDir = try f.string("confDir") ?? Self.defaultConfDir
             cniDir = try f.string("cniDir") ?? Self.defaultCNIDir
             binDir = try f.string("binDir") ?? Self.defaultBinDir
@@ -79,5 +91,11 @@ public struct MultusConfig: Sendable {
         guard let value = try f.int(key) else { return nil }
         guard value > 0 else { throw .invalidField(path: key, reason: "must be a positive number of seconds, found \(value)") }
         return value
+    }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: String {
+        String(self.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }

@@ -1,5 +1,6 @@
 import CNI
 import CNIExec
+import KubeClient
 
 /// What the process prints and how it exits.
 public struct PluginOutcome: Sendable {
@@ -19,8 +20,24 @@ public struct MultusPlugin: Sendable {
     static let defaultPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     public let executor: any PluginExecutor
+    public let kubeAPIProvider: KubeAPIProvider
 
-    public init(executor: any PluginExecutor) { self.executor = executor }
+    public init(executor: any PluginExecutor, kubeAPIProvider: @escaping KubeAPIProvider = MultusPlugin.liveKubeAPI) {
+        self.executor = executor
+        self.kubeAPIProvider = kubeAPIProvider
+    }
+
+    /// The real API server: `kubeconfig` when the config names one, else the in-cluster service
+    /// account (KUBERNETES_SERVICE_HOST/PORT), else none (the config alone decides).
+    public static let liveKubeAPI: KubeAPIProvider = { config, environment throws(MetaError) in
+        do throws(KubeError) {
+            if let path = config.kubeconfig { return LiveKubeAPI(kubeconfig: try Kubeconfig.load(path: path)) }
+            if let inCluster = try Kubeconfig.inCluster(environment: environment) { return LiveKubeAPI(kubeconfig: inCluster) }
+            return nil
+        } catch {
+            throw .kube(error, context: "loading the kubeconfig")
+        }
+    }
 
     public func run(environment: [String: String], stdin: [UInt8]) -> PluginOutcome {
         let diagnostics = Diagnostics()
@@ -62,6 +79,13 @@ public struct MultusPlugin: Sendable {
     }
 
     private func makeContext(_ config: MultusConfig, _ invocation: Invocation, _ environment: [String: String], _ diagnostics: Diagnostics) -> PluginContext {
+        var invocation = invocation
+        let pod = PodReference(args: invocation.args)
+        if pod != nil {
+            // What Multus always hands delegates for a pod (libcni's Kubernetes args).
+            if invocation.args["IgnoreUnknown"] == nil { invocation.args["IgnoreUnknown"] = "true" }
+            if invocation.args["K8S_POD_INFRA_CONTAINER_ID"] == nil { invocation.args["K8S_POD_INFRA_CONTAINER_ID"] = invocation.containerID }
+        }
         var directories: [String] = []
         for directory in [config.binDir] + invocation.path where !directory.isEmpty && !directories.contains(directory) {
             directories.append(directory)
@@ -74,7 +98,8 @@ public struct MultusPlugin: Sendable {
             config: config, invocation: invocation,
             runner: DelegateRunner(executor: executor, timeout: config.delegateTimeout),
             cache: AttachmentCache(cniDir: config.cniDir), files: NetworkFiles(confDir: config.confDir),
-            pluginDirectories: directories, passthroughEnvironment: passthrough, diagnostics: diagnostics)
+            pluginDirectories: directories, passthroughEnvironment: passthrough, diagnostics: diagnostics,
+            pod: pod, kube: KubeAccess(provider: kubeAPIProvider, config: config, environment: environment))
     }
 
     /// VERSION's reply: every version we speak, labelled with the caller's version when it gave one.

@@ -1,5 +1,6 @@
 import CNI
 import CNIExec
+import KubeClient
 import Synchronization
 
 /// What every command of one invocation shares. Built once by `MultusPlugin`; commands never
@@ -14,20 +15,74 @@ struct PluginContext: Sendable {
     let pluginDirectories: [String]
     let passthroughEnvironment: [String]
     let diagnostics: Diagnostics
+    /// The pod named in CNI_ARGS, if any.
+    let pod: PodReference?
+    let kube: KubeAccess
 
     /// The runtime conf of one attachment's delegate calls.
     /// - Parameter cachedArgs: CNI_ARGS as ADD had them; used when this call carries none
     ///   (a DEL from a runtime that forgot the pod's identity must still reach the same leases).
     func runtimeConf(for attachment: Attachment, netns: String, cachedArgs: CNIArgs? = nil) -> RuntimeConf {
-        let args = invocation.args.isEmpty ? (cachedArgs ?? invocation.args) : invocation.args
+        var args = invocation.args.isEmpty ? (cachedArgs ?? invocation.args) : invocation.args
+        for (key, value) in attachment.extraArgs.pairs { args[key] = value }
         return RuntimeConf(containerID: invocation.containerID, netns: netns, ifName: attachment.ifName, args: args,
-                    capabilityArgs: attachment.capabilityArgs, pluginDirectories: pluginDirectories,
-                    passthroughEnvironment: passthroughEnvironment)
+                           capabilityArgs: attachment.capabilityArgs, pluginDirectories: pluginDirectories,
+                           passthroughEnvironment: passthroughEnvironment)
     }
 
     /// The conf for calls that concern no container (STATUS, GC).
     var containerlessRuntimeConf: RuntimeConf {
         RuntimeConf(pluginDirectories: pluginDirectories, passthroughEnvironment: passthroughEnvironment)
+    }
+
+    /// The resolver, with the API when the call is about a pod and Kubernetes is configured.
+    func resolver(api: (any KubeAPI)?) -> NetworkResolver {
+        NetworkResolver(config: config, files: files, api: api)
+    }
+
+    /// Reads the pod the runtime named, checking its UID when the runtime gave one.
+    /// - Returns: nil without Kubernetes or without a pod in CNI_ARGS.
+    func fetchPod(_ api: (any KubeAPI)?) throws(MetaError) -> Pod? {
+        guard let api, let reference = pod else { return nil }
+        let found: Pod
+        do { found = try api.pod(namespace: reference.namespace, name: reference.name) } catch {
+            throw .kube(error, context: "reading pod \(reference)")
+        }
+        if let uid = reference.uid, !found.metadata.uid.isEmpty, found.metadata.uid != uid {
+            throw .invalidConfig("pod \(reference) has UID \(found.metadata.uid), the runtime asked for \(uid): it was deleted and recreated", source: "the Kubernetes API")
+        }
+        return found
+    }
+
+    /// Whether network-status is written for this pod (not in `systemNamespaces`, as Multus).
+    var writesNetworkStatus: Bool {
+        guard let pod else { return false }
+        return !config.systemNamespaces.contains(pod.namespace)
+    }
+}
+
+/// How a call reaches the API server. Created on first use: DEL from the cache needs no API to
+/// tear down, and a broken kubeconfig must not stop it.
+public typealias KubeAPIProvider = @Sendable (MultusConfig, [String: String]) throws(MetaError) -> (any KubeAPI)?
+
+final class KubeAccess: Sendable {
+    private let provider: KubeAPIProvider
+    private let config: MultusConfig
+    private let environment: [String: String]
+    private let state = Mutex<(any KubeAPI)??>(nil)
+
+    init(provider: @escaping KubeAPIProvider, config: MultusConfig, environment: [String: String]) {
+        self.provider = provider
+        self.config = config
+        self.environment = environment
+    }
+
+    /// The API, or nil when no kubeconfig and no in-cluster service account is configured.
+    func api() throws(MetaError) -> (any KubeAPI)? {
+        if let made = state.withLock({ $0 }) { return made }
+        let made = try provider(config, environment)
+        state.withLock { $0 = .some(made) }
+        return made
     }
 }
 

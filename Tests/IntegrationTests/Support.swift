@@ -2,6 +2,7 @@ import CNI
 import CNIExec
 import Glibc
 import MetaPlugin
+import Synchronization
 import Testing
 import TestSupport
 
@@ -41,8 +42,11 @@ final class Sandbox: @unchecked Sendable {
     let root: String
     var bridges: [String] = []
 
+    /// Numbers handed out in this test process: parallel tests never share one.
+    private static let numbers = Atomic<Int>(Int.random(in: 0..<250))
+
     init() throws {
-        number = Int.random(in: 1...250)
+        number = 1 + Self.numbers.add(1, ordering: .relaxed).newValue % 250
         id = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         netnsName = "smt-\(id)"
         netnsPath = "/var/run/netns/\(netnsName)"
@@ -75,12 +79,13 @@ final class Sandbox: @unchecked Sendable {
     func address(_ third: Int, _ host: Int) -> String { "10.\(number).\(third).\(host)" }
 
     /// Runs the meta-plugin in-process, exactly as `main` would for these inputs.
-    func multus(_ command: String, _ config: JSONValue, netns: String? = nil, ifName: String = "eth0") -> Outcome {
-        let environment = [
+    func multus(_ command: String, _ config: JSONValue, netns: String? = nil, ifName: String = "eth0", args: String? = nil) -> Outcome {
+        var environment = [
             "CNI_COMMAND": command, "CNI_CONTAINERID": containerID, "CNI_NETNS": netns ?? netnsPath,
             "CNI_IFNAME": ifName, "CNI_PATH": pluginDirectory, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
             "CNI_ARGS": "IgnoreUnknown=true;K8S_POD_NAMESPACE=default;K8S_POD_NAME=pod-\(id)",
         ]
+        if let args { environment["CNI_ARGS"] = args }
         let outcome = MultusPlugin(executor: PosixSpawnExecutor()).run(environment: environment, stdin: config.serializedBytes())
         return Outcome(exitCode: outcome.exitCode, stdout: outcome.stdout, diagnostics: outcome.diagnostics)
     }

@@ -73,7 +73,9 @@ struct AddTests {
         expectSuccess(run("ADD", multusConfig(box, delegates: [threeDelegates[2]]), executor: executor, env: env))
         #expect(executor.calls.map(\.environment) == [[
             "CNI_COMMAND=ADD", "CNI_CONTAINERID=ctr1", "CNI_NETNS=/proc/self/ns/net", "CNI_IFNAME=eth0",
-            "CNI_ARGS=K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0", "CNI_PATH=/opt/cni/bin:/usr/libexec/cni",
+            // For a pod, Multus's defaults are added to what the runtime passed.
+            "CNI_ARGS=K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;IgnoreUnknown=true;K8S_POD_INFRA_CONTAINER_ID=ctr1",
+            "CNI_PATH=/opt/cni/bin:/usr/libexec/cni",
             "PATH=/usr/bin:/bin", "TMPDIR=/var/tmp",
         ]])
     }

@@ -47,9 +47,7 @@ struct DelTests {
         #expect(!fileExists(box.cacheFile()))
     }
 
-    /// AttachmentCache.swift documents `CacheEntry.args` as "CNI_ARGS as ADD received it:
-    /// delegates get the same on DEL", but DelCommand hands delegates the DEL's own CNI_ARGS
-    /// (PluginContext.runtimeConf uses `invocation.args`); the cached args are never read.
+    /// A DEL without CNI_ARGS hands delegates the arguments ADD had (with Multus's defaults).
     @Test func delHandsDelegatesTheCNIArgsOfTheAdd() throws {
         let box = try Sandbox()
         defer { box.remove() }
@@ -58,7 +56,7 @@ struct DelTests {
         expectSuccess(run("DEL", config, executor: executor, env: ["CNI_ARGS": nil]))
         let dels = executor.calls.filter { $0.command == "DEL" }
         #expect(dels.count == 4)
-        #expect(dels.allSatisfy { $0.env("CNI_ARGS") == "K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0" })
+        #expect(dels.allSatisfy { $0.env("CNI_ARGS") == "K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;IgnoreUnknown=true;K8S_POD_INFRA_CONTAINER_ID=ctr1" })
     }
 
     @Test func aSecondDelFallsBackToTheConfigAndIgnoresItsErrors() throws {

@@ -1,0 +1,198 @@
+import CNI
+import CNIExec
+import KubeClient
+
+/// Decides which networks one pod gets, in order: the main network, then `defaultNetworks`,
+/// then what the pod asks for in its `k8s.v1.cni.cncf.io/networks` annotation.
+///
+/// Mirrors Multus's GetDefaultNetworks + TryLoadPodDelegates: the pod's
+/// `v1.multus-cni.io/default-network` annotation replaces the main network; `clusterNetwork` and
+/// `defaultNetworks` name a NAD in `multusNamespace`, a config in `confDir` (tried in that order),
+/// or, containing '/', a file or directory.
+struct NetworkResolver {
+    let config: MultusConfig
+    let files: NetworkFiles
+    /// nil without Kubernetes (no kubeconfig, or no pod named in CNI_ARGS).
+    let api: (any KubeAPI)?
+
+    static let defaultNetworkAnnotation = "v1.multus-cni.io/default-network"
+
+    /// The plan for `pod` (nil: no Kubernetes, the config alone decides).
+    func plan(for pod: Pod?, mainIfName: String) throws(MetaError) -> AttachmentPlan {
+        var networks = try baseNetworks(for: pod)
+        if let pod, let text = pod.metadata.annotations[NetworkSelection.annotation], !text.trimmingSpaces.isEmpty {
+            networks += try annotatedNetworks(text, pod: pod)
+        }
+        var attachments: [Attachment] = []
+        for (index, resolved) in networks.enumerated() {
+            guard !resolved.network.name.isEmpty else {
+                throw .invalidConfig("a delegate network needs a \"name\" (plugins key their state, such as IPAM leases, on it)", source: resolved.source)
+            }
+            let role: Attachment.Role = index == 0 ? .main : .secondary
+            let ifName = role == .main ? mainIfName : resolved.element?.interfaceRequest ?? "net\(index)"
+            var capabilities = role == .main ? config.runtimeConfig : JSONObject()
+            if let element = resolved.element { capabilities = Self.capabilityArgs(element, over: capabilities) }
+            attachments.append(Attachment(network: resolved.network, ifName: ifName, role: role, capabilityArgs: capabilities,
+                                          source: resolved.source, statusName: resolved.statusName,
+                                          extraArgs: resolved.element.map(Self.extraArgs) ?? CNIArgs()))
+        }
+        return try AttachmentPlan(validating: attachments)
+    }
+
+    /// The main network and, for pods outside `systemNamespaces`, `defaultNetworks`.
+    private func baseNetworks(for pod: Pod?) throws(MetaError) -> [ResolvedNetwork] {
+        var networks: [ResolvedNetwork] = []
+        if let clusterNetwork = config.clusterNetwork {
+            networks.append(try reference(clusterNetwork, key: "clusterNetwork"))
+            if !isSystemNamespace(pod) {
+                for (i, name) in config.defaultNetworks.enumerated() {
+                    networks.append(try reference(name, key: "defaultNetworks[\(i)]"))
+                }
+            }
+        } else {
+            networks = config.delegates.enumerated().map { i, network in
+                ResolvedNetwork(network: network, source: "delegates[\(i)] of the multus config", statusName: network.name)
+            }
+        }
+        if let pod, let override = pod.metadata.annotations[Self.defaultNetworkAnnotation], !override.trimmingSpaces.isEmpty {
+            let replacement = try defaultNetworkOverride(override, pod: pod)
+            if networks.isEmpty { networks = [replacement] } else { networks[0] = replacement }
+        }
+        return networks
+    }
+
+    func isSystemNamespace(_ pod: Pod?) -> Bool {
+        guard let pod else { return false }
+        return config.systemNamespaces.contains(pod.metadata.namespace)
+    }
+
+    /// `v1.multus-cni.io/default-network`: one network, looked up in `multusNamespace` unless it names one.
+    private func defaultNetworkOverride(_ text: String, pod: Pod) throws(MetaError) -> ResolvedNetwork {
+        let source = "annotation \(Self.defaultNetworkAnnotation) of pod \(pod.metadata.namespace)/\(pod.metadata.name)"
+        let elements: [NetworkSelectionElement]
+        do { elements = try NetworkSelection.parse(text, podNamespace: config.multusNamespace) } catch {
+            throw .invalidConfig(error.description, source: source)
+        }
+        guard elements.count == 1, let element = elements.first else {
+            throw .invalidConfig("names \(elements.count) networks; the default network must be exactly one", source: source)
+        }
+        return try nad(element, requestedBy: source)
+    }
+
+    /// The pod's own networks, each checked against namespace isolation.
+    private func annotatedNetworks(_ text: String, pod: Pod) throws(MetaError) -> [ResolvedNetwork] {
+        let source = "annotation \(NetworkSelection.annotation) of pod \(pod.metadata.namespace)/\(pod.metadata.name)"
+        let elements: [NetworkSelectionElement]
+        do { elements = try NetworkSelection.parse(text, podNamespace: pod.metadata.namespace) } catch {
+            throw .invalidConfig(error.description, source: source)
+        }
+        var networks: [ResolvedNetwork] = []
+        for element in elements {
+            if config.namespaceIsolation, element.namespace != pod.metadata.namespace, !config.globalNamespaces.contains(element.namespace) {
+                throw .invalidConfig(
+                    "network \(element.namespace)/\(element.name) is in another namespace, and namespaceIsolation allows only the pod's own namespace and globalNamespaces (\(config.globalNamespaces.joined(separator: ", ")))",
+                    source: source)
+            }
+            networks.append(try nad(element, requestedBy: source))
+        }
+        return networks
+    }
+
+    /// `clusterNetwork`/`defaultNetworks[i]`: a path, else a NAD in `multusNamespace`, else a name in `confDir`.
+    private func reference(_ reference: String, key: String) throws(MetaError) -> ResolvedNetwork {
+        if reference.contains("/") {
+            let loaded = try files.load(reference, key: key)
+            return ResolvedNetwork(network: loaded.network, source: loaded.source, statusName: loaded.network.name)
+        }
+        if let api, let definition = try definition(reference, api: api, key: key) {
+            return try network(from: definition, element: nil, requestedBy: key)
+        }
+        let loaded = try files.findByName(reference, key: key)
+        return ResolvedNetwork(network: loaded.network, source: loaded.source, statusName: loaded.network.name)
+    }
+
+    /// The NAD `name` in `multusNamespace`; nil when there is none (then confDir is tried, as Multus does).
+    private func definition(_ name: String, api: any KubeAPI, key: String) throws(MetaError) -> NetworkAttachmentDefinition? {
+        do {
+            return try api.networkAttachmentDefinition(namespace: config.multusNamespace, name: name)
+        } catch where error.isNotFound {
+            return nil
+        } catch {
+            throw .kube(error, context: "\(key) \"\(name)\" in namespace \(config.multusNamespace)")
+        }
+    }
+
+    private func nad(_ element: NetworkSelectionElement, requestedBy source: String) throws(MetaError) -> ResolvedNetwork {
+        guard let api else {
+            throw .invalidConfig("network \(element.namespace)/\(element.name) is requested, but no Kubernetes API is configured (kubeconfig)", source: source)
+        }
+        let definition: NetworkAttachmentDefinition
+        do {
+            definition = try api.networkAttachmentDefinition(namespace: element.namespace, name: element.name)
+        } catch {
+            throw .kube(error, context: "network-attachment-definition \(element.namespace)/\(element.name) (requested by \(source))")
+        }
+        return try network(from: definition, element: element, requestedBy: source)
+    }
+
+    /// A NAD's CNI config: `spec.config`, or (empty) the config of the NAD's name in `confDir`;
+    /// without `name` it takes the NAD's. The element's `cni-args` go into every plugin's `args.cni`.
+    private func network(from definition: NetworkAttachmentDefinition, element: NetworkSelectionElement?, requestedBy: String) throws(MetaError) -> ResolvedNetwork {
+        let id = "\(definition.metadata.namespace)/\(definition.metadata.name)"
+        let source = "network-attachment-definition \(id)"
+        var network: NetworkConfigList
+        if definition.config.trimmingSpaces.isEmpty {
+            // NAD names are DNS-1123 subdomains, but a name is still never allowed to leave confDir.
+            let name = definition.metadata.name
+            guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else {
+                throw .invalidConfig("name \"\(name)\" cannot name a config in confDir", source: source)
+            }
+            network = try files.findByName(name, key: "\(source) (empty spec.config)").network
+        } else {
+            do {
+                network = try NetworkConfigList(json: try JSONValue.parse(definition.config), path: "spec.config")
+            } catch let error as JSONSyntaxError {
+                throw .spec(.syntax(error), source: "spec.config of \(source)")
+            } catch let error as SpecError {
+                throw .spec(error, source: source)
+            } catch {
+                throw .invalidConfig("\(error)", source: source)
+            }
+            if network.name.isEmpty { network = network.renamed(definition.metadata.name) }
+        }
+        if let cniArgs = element?.cniArgs, !cniArgs.isEmpty {
+            network = network.updatingPlugins { Injection.mergingCNIArgs(cniArgs, into: $0) }
+        }
+        return ResolvedNetwork(network: network, source: source, statusName: id, element: element)
+    }
+
+    /// Multus's per-network runtimeConfig from the selection element.
+    static func capabilityArgs(_ element: NetworkSelectionElement, over base: JSONObject) -> JSONObject {
+        var args = base
+        if !element.ips.isEmpty { args["ips"] = .array(element.ips.map { .string($0) }) }
+        if let mac = element.mac { args["mac"] = .string(mac) }
+        if let portMappings = element.portMappings { args["portMappings"] = portMappings }
+        if let bandwidth = element.bandwidth { args["bandwidth"] = bandwidth }
+        if let guid = element.infinibandGUID { args["infinibandGUID"] = .string(guid) }
+        if let deviceID = element.deviceID { args["deviceID"] = .string(deviceID) }
+        return args
+    }
+
+    /// Multus also hands static requests over CNI_ARGS (`IP=`, `MAC=`), for plugins that read them there.
+    static func extraArgs(_ element: NetworkSelectionElement) -> CNIArgs {
+        var args = CNIArgs()
+        guard element.mac != nil || !element.ips.isEmpty else { return args }
+        args["IgnoreUnknown"] = "true"
+        if let mac = element.mac { args["MAC"] = mac }
+        if !element.ips.isEmpty { args["IP"] = element.ips.joined(separator: ",") }
+        return args
+    }
+}
+
+/// A network found for one attachment, before it gets its interface name.
+struct ResolvedNetwork {
+    var network: NetworkConfigList
+    var source: String
+    var statusName: String
+    var element: NetworkSelectionElement?
+}

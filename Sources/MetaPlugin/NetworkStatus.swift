@@ -1,0 +1,54 @@
+import CNI
+
+/// `k8s.v1.cni.cncf.io/network-status`: what each attachment gave the pod, in the format of the
+/// Network Plumbing WG spec that Multus writes (and tools such as kubectl plugins read).
+enum NetworkStatus {
+    static let annotation = "k8s.v1.cni.cncf.io/network-status"
+
+    /// One entry per pod-side interface of each attachment, in plan order.
+    static func entries(_ attachments: [(attachment: Attachment, result: CNIResult)]) -> [JSONValue] {
+        attachments.flatMap { entries(for: $0.attachment, result: $0.result) }
+    }
+
+    static func entries(for attachment: Attachment, result: CNIResult) -> [JSONValue] {
+        // A default route without `gw` goes through the IPAM gateway of its family (the spec's
+        // "if omitted, a default gateway is assumed"), and that is the gateway to report.
+        var gateways: [String] = []
+        for route in result.routes where route.dst == "0.0.0.0/0" || route.dst == "::/0" {
+            if let gw = route.gw ?? result.ips.first(where: { $0.family == route.family && $0.gateway != nil })?.gateway,
+               !gateways.contains(gw) { gateways.append(gw) }
+        }
+        let podSide = result.interfaces.indices.filter { result.interfaces[$0].sandbox.map { !$0.isEmpty } ?? false }
+        func entry(interface: CNIResult.Interface?, ips: [String]) -> JSONValue {
+            var o = JSONObject()
+            o["name"] = .string(attachment.statusName)
+            if let interface { o["interface"] = .string(interface.name) }
+            if !ips.isEmpty { o["ips"] = .array(ips.map { .string($0) }) }
+            if let mac = interface?.mac, !mac.isEmpty { o["mac"] = .string(mac) }
+            if let mtu = interface?.mtu, mtu > 0 { o["mtu"] = JSONValue(mtu) }
+            if attachment.role == .main { o["default"] = true }
+            o["dns"] = dnsJSON(result.dns)
+            if !gateways.isEmpty { o["gateway"] = .array(gateways.map { .string($0) }) }
+            return .object(o)
+        }
+        let bare = { (ip: CNIResult.IPConfig) in String(ip.address.prefix { $0 != "/" }) }
+        guard !podSide.isEmpty else {
+            // A result naming no pod interface (0.2.0 style): one entry on the requested name.
+            return [entry(interface: CNIResult.Interface(name: attachment.ifName), ips: result.ips.map(bare))]
+        }
+        return podSide.map { index in
+            entry(interface: result.interfaces[index], ips: result.ips.filter { $0.interface == index }.map(bare))
+        }
+    }
+
+    static func annotationValue(_ entries: [JSONValue]) -> String { JSONValue.array(entries).serialized() }
+
+    private static func dnsJSON(_ dns: CNIResult.DNS) -> JSONValue {
+        var o = JSONObject()
+        if !dns.nameservers.isEmpty { o["nameservers"] = .array(dns.nameservers.map { .string($0) }) }
+        if let domain = dns.domain, !domain.isEmpty { o["domain"] = .string(domain) }
+        if !dns.search.isEmpty { o["search"] = .array(dns.search.map { .string($0) }) }
+        if !dns.options.isEmpty { o["options"] = .array(dns.options.map { .string($0) }) }
+        return .object(o)
+    }
+}
