@@ -1,0 +1,139 @@
+"""swift-multus benchmark driver (run through bench.sh, as root, on an otherwise idle machine).
+
+Two scenarios, each ADD+DEL of three networks (bridge + host-local as the main network, macvlan
+and ptp as secondaries), through multus and with the same three plugins exec'd directly:
+  static      the networks inline in the multus config (no Kubernetes);
+  kubernetes  the test API server over TLS: clusterNetwork as a NAD, and a pod whose networks
+              annotation names two NADs.
+Rounds alternate (direct, multus, multus, direct, ...) and medians are compared: on this kind of
+machine the plugins' own times drift by tens of ms between batches, and a sequential A-then-B
+comparison measures that drift instead. Also: multus start-up (hyperfine, CNI_COMMAND=VERSION),
+multus's own peak RSS (VmHWM, sampled; delegates are other processes), API calls per ADD and DEL,
+and the binary's size.
+"""
+import argparse, json, os, statistics, subprocess, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+a = argparse.ArgumentParser()
+for flag in ("--multus", "--work", "--netns", "--parent", "--bridge"):
+    a.add_argument(flag, required=True)
+a.add_argument("--runs", type=int, default=60)
+args = a.parse_args()
+work, multus = args.work, args.multus
+env = dict(os.environ, CNI_CONTAINERID="bench", CNI_NETNS=f"/var/run/netns/{args.netns}", CNI_PATH="/usr/lib/cni")
+
+def write(path, value):
+    with open(path, "w") as f:
+        f.write(value if isinstance(value, str) else json.dumps(value))
+
+def scripts(name, delegates, multus_conf, cni_args=""):
+    """dash scripts for one ADD+DEL, through multus and directly; both pay the same shell cost."""
+    for i, d in enumerate(delegates):
+        write(f"{work}/{name}-delegate{i}.json", d)
+    write(f"{work}/{name}-multus.conf", multus_conf)
+    prefix = f"CNI_ARGS='{cni_args}' " if cni_args else ""
+    via = "".join(f"{prefix}CNI_COMMAND={c} CNI_IFNAME=eth0 {multus} < {work}/{name}-multus.conf > /dev/null\n" for c in ("ADD", "DEL"))
+    names = ["eth0", "net1", "net2"]
+    direct = "".join(f"{prefix}CNI_COMMAND=ADD CNI_IFNAME={names[i]} /usr/lib/cni/{d['type']} < {work}/{name}-delegate{i}.json > /dev/null\n"
+                     for i, d in enumerate(delegates))
+    direct += "".join(f"{prefix}CNI_COMMAND=DEL CNI_IFNAME={names[i]} /usr/lib/cni/{d['type']} < {work}/{name}-delegate{i}.json > /dev/null\n"
+                      for i, d in reversed(list(enumerate(delegates))))
+    write(f"{work}/{name}-via.sh", via)
+    write(f"{work}/{name}-direct.sh", direct)
+
+def interleaved(name):
+    def once(side):
+        t = time.perf_counter()
+        subprocess.run(["dash", f"{work}/{name}-{side}.sh"], check=True, env=env)
+        return time.perf_counter() - t
+    for _ in range(5):
+        once("direct"); once("via")
+    times = {"direct": [], "via": []}
+    for i in range(args.runs):
+        for side in (["direct", "via"] if i % 2 == 0 else ["via", "direct"]):
+            times[side].append(once(side))
+    return times
+
+def peak_rss_kib(name, command, cni_args=""):
+    e = dict(env, CNI_COMMAND=command, CNI_IFNAME="eth0", CNI_ARGS=cni_args)
+    p = subprocess.Popen([multus], stdin=open(f"{work}/{name}-multus.conf"), stdout=subprocess.DEVNULL, env=e)
+    peak = 0
+    while p.poll() is None:
+        try:
+            for line in open(f"/proc/{p.pid}/status"):
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]))
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            pass
+    return peak
+
+def ipam(third, routes=False):
+    d = {"type": "host-local", "dataDir": f"{work}/ipam", "subnet": f"10.251.{third}.0/24"}
+    if routes:
+        d["routes"] = [{"dst": "0.0.0.0/0"}]
+    return d
+
+def report(title, times):
+    d, m = times["direct"], times["via"]
+    dm, mm = statistics.median(d), statistics.median(m)
+    print(f"  {title}")
+    print(f"    delegates exec'd directly : {dm*1000:7.2f} ms median  (mean {statistics.mean(d)*1000:.2f} ± {statistics.stdev(d)*1000:.2f}, {len(d)} rounds)")
+    print(f"    through multus            : {mm*1000:7.2f} ms median  (mean {statistics.mean(m)*1000:.2f} ± {statistics.stdev(m)*1000:.2f})")
+    print(f"    ratio of medians          : {mm/dm:7.3f}x")
+    print(f"    overhead                  : {(mm-dm)*1000:7.2f} ms per ADD+DEL")
+
+# --- static scenario
+static = [
+    {"cniVersion": "1.0.0", "name": "podnet", "type": "bridge", "bridge": args.bridge, "isGateway": True, "ipMasq": False, "ipam": ipam(1, True)},
+    {"cniVersion": "1.0.0", "name": "macnet", "type": "macvlan", "master": args.parent, "mode": "bridge", "ipam": ipam(2)},
+    {"cniVersion": "1.0.0", "name": "p2pnet", "type": "ptp", "ipam": ipam(3)},
+]
+scripts("static", static, {"cniVersion": "1.0.0", "name": "multus-cni-network", "type": "multus", "cniDir": f"{work}/cache",
+                           "binDir": "/usr/lib/cni", "delegates": static})
+
+# --- kubernetes scenario: the test API server with testdata/kube-scenarios
+substitutions = {"@N@": "251", "@HEX@": "fb", "@IPAM@": f"{work}/ipam", "@BRIDGE@": args.bridge, "@PARENT@": args.parent}
+sys.path.insert(0, f"{ROOT}/Tests/apiserver")
+from session import APIServerSession
+server = APIServerSession(work, f"{ROOT}/testdata/kube-scenarios", substitutions, token="bench-token")
+control = server.control
+objects = {o["metadata"]["name"]: o for o in json.load(open(f"{ROOT}/testdata/kube-scenarios/objects.json"))["items"]}
+def nad_config(name):
+    text = objects[name]["spec"]["config"]
+    for k, v in substitutions.items():
+        text = text.replace(k, v)
+    config = json.loads(text)
+    config.setdefault("name", name)
+    return config
+kube = [nad_config("cluster-net"), nad_config("macvlan-conf"), nad_config("ptp-conf")]
+pod_args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-comma;K8S_POD_INFRA_CONTAINER_ID=bench;K8S_POD_UID=uid-web-comma"
+scripts("kube", kube, {"cniVersion": "1.0.0", "name": "multus-cni-network", "type": "multus", "cniDir": f"{work}/cache",
+                       "binDir": "/usr/lib/cni", "kubeconfig": server.kubeconfig, "clusterNetwork": "cluster-net",
+                       "confDir": f"{work}/net.d"}, cni_args=pod_args)
+
+# API calls of one ADD and one DEL.
+calls = {}
+for command in ("ADD", "DEL"):
+    control({"op": "clearlog"})
+    subprocess.run([multus], stdin=open(f"{work}/kube-multus.conf"), stdout=subprocess.DEVNULL, check=True,
+                   env=dict(env, CNI_COMMAND=command, CNI_IFNAME="eth0", CNI_ARGS=pod_args))
+    calls[command] = [f"{r['method']} {r['path'].split('/')[-1] if r['method'] == 'GET' else 'status'}" for r in control({"op": "log"})["requests"]]
+
+static_times = interleaved("static")
+kube_times = interleaved("kube")
+rss = {(n, c): peak_rss_kib(n, c, pod_args if n == "kube" else "") for n in ("static", "kube") for c in ("ADD", "DEL")}
+server.close()
+
+subprocess.run(["hyperfine", "--style", "none", "-N", "--warmup", "50", "--runs", "500", "--export-json", f"{work}/start.json", multus],
+               env=dict(env, CNI_COMMAND="VERSION"), check=True, stdout=subprocess.DEVNULL)
+start = json.load(open(f"{work}/start.json"))["results"][0]
+
+print()
+print("swift-multus benchmark: ADD+DEL of three networks (bridge+host-local main, macvlan and ptp secondaries)")
+report("static delegates (target <= 1.10x)", static_times)
+report("Kubernetes: clusterNetwork NAD + pod with two NADs, test API server over TLS (target <= 1.15x)", kube_times)
+print(f"  API calls per ADD: {len(calls['ADD'])} ({', '.join(calls['ADD'])}); per DEL: {len(calls['DEL'])} ({', '.join(calls['DEL'])})")
+print(f"  start-up (CNI_COMMAND=VERSION): {start['mean']*1000:.2f} ms ± {start['stddev']*1000:.2f} (target <= 2 ms)")
+print(f"  peak RSS, static ADD/DEL: {rss[('static','ADD')]/1024:.2f}/{rss[('static','DEL')]/1024:.2f} MB; "
+      f"Kubernetes ADD/DEL: {rss[('kube','ADD')]/1024:.2f}/{rss[('kube','DEL')]/1024:.2f} MB (target <= 8 MB)")
+print(f"  binary size: {os.path.getsize(multus)/1e6:.2f} MB (target <= 20 MB)")

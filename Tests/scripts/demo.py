@@ -1,0 +1,43 @@
+"""The demo's steps (see demo.sh): one pod through multus with the test API server."""
+import argparse, json, os, subprocess, sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, f"{ROOT}/Tests/apiserver")
+from session import APIServerSession
+
+a = argparse.ArgumentParser()
+for flag in ("--multus", "--work", "--netns", "--parent", "--bridge"):
+    a.add_argument(flag, required=True)
+args = a.parse_args()
+work = args.work
+server = APIServerSession(work, f"{ROOT}/testdata/kube-scenarios", {
+    "@N@": "250", "@HEX@": "fa", "@IPAM@": f"{work}/ipam", "@BRIDGE@": args.bridge, "@PARENT@": args.parent})
+config = {"cniVersion": "1.0.0", "name": "multus-cni-network", "type": "multus", "kubeconfig": server.kubeconfig,
+          "clusterNetwork": "cluster-net", "confDir": f"{work}/net.d", "cniDir": f"{work}/cache", "binDir": "/usr/lib/cni"}
+env = dict(os.environ, CNI_CONTAINERID="demo", CNI_NETNS=f"/var/run/netns/{args.netns}", CNI_IFNAME="eth0", CNI_PATH="/usr/lib/cni",
+           CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-json;K8S_POD_UID=uid-web-json")
+
+def multus(command):
+    done = subprocess.run([args.multus], input=json.dumps(config), capture_output=True, text=True, env=dict(env, CNI_COMMAND=command))
+    if done.returncode != 0:
+        sys.exit(f"multus {command} failed ({done.returncode}): {done.stdout}{done.stderr}")
+    return done.stdout
+
+try:
+    pod = server.control({"op": "get", "kind": "Pod", "namespace": "default", "name": "web-json"})
+    print("== pod default/web-json asks for:", pod["metadata"]["annotations"]["k8s.v1.cni.cncf.io/networks"])
+    print("== ADD: the merged result multus prints")
+    print(json.dumps(json.loads(multus("ADD")), indent=2))
+    print("== the pod's interfaces")
+    print(subprocess.run(["ip", "-n", args.netns, "-br", "addr"], capture_output=True, text=True).stdout, end="")
+    stored = server.control({"op": "get", "kind": "Pod", "namespace": "default", "name": "web-json"})
+    print("== k8s.v1.cni.cncf.io/network-status, as stored on the pod")
+    print(json.dumps(json.loads(stored["metadata"]["annotations"]["k8s.v1.cni.cncf.io/network-status"]), indent=2))
+    print("== API calls of this ADD:", ", ".join(f"{r['method']} {r['path']}" for r in server.requests()))
+    multus("CHECK")
+    print("== CHECK passed")
+    multus("DEL")
+    print("== DEL: the pod's interfaces now")
+    print(subprocess.run(["ip", "-n", args.netns, "-br", "addr"], capture_output=True, text=True).stdout, end="")
+finally:
+    server.close()
