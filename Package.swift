@@ -32,8 +32,9 @@ let package = Package(
             name: "multus",
             dependencies: ["MetaPlugin"],
             swiftSettings: strict,
-            // The binary is copied onto arbitrary hosts: release builds link everything in.
-            linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]
+            // The binary is copied onto arbitrary hosts: release builds link everything in, and
+            // drop symbols and debug info (21.6 MB -> 14 MB; the runtime needs neither).
+            linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-s"], .when(configuration: .release))]
         ),
         // Fixtures every test target shares (testdata/, temporary directories, canned outputs).
         .target(name: "TestSupport", dependencies: ["CNI", "CNIExec", "KubeClient"], path: "Tests/TestSupport", swiftSettings: strict),

@@ -20,7 +20,9 @@ struct DelCommand {
             try? context.cache.remove(context.invocation.containerID)
             entry = nil
         }
-        defer { clearNetworkStatus() }
+        // The status clear needs nothing from the teardown: overlap them.
+        let statusClear = BackgroundTask { [context] in Self.clearNetworkStatus(context) }
+        defer { statusClear.join() }
         guard let entry else { return tearDownFromConfig(netns: netns) }
 
         var remaining: [CachedAttachment] = []
@@ -54,7 +56,7 @@ struct DelCommand {
 
     /// The pod keeps no network-status for attachments that are gone. Best effort: a pod already
     /// deleted, or an API server that is away, never fails DEL.
-    private func clearNetworkStatus() {
+    private static func clearNetworkStatus(_ context: PluginContext) {
         guard let pod = context.pod, context.writesNetworkStatus else { return }
         do {
             guard let api = try context.kube.api() else { return }

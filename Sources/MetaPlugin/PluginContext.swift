@@ -78,11 +78,14 @@ final class KubeAccess: Sendable {
     }
 
     /// The API, or nil when no kubeconfig and no in-cluster service account is configured.
+    /// Made under the lock: DEL's status clear runs on its own thread and may ask at the same time.
     func api() throws(MetaError) -> (any KubeAPI)? {
-        if let made = state.withLock({ $0 }) { return made }
-        let made = try provider(config, environment)
-        state.withLock { $0 = .some(made) }
-        return made
+        try state.withLock { (made) throws(MetaError) -> (any KubeAPI)? in
+            if let existing = made { return existing }
+            let created = try provider(config, environment)
+            made = .some(created)
+            return created
+        }
     }
 }
 

@@ -44,7 +44,7 @@ def scripts(name, delegates, multus_conf, cni_args=""):
 def interleaved(name):
     def once(side):
         t = time.perf_counter()
-        subprocess.run(["dash", f"{work}/{name}-{side}.sh"], check=True, env=env)
+        subprocess.run(["dash", "-e", f"{work}/{name}-{side}.sh"], check=True, env=env)
         return time.perf_counter() - t
     for _ in range(5):
         once("direct"); once("via")
@@ -92,7 +92,9 @@ scripts("static", static, {"cniVersion": "1.0.0", "name": "multus-cni-network", 
                            "binDir": "/usr/lib/cni", "delegates": static})
 
 # --- kubernetes scenario: the test API server with testdata/kube-scenarios
-substitutions = {"@N@": "251", "@HEX@": "fb", "@IPAM@": f"{work}/ipam", "@BRIDGE@": args.bridge, "@PARENT@": args.parent}
+# Its own subnets and bridge: the bridge plugin keeps a bridge (and its gateway address) after DEL.
+kube_bridge = args.bridge + "k"
+substitutions = {"@N@": "252", "@HEX@": "fc", "@IPAM@": f"{work}/ipam", "@BRIDGE@": kube_bridge, "@PARENT@": args.parent}
 sys.path.insert(0, f"{ROOT}/Tests/apiserver")
 from session import APIServerSession
 server = APIServerSession(work, f"{ROOT}/testdata/kube-scenarios", substitutions, token="bench-token")
@@ -123,6 +125,7 @@ static_times = interleaved("static")
 kube_times = interleaved("kube")
 rss = {(n, c): peak_rss_kib(n, c, pod_args if n == "kube" else "") for n in ("static", "kube") for c in ("ADD", "DEL")}
 server.close()
+subprocess.run(["ip", "link", "del", kube_bridge], stderr=subprocess.DEVNULL)
 
 subprocess.run(["hyperfine", "--style", "none", "-N", "--warmup", "50", "--runs", "500", "--export-json", f"{work}/start.json", multus],
                env=dict(env, CNI_COMMAND="VERSION"), check=True, stdout=subprocess.DEVNULL)
