@@ -1,0 +1,290 @@
+import CNI
+import CShims
+import Glibc
+
+/// A default route as the kernel holds it in the pod (main table).
+struct DefaultRoute: Sendable, Hashable {
+    var family: IPFamily
+    /// The interface the route leaves by; "" when the kernel names none (a nexthop object).
+    var ifName: String
+    var gateway: String?
+}
+
+/// Why reading or changing a pod's default routes failed: the netns, the interface and the
+/// gateway the call was about, the step, and the kernel's errno with its text.
+struct PodRouteError: Error, Sendable, Hashable, CustomStringConvertible {
+    enum Step: Sendable, Hashable {
+        /// `gateway` is not an IPv4 or IPv6 address (errno is EINVAL).
+        case validateGateway
+        case openNetns
+        case startThread
+        case enterNetns
+        case openSocket
+        /// Looking up `ifName`: ENODEV when there is no such interface in the netns.
+        case findInterface
+        case listInterfaces
+        case listRoutes
+        case deleteRoute(DefaultRoute)
+        case addRoute
+    }
+
+    var netns: String
+    var ifName: String?
+    var gateway: String?
+    var step: Step
+    var errno: Int32
+    /// The kernel's extended-ack text ("Nexthop has invalid gateway"), or our reason for a bad reply.
+    var kernelMessage: String?
+
+    var description: String {
+        let call = if let gateway, let ifName {
+            "setting the default route via \(gateway) dev \(ifName) in netns \(netns)"
+        } else {
+            "reading the default routes in netns \(netns)"
+        }
+        var text = "\(call): \(stepDescription): \(Self.errnoText(errno))"
+        if let kernelMessage, !kernelMessage.isEmpty { text += ": \(kernelMessage)" }
+        return text
+    }
+
+    private var stepDescription: String {
+        switch step {
+        case .validateGateway: "\(gateway ?? "") is not an IPv4 or IPv6 address"
+        case .openNetns: "cannot open the netns"
+        case .startThread: "cannot start a thread to enter the netns"
+        case .enterNetns: "cannot enter the netns (setns)"
+        case .openSocket: "cannot open a netlink socket in the netns"
+        case .findInterface: errno == ENODEV ? "no interface \(ifName ?? "") in the netns" : "cannot look up interface \(ifName ?? "")"
+        case .listInterfaces: "cannot list the interfaces"
+        case .listRoutes: "cannot list the routes"
+        case .deleteRoute(let route): "cannot delete the default route via \(route.gateway ?? "(none)") dev \(route.ifName)"
+        case .addRoute: "cannot add the route"
+        }
+    }
+
+    static func errnoText(_ code: Int32) -> String {
+        guard let message = strerror(code) else { return "errno \(code)" }
+        return "\(String(cString: message)) (errno \(code))"
+    }
+}
+
+/// Reads and changes the default routes inside a pod's network namespace over rtnetlink. The
+/// work runs on a thread of its own that enters the netns (setns) and is joined before the call
+/// returns, so no other thread of the process ever leaves the host netns.
+enum PodRoutes {
+    /// The default routes (0.0.0.0/0, ::/0) of the main table in the namespace at `netnsPath`,
+    /// IPv4 first, one per hop of a multipath route.
+    /// - Throws: `PodRouteError` when the netns cannot be entered or the kernel refuses a dump.
+    static func defaultRoutes(netns netnsPath: String) throws(PodRouteError) -> [DefaultRoute] {
+        let context = Context(netns: netnsPath, ifName: nil, gateway: nil)
+        return try context.inNetns { () throws(PodRouteError) -> [DefaultRoute] in
+            let socket = try context.socket()
+            let names = try context.attempt(.listInterfaces) { () throws(NetlinkError) in try socket.interfaceNames() }
+            var result: [DefaultRoute] = []
+            for family in [IPFamily.v4, .v6] {
+                let routes = try context.attempt(.listRoutes) { () throws(NetlinkError) in
+                    try socket.mainDefaultRoutes(family: family.addressFamily)
+                }
+                for route in routes { result += try context.describe(route, family: family, names: names) }
+            }
+            return result
+        }
+    }
+
+    /// Makes `gateway` via `ifName` the only default route of `gateway`'s family: deletes every
+    /// other default route of that family (on any interface, eth0 included), then adds this one
+    /// (main table, proto boot, scope universe, the kernel's default metric: 0 for IPv4, 1024 for
+    /// IPv6). Routes of the other family are untouched. Idempotent: a default route already via
+    /// `gateway` dev `ifName` is kept as it is. If the add fails, the deleted routes are put back
+    /// (best effort) before throwing.
+    /// - Throws: `PodRouteError` for an invalid gateway, a missing netns or interface, or a
+    ///   route the kernel refuses (an IPv4 gateway outside the interface's subnets, say).
+    static func setDefaultRoute(netns netnsPath: String, gateway: String, ifName: String) throws(PodRouteError) {
+        let context = Context(netns: netnsPath, ifName: ifName, gateway: gateway)
+        guard let family = IPFamily(address: gateway), let gatewayBytes = family.bytes(of: gateway) else {
+            throw context.error(.validateGateway, NetlinkError(operation: "", errno: EINVAL))
+        }
+        try context.inNetns { () throws(PodRouteError) in
+            let socket = try context.socket()
+            let index = try context.attempt(.findInterface) { () throws(NetlinkError) in try socket.interfaceIndex(named: ifName) }
+            let routes = try context.attempt(.listRoutes) { () throws(NetlinkError) in
+                try socket.mainDefaultRoutes(family: family.addressFamily)
+            }
+            let wanted = RouteHop(interfaceIndex: index, gateway: gatewayBytes)
+            let kept = routes.first { $0.isOnly(wanted) }
+            var deleted: [RouteMessage] = []
+            for route in routes where route != kept {
+                do throws(NetlinkError) {
+                    try socket.request(NL.RTM_DELROUTE, payload: route.deletion.payload, operation: "RTM_DELROUTE")
+                    deleted.append(route)
+                } catch {
+                    if error.errno == ESRCH { continue }  // gone already
+                    let names = (try? socket.interfaceNames()) ?? [:]
+                    let described = (try? context.describe(route, family: family, names: names))?.first
+                        ?? DefaultRoute(family: family, ifName: "", gateway: nil)
+                    restore(deleted, on: socket)
+                    throw context.error(.deleteRoute(described), error)
+                }
+            }
+            if kept != nil { return }
+            var route = RouteMessage(family: family.addressFamily)
+            route.attributes = [
+                NetlinkAttribute(type: NL.RTA_TABLE, u32: UInt32(NL.RT_TABLE_MAIN)),
+                NetlinkAttribute(type: NL.RTA_GATEWAY, value: gatewayBytes),
+                NetlinkAttribute(type: NL.RTA_OIF, u32: UInt32(bitPattern: index)),
+            ]
+            do throws(NetlinkError) {
+                try socket.request(NL.RTM_NEWROUTE, flags: NL.NLM_F_CREATE | NL.NLM_F_EXCL,
+                                   payload: route.payload, operation: "RTM_NEWROUTE")
+            } catch {
+                restore(deleted, on: socket)
+                throw context.error(.addRoute, error)
+            }
+        }
+    }
+
+    /// Puts back routes we deleted; failures are ignored (the caller reports the first error).
+    private static func restore(_ routes: [RouteMessage], on socket: NetlinkSocket) {
+        for route in routes {
+            try? socket.request(NL.RTM_NEWROUTE, flags: NL.NLM_F_CREATE | NL.NLM_F_EXCL,
+                                payload: route.restoration.payload, operation: "RTM_NEWROUTE (restore)")
+        }
+    }
+}
+
+extension RouteMessage {
+    /// Whether the route has exactly one hop, `hop`, given directly (no nexthop object, no
+    /// multipath).
+    fileprivate func isOnly(_ hop: RouteHop) -> Bool {
+        guard attribute(NL.RTA_NH_ID) == nil, attribute(NL.RTA_MULTIPATH) == nil else { return false }
+        return hops == [hop]
+    }
+
+    /// An RTM_DELROUTE for exactly this route: its header and the attributes the kernel matches
+    /// on (table, metric, interface, gateway, nexthops).
+    fileprivate var deletion: RouteMessage {
+        keeping([NL.RTA_TABLE, NL.RTA_PRIORITY, NL.RTA_OIF, NL.RTA_GATEWAY, NL.RTA_VIA, NL.RTA_MULTIPATH, NL.RTA_NH_ID])
+    }
+
+    /// An RTM_NEWROUTE that recreates this route as dumped: also its source address, metrics
+    /// (MTU...), IPv6 router preference and encapsulation.
+    fileprivate var restoration: RouteMessage {
+        let prefsrc: UInt16 = 7, metrics: UInt16 = 8, pref: UInt16 = 20, encapType: UInt16 = 21, encap: UInt16 = 22
+        var route = keeping([NL.RTA_TABLE, NL.RTA_PRIORITY, NL.RTA_OIF, NL.RTA_GATEWAY, NL.RTA_VIA, NL.RTA_MULTIPATH,
+                             NL.RTA_NH_ID, prefsrc, metrics, pref, encapType, encap])
+        route.flags &= 4  // RTNH_F_ONLINK; the rest are state the kernel reports
+        return route
+    }
+
+    private func keeping(_ types: [UInt16]) -> RouteMessage {
+        var route = self
+        route.flags = 0
+        route.attributes = attributes.filter { types.contains($0.type) }
+        return route
+    }
+}
+
+extension IPFamily {
+    var addressFamily: UInt8 { self == .v4 ? UInt8(AF_INET) : UInt8(AF_INET6) }
+
+    /// The address in network byte order (4 or 16 bytes); nil when it does not parse.
+    func bytes(of address: String) -> [UInt8]? {
+        var buffer = in6_addr()
+        let parsed = address.withCString { inet_pton(Int32(addressFamily), $0, &buffer) }
+        guard parsed == 1 else { return nil }
+        return withUnsafeBytes(of: buffer) { Array($0.prefix(self == .v4 ? 4 : 16)) }
+    }
+
+    /// The text form of 4 or 16 address bytes; nil for any other length.
+    func text(of bytes: [UInt8]) -> String? {
+        guard bytes.count == (self == .v4 ? 4 : 16) else { return nil }
+        var buffer = in6_addr()
+        withUnsafeMutableBytes(of: &buffer) { $0.copyBytes(from: bytes) }
+        var text = [CChar](repeating: 0, count: 64)
+        guard inet_ntop(Int32(addressFamily), &buffer, &text, socklen_t(text.count)) != nil else { return nil }
+        return String(decoding: text.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// What one PodRoutes call is about, for its errors, and the thread that enters the netns.
+private struct Context: Sendable {
+    var netns: String
+    var ifName: String?
+    var gateway: String?
+
+    func error(_ step: PodRouteError.Step, _ cause: NetlinkError) -> PodRouteError {
+        PodRouteError(netns: netns, ifName: ifName, gateway: gateway, step: step, errno: cause.errno, kernelMessage: cause.message)
+    }
+
+    func attempt<T>(_ step: PodRouteError.Step, _ body: () throws(NetlinkError) -> T) throws(PodRouteError) -> T {
+        do { return try body() } catch { throw self.error(step, error) }
+    }
+
+    func socket() throws(PodRouteError) -> NetlinkSocket {
+        try attempt(.openSocket) { () throws(NetlinkError) in try NetlinkSocket() }
+    }
+
+    /// `route` as one DefaultRoute per hop.
+    func describe(_ route: RouteMessage, family: IPFamily, names: [Int32: String]) throws(PodRouteError) -> [DefaultRoute] {
+        guard let hops = route.hops else {
+            throw error(.listRoutes, NetlinkError(operation: "", errno: EPROTO, message: "malformed RTA_MULTIPATH"))
+        }
+        return hops.map { hop in
+            let ifName = hop.interfaceIndex.map { names[$0] ?? "if\($0)" } ?? ""
+            return DefaultRoute(family: family, ifName: ifName, gateway: hop.gateway.flatMap { family.text(of: $0) })
+        }
+    }
+
+    /// Runs `body` on a new thread that has entered the netns at `netns`, and joins it. The
+    /// calling thread never changes namespace; the new one ends with the call.
+    func inNetns<T: Sendable>(_ body: @escaping @Sendable () throws(PodRouteError) -> T) throws(PodRouteError) -> T {
+        let fd = open(netns, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw error(.openNetns, NetlinkError(operation: "open", errno: errno)) }
+        defer { close(fd) }
+        let outcome = NetnsOutcome<T>()
+        let context = self
+        let thread = NetnsThread {
+            guard cshims_setns_net(fd) == 0 else {
+                outcome.result = .failure(context.error(.enterNetns, NetlinkError(operation: "setns", errno: errno)))
+                return
+            }
+            do throws(PodRouteError) { outcome.result = .success(try body()) } catch { outcome.result = .failure(error) }
+        }
+        let created = thread.startAndJoin()
+        guard created == 0 else { throw error(.startThread, NetlinkError(operation: "pthread_create", errno: created)) }
+        guard let result = outcome.result else {
+            throw error(.startThread, NetlinkError(operation: "pthread_join", errno: EPROTO, message: "the thread produced no result"))
+        }
+        return try result.get()
+    }
+}
+
+/// The result a netns thread leaves for the caller; written by the thread, read after the join.
+private final class NetnsOutcome<T: Sendable>: @unchecked Sendable {
+    var result: Result<T, PodRouteError>?
+}
+
+/// A thread made for one call and joined by it: never a pooled thread, so the namespace it
+/// enters dies with it.
+private final class NetnsThread: @unchecked Sendable {
+    private let body: @Sendable () -> Void
+
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+
+    /// Runs the body on a new thread and waits for it; the pthread_create error, or 0.
+    func startAndJoin() -> Int32 {
+        let context = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let created = pthread_create(&thread, nil, { raw in
+            guard let raw else { return nil }
+            Unmanaged<NetnsThread>.fromOpaque(raw).takeRetainedValue().body()
+            return nil
+        }, context)
+        guard created == 0 else {
+            Unmanaged<NetnsThread>.fromOpaque(context).release()
+            return created
+        }
+        pthread_join(thread, nil)
+        return 0
+    }
+}
