@@ -14,11 +14,17 @@ struct AddCommand {
         var entry = try recordIntent(plan)
         for index in entry.attachments.indices {
             let attachment = entry.attachments[index].attachment
+            prepareDeviceInfo(attachment)
             do {
                 entry.attachments[index].result = try context.runner.add(attachment.network, context.runtimeConf(for: attachment, netns: context.invocation.netns))
             } catch {
                 throw rollBack(entry, through: index, cause: .delegate(error, attachment: attachment.label, rollback: []))
             }
+        }
+        do {
+            try DefaultRoutes.apply(&entry, netns: context.invocation.netns)
+        } catch {
+            throw rollBack(entry, through: entry.attachments.count - 1, cause: error)
         }
         let merged: CNIResult
         do {
@@ -43,11 +49,25 @@ struct AddCommand {
     private func writeNetworkStatus(_ entry: CacheEntry, api: (any KubeAPI)?) throws(MetaError) {
         guard let api, let pod = context.pod, context.writesNetworkStatus else { return }
         let attached = entry.attachments.compactMap { cached in cached.result.map { (cached.attachment, $0) } }
-        let value = NetworkStatus.annotationValue(NetworkStatus.entries(attached))
+        let all = entry.attachments.map(\.attachment)
+        let value = NetworkStatus.annotationValue(NetworkStatus.entries(
+            attached, isDefault: { DefaultRoutes.isDefault($0, among: all) }, deviceInfo: { $0.device.flatMap { DeviceInfo.read($0.infoFile) } }))
         do {
             try api.patchPodAnnotations(namespace: pod.namespace, name: pod.name, [(NetworkStatus.annotation, value)])
         } catch {
             throw .kube(error, context: "writing \(NetworkStatus.annotation) of pod \(pod)")
+        }
+    }
+
+    /// A device plugin's device-info for the device a network was given goes where the delegate
+    /// and network-status look for it. Best effort, as in Multus: a delegate may write its own.
+    private func prepareDeviceInfo(_ attachment: Attachment) {
+        guard let device = attachment.device else { return }
+        do {
+            try DeviceInfo.ensureCNIFile(at: device.infoFile, resourceName: device.resourceName, deviceID: device.deviceID,
+                                         baseDirectory: context.devices.infoDirectory)
+        } catch {
+            context.diagnostics.note("device-info for \(attachment.label): \(error)")
         }
     }
 
@@ -70,6 +90,7 @@ struct AddCommand {
             let rt = context.runtimeConf(for: cached.attachment, netns: context.invocation.netns)
             do {
                 try context.runner.del(cached.attachment.network, rt, cachedResult: cached.result)
+                cached.attachment.device.map { DeviceInfo.remove($0.infoFile) }
             } catch {
                 undoFailures.append("rollback of \(cached.attachment.label) failed: \(error)")
                 remaining.insert(cached, at: 0)

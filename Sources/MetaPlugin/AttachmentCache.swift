@@ -60,6 +60,41 @@ public struct AttachmentCache: Sendable {
     public func remove(_ containerID: String) throws(MetaError) {
         try FileSystem.remove(path(for: containerID))
     }
+
+    /// Every entry on disk, each read on its own: one corrupt file does not hide the others.
+    func allEntries() -> [ListedEntry] {
+        guard let names = try? FileSystem.listDirectory(directory) else { return [] }
+        return names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted().compactMap { name in
+            let containerID = String(name.dropLast(".json".count))
+            let path = FileSystem.join(directory, name)
+            let entry: Result<CacheEntry, MetaError>
+            do throws(MetaError) {
+                // Gone since the listing (a DEL finished): nothing to do.
+                guard let loaded = try load(containerID) else { return nil }
+                entry = .success(loaded)
+            } catch {
+                entry = .failure(error)
+            }
+            return ListedEntry(containerID: containerID, path: path, age: FileSystem.age(path), entry: entry)
+        }
+    }
+
+    /// Holds an exclusive lock on the cache directory for `body`: two GC scans never interleave.
+    func withExclusiveLock<R>(_ body: () throws(MetaError) -> R) throws(MetaError) -> R {
+        try FileSystem.ensureDirectory(directory)
+        let lock = try FileSystem.lock(FileSystem.join(directory, ".gc.lock"))
+        defer { FileSystem.unlock(lock) }
+        return try body()
+    }
+}
+
+/// One cache file as GC sees it.
+struct ListedEntry {
+    var containerID: String
+    var path: String
+    /// Time since the file was last written.
+    var age: Duration
+    var entry: Result<CacheEntry, MetaError>
 }
 
 // MARK: - Wire format
@@ -101,6 +136,10 @@ extension CachedAttachment {
         if !attachment.capabilityArgs.isEmpty { o["capabilityArgs"] = .object(attachment.capabilityArgs) }
         if attachment.statusName != attachment.network.name { o["statusName"] = .string(attachment.statusName) }
         if !attachment.extraArgs.isEmpty { o["extraArgs"] = .string(attachment.extraArgs.serialized) }
+        if !attachment.defaultGateways.isEmpty { o["defaultGateways"] = .array(attachment.defaultGateways.map { .string($0) }) }
+        if let device = attachment.device {
+            o["device"] = ["resourceName": .string(device.resourceName), "deviceID": .string(device.deviceID), "infoFile": .string(device.infoFile)]
+        }
         if let result { o["result"] = result.json }
         return .object(o)
     }
@@ -112,7 +151,11 @@ extension CachedAttachment {
         guard let role = Attachment.Role(rawValue: roleText) else { throw .invalidField(path: f.path("role"), reason: "unknown role \"\(roleText)\"") }
         let attachment = Attachment(network: network, ifName: try f.requiredString("ifName"), role: role,
                                     capabilityArgs: try f.object("capabilityArgs") ?? JSONObject(), source: try f.string("source") ?? "cache",
-                                    statusName: try f.string("statusName"), extraArgs: try CNIArgs(parsing: try f.string("extraArgs") ?? ""))
+                                    statusName: try f.string("statusName"), extraArgs: try CNIArgs(parsing: try f.string("extraArgs") ?? ""),
+                                    device: try f.fields("device").map { d throws(SpecError) in
+                                        AttachedDevice(resourceName: try d.requiredString("resourceName"), deviceID: try d.requiredString("deviceID"),
+                                                       infoFile: try d.requiredString("infoFile"))
+                                    }, defaultGateways: try f.strings("defaultGateways"))
         var result: CNIResult?
         if let r = f.object["result"], r != .null {
             result = try CNIResult(json: r, fallbackVersion: network.cniVersion, path: f.path("result"))

@@ -21,9 +21,14 @@ public struct Attachment: Sendable, Hashable {
     public var statusName: String
     /// Added to CNI_ARGS for this network's plugins (`IP=`, `MAC=` for a static request, as Multus).
     public var extraArgs: CNIArgs
+    /// The device-plugin device this network was given (SR-IOV), if any.
+    public var device: AttachedDevice?
+    /// `default-route` of the pod's request: this network's gateways become the pod's only
+    /// default routes of their families.
+    public var defaultGateways: [String]
 
     public init(network: NetworkConfigList, ifName: String, role: Role, capabilityArgs: JSONObject = JSONObject(), source: String,
-                statusName: String? = nil, extraArgs: CNIArgs = CNIArgs()) {
+                statusName: String? = nil, extraArgs: CNIArgs = CNIArgs(), device: AttachedDevice? = nil, defaultGateways: [String] = []) {
         self.network = network
         self.ifName = ifName
         self.role = role
@@ -31,6 +36,8 @@ public struct Attachment: Sendable, Hashable {
         self.source = source
         self.statusName = statusName ?? network.name
         self.extraArgs = extraArgs
+        self.device = device
+        self.defaultGateways = defaultGateways
     }
 
     public var label: AttachmentLabel { AttachmentLabel(network: statusName, ifName: ifName, source: source) }
@@ -43,6 +50,7 @@ public struct AttachmentPlan: Sendable {
     /// Refuses plans two of whose attachments would fight over one interface name.
     public init(validating attachments: [Attachment]) throws(MetaError) {
         var seen: [String: Attachment] = [:]
+        var gateways: [IPFamily: (gateway: String, network: String)] = [:]
         for attachment in attachments {
             if let problem = NameRules.interfaceNameProblem(attachment.ifName) {
                 throw .invalidConfig("interface name for network \"\(attachment.network.name)\": \(problem)", source: attachment.source)
@@ -51,6 +59,17 @@ public struct AttachmentPlan: Sendable {
                 throw .invalidConfig("networks \"\(earlier.network.name)\" and \"\(attachment.network.name)\" both want interface \(attachment.ifName)", source: attachment.source)
             }
             seen[attachment.ifName] = attachment
+            for gateway in attachment.defaultGateways {
+                guard let family = IPFamily(address: gateway) else {
+                    throw .invalidConfig("default-route gateway \"\(gateway)\" of network \"\(attachment.statusName)\" is not an IP address", source: attachment.source)
+                }
+                if let other = gateways[family] {
+                    throw .invalidConfig(
+                        "two IPv\(family.versionString) default-route gateways: \(other.gateway) (network \"\(other.network)\") and \(gateway) (network \"\(attachment.statusName)\"); a pod has one default route per family",
+                        source: attachment.source)
+                }
+                gateways[family] = (gateway, attachment.statusName)
+            }
             for plugin in attachment.network.plugins {
                 do { try ExecError.validatePluginType(plugin.type) } catch {
                     throw .invalidConfig("network \"\(attachment.network.name)\": \(error)", source: attachment.source)
@@ -59,4 +78,12 @@ public struct AttachmentPlan: Sendable {
         }
         self.attachments = attachments
     }
+}
+
+/// A device allocated to the pod by a device plugin, handed to one network.
+public struct AttachedDevice: Sendable, Hashable {
+    public var resourceName: String
+    public var deviceID: String
+    /// The CNI device-info file for this attachment (removed on DEL).
+    public var infoFile: String
 }

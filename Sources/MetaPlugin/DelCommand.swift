@@ -31,6 +31,7 @@ struct DelCommand {
             do {
                 try context.runner.del(cached.attachment.network, context.runtimeConf(for: cached.attachment, netns: netns, cachedArgs: entry.args),
                                        cachedResult: cached.result)
+                cached.attachment.device.map { DeviceInfo.remove($0.infoFile) }
             } catch where cached.result == nil {
                 context.diagnostics.note("ignored: DEL of \(cached.attachment.label), which ADD never completed: \(error)")
             } catch {

@@ -60,6 +60,10 @@ enum ErrorMapping {
             // A runtime retries ADD on 11; STATUS reports the plugin as unavailable with 50.
             let code: CNIError.Code = command == .status ? .notAvailable : .tryAgainLater
             return CNIError(code, "the main network is not ready: readinessindicatorfile \(path) did not appear within \(waited)")
+        case .route(let message, let attachment):
+            return CNIError(.generic, message, details: "default-route of \(attachment)")
+        case .gc(let failures):
+            return CNIError(.generic, "GC: \(failures.count) failure\(failures.count == 1 ? "" : "s")", details: failures.joined(separator: "; "))
         case .kube(let e, let context):
             return kube(e, context: context)
         case .incompatibleVersion(let message):

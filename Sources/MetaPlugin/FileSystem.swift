@@ -99,6 +99,34 @@ enum FileSystem {
         if unlink(path) != 0 && errno != ENOENT { throw .io(path: path, operation: "remove", errno: errno) }
     }
 
+    /// Time since `path` was last modified (zero if it cannot be read).
+    static func age(_ path: String) -> Duration {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .zero }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let seconds = Int64(now.tv_sec) - Int64(info.st_mtim.tv_sec)
+        return .seconds(max(0, seconds))
+    }
+
+    /// An exclusive flock on `path` (created if needed); released by `unlock` or at exit.
+    static func lock(_ path: String) throws(MetaError) -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .io(path: path, operation: "open lock file", errno: errno) }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno == EINTR { continue }
+            let error = errno
+            close(fd)
+            throw .io(path: path, operation: "lock", errno: error)
+        }
+        return fd
+    }
+
+    static func unlock(_ fd: Int32) {
+        _ = flock(fd, LOCK_UN)
+        close(fd)
+    }
+
     static func describe(_ errno: Int32) -> String {
         guard let message = strerror(errno) else { return "errno \(errno)" }
         return String(cString: message)

@@ -22,6 +22,10 @@ public enum MetaError: Error, Sendable {
     case corruptCache(path: String, reason: String)
     /// CHECK for a container we have no complete record of.
     case notAttached(containerID: String, reason: String)
+    /// The pod's default route could not be set as requested.
+    case route(String, attachment: AttachmentLabel)
+    /// GC went through everything and these failed.
+    case gc([String])
     /// The Kubernetes API failed; `context` says for what (which NAD, for which pod).
     case kube(KubeError, context: String)
     /// The readiness indicator file did not appear in time.

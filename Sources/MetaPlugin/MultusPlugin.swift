@@ -21,10 +21,13 @@ public struct MultusPlugin: Sendable {
 
     public let executor: any PluginExecutor
     public let kubeAPIProvider: KubeAPIProvider
+    public let devices: DevicePaths
 
-    public init(executor: any PluginExecutor, kubeAPIProvider: @escaping KubeAPIProvider = MultusPlugin.liveKubeAPI) {
+    public init(executor: any PluginExecutor, kubeAPIProvider: @escaping KubeAPIProvider = MultusPlugin.liveKubeAPI,
+                devices: DevicePaths = .live) {
         self.executor = executor
         self.kubeAPIProvider = kubeAPIProvider
+        self.devices = devices
     }
 
     /// The real API server: `kubeconfig` when the config names one, else the in-cluster service
@@ -65,7 +68,7 @@ public struct MultusPlugin: Sendable {
             case .del: try DelCommand(context: context).run(); stdout = ""
             case .check: try CheckCommand(context: context).run(); stdout = ""
             case .status: try StatusCommand(context: context).run(); stdout = ""
-            case .gc: throw MetaError.incompatibleVersion("GC is not implemented yet")
+            case .gc: try GCCommand(context: context, valid: try Self.validAttachments(json)).run(); stdout = ""
             case .version: stdout = Self.versionReply(stdin).serialized()
             }
             return PluginOutcome(stdout: stdout, exitCode: 0, diagnostics: diagnostics.all)
@@ -99,7 +102,21 @@ public struct MultusPlugin: Sendable {
             runner: DelegateRunner(executor: executor, timeout: config.delegateTimeout),
             cache: AttachmentCache(cniDir: config.cniDir), files: NetworkFiles(confDir: config.confDir),
             pluginDirectories: directories, passthroughEnvironment: passthrough, diagnostics: diagnostics,
-            pod: pod, kube: KubeAccess(provider: kubeAPIProvider, config: config, environment: environment))
+            pod: pod, kube: KubeAccess(provider: kubeAPIProvider, config: config, environment: environment), devices: devices)
+    }
+
+    /// `cni.dev/valid-attachments` of a GC call.
+    static func validAttachments(_ json: JSONValue) throws(MetaError) -> Set<GCCommand.AttachmentKey> {
+        var keys = Set<GCCommand.AttachmentKey>()
+        do throws(SpecError) {
+            let fields = try JSONFields(json, path: "")
+            for element in try fields.objects("cni.dev/valid-attachments") {
+                keys.insert(GCCommand.AttachmentKey(containerID: try element.requiredString("containerID"), ifName: try element.requiredString("ifname")))
+            }
+        } catch {
+            throw .spec(error, source: "the GC config (stdin)")
+        }
+        return keys
     }
 
     /// VERSION's reply: every version we speak, labelled with the caller's version when it gave one.

@@ -14,6 +14,8 @@ struct NetworkResolver {
     let files: NetworkFiles
     /// nil without Kubernetes (no kubeconfig, or no pod named in CNI_ARGS).
     let api: (any KubeAPI)?
+    var devices = DevicePaths.live
+    var containerID = ""
 
     static let defaultNetworkAnnotation = "v1.multus-cni.io/default-network"
 
@@ -24,6 +26,8 @@ struct NetworkResolver {
             networks += try annotatedNetworks(text, pod: pod)
         }
         var attachments: [Attachment] = []
+        // One allocator for the pod: each network of a resource gets the next device, in order.
+        var allocator = pod.map { DeviceAllocator(source: KubeletCheckpoint(path: devices.checkpoint), podUID: $0.metadata.uid) }
         for (index, resolved) in networks.enumerated() {
             guard !resolved.network.name.isEmpty else {
                 throw .invalidConfig("a delegate network needs a \"name\" (plugins key their state, such as IPAM leases, on it)", source: resolved.source)
@@ -32,9 +36,24 @@ struct NetworkResolver {
             let ifName = role == .main ? mainIfName : resolved.element?.interfaceRequest ?? "net\(index)"
             var capabilities = role == .main ? config.runtimeConfig : JSONObject()
             if let element = resolved.element { capabilities = Self.capabilityArgs(element, over: capabilities) }
-            attachments.append(Attachment(network: resolved.network, ifName: ifName, role: role, capabilityArgs: capabilities,
+            var network = resolved.network
+            var device: AttachedDevice?
+            if let resourceName = resolved.resourceName, let deviceID = try nextDevice(&allocator, resourceName, for: resolved) {
+                // As Multus: deviceID and pciBusID in the config; for secondaries also the
+                // deviceID and CNIDeviceInfoFile capabilities.
+                let infoFile = DeviceInfo.cniFilePath(baseDirectory: devices.infoDirectory, networkName: resolved.statusName,
+                                                      containerID: containerID, ifName: ifName)
+                device = AttachedDevice(resourceName: resourceName, deviceID: deviceID, infoFile: infoFile)
+                network = DeviceInfo.injectingDeviceID(deviceID, into: network)
+                if role == .secondary {
+                    capabilities["deviceID"] = .string(deviceID)
+                    capabilities["CNIDeviceInfoFile"] = .string(infoFile)
+                }
+            }
+            attachments.append(Attachment(network: network, ifName: ifName, role: role, capabilityArgs: capabilities,
                                           source: resolved.source, statusName: resolved.statusName,
-                                          extraArgs: resolved.element.map(Self.extraArgs) ?? CNIArgs()))
+                                          extraArgs: resolved.element.map(Self.extraArgs) ?? CNIArgs(), device: device,
+                                          defaultGateways: resolved.element?.defaultRoute ?? []))
         }
         return try AttachmentPlan(validating: attachments)
     }
@@ -59,6 +78,14 @@ struct NetworkResolver {
             if networks.isEmpty { networks = [replacement] } else { networks[0] = replacement }
         }
         return networks
+    }
+
+    private func nextDevice(_ allocator: inout DeviceAllocator?, _ resourceName: String, for resolved: ResolvedNetwork) throws(MetaError) -> String? {
+        do {
+            return try allocator?.next(resourceName: resourceName)
+        } catch {
+            throw .invalidConfig("devices of resource \(resourceName) for \(resolved.statusName): \(error)", source: "the kubelet's device checkpoint")
+        }
     }
 
     func isSystemNamespace(_ pod: Pod?) -> Bool {
@@ -163,7 +190,8 @@ struct NetworkResolver {
         if let cniArgs = element?.cniArgs, !cniArgs.isEmpty {
             network = network.updatingPlugins { Injection.mergingCNIArgs(cniArgs, into: $0) }
         }
-        return ResolvedNetwork(network: network, source: source, statusName: id, element: element)
+        return ResolvedNetwork(network: network, source: source, statusName: id, element: element,
+                               resourceName: definition.metadata.annotations[NetworkAttachmentDefinition.resourceNameAnnotation])
     }
 
     /// Multus's per-network runtimeConfig from the selection element.
@@ -195,4 +223,6 @@ struct ResolvedNetwork {
     var source: String
     var statusName: String
     var element: NetworkSelectionElement?
+    /// A NAD's `k8s.v1.cni.cncf.io/resourceName`: the device-plugin resource it draws a device from.
+    var resourceName: String?
 }

@@ -6,11 +6,15 @@ enum NetworkStatus {
     static let annotation = "k8s.v1.cni.cncf.io/network-status"
 
     /// One entry per pod-side interface of each attachment, in plan order.
-    static func entries(_ attachments: [(attachment: Attachment, result: CNIResult)]) -> [JSONValue] {
-        attachments.flatMap { entries(for: $0.attachment, result: $0.result) }
+    /// - Parameters:
+    ///   - isDefault: whether an attachment holds the pod's default route.
+    ///   - deviceInfo: its `device-info`, for a device-plugin device.
+    static func entries(_ attachments: [(attachment: Attachment, result: CNIResult)], isDefault: (Attachment) -> Bool = { $0.role == .main },
+                        deviceInfo: (Attachment) -> JSONValue? = { _ in nil }) -> [JSONValue] {
+        attachments.flatMap { entries(for: $0.attachment, result: $0.result, isDefault: isDefault($0.attachment), deviceInfo: deviceInfo($0.attachment)) }
     }
 
-    static func entries(for attachment: Attachment, result: CNIResult) -> [JSONValue] {
+    static func entries(for attachment: Attachment, result: CNIResult, isDefault: Bool, deviceInfo: JSONValue?) -> [JSONValue] {
         // A default route without `gw` goes through the IPAM gateway of its family (the spec's
         // "if omitted, a default gateway is assumed"), and that is the gateway to report.
         var gateways: [String] = []
@@ -26,8 +30,9 @@ enum NetworkStatus {
             if !ips.isEmpty { o["ips"] = .array(ips.map { .string($0) }) }
             if let mac = interface?.mac, !mac.isEmpty { o["mac"] = .string(mac) }
             if let mtu = interface?.mtu, mtu > 0 { o["mtu"] = JSONValue(mtu) }
-            if attachment.role == .main { o["default"] = true }
+            if isDefault { o["default"] = true }
             o["dns"] = dnsJSON(result.dns)
+            if let deviceInfo { o["device-info"] = deviceInfo }
             if !gateways.isEmpty { o["gateway"] = .array(gateways.map { .string($0) }) }
             return .object(o)
         }

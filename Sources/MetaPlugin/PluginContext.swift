@@ -18,6 +18,7 @@ struct PluginContext: Sendable {
     /// The pod named in CNI_ARGS, if any.
     let pod: PodReference?
     let kube: KubeAccess
+    let devices: DevicePaths
 
     /// The runtime conf of one attachment's delegate calls.
     /// - Parameter cachedArgs: CNI_ARGS as ADD had them; used when this call carries none
@@ -37,7 +38,7 @@ struct PluginContext: Sendable {
 
     /// The resolver, with the API when the call is about a pod and Kubernetes is configured.
     func resolver(api: (any KubeAPI)?) -> NetworkResolver {
-        NetworkResolver(config: config, files: files, api: api)
+        NetworkResolver(config: config, files: files, api: api, devices: devices, containerID: invocation.containerID)
     }
 
     /// Reads the pod the runtime named, checking its UID when the runtime gave one.
@@ -98,4 +99,19 @@ public final class Diagnostics: Sendable {
     func note(_ line: String) { lines.withLock { $0.append(line) } }
 
     public var all: [String] { lines.withLock { $0 } }
+}
+
+/// Where device-plugin state lives on the node; tests point these at fixtures.
+public struct DevicePaths: Sendable {
+    /// The kubelet's device-plugin checkpoint (which devices each pod was given).
+    public var checkpoint: String
+    /// The Network Plumbing WG device-info directory (`dp/` from device plugins, `cni/` ours).
+    public var infoDirectory: String
+
+    public init(checkpoint: String, infoDirectory: String) {
+        self.checkpoint = checkpoint
+        self.infoDirectory = infoDirectory
+    }
+
+    public static let live = DevicePaths(checkpoint: KubeletCheckpoint.defaultPath, infoDirectory: DeviceInfo.baseDirectory)
 }

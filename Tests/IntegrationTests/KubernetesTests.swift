@@ -1,5 +1,6 @@
 import CNI
 import Glibc
+import MetaPlugin
 import Testing
 import TestSupport
 
@@ -17,7 +18,7 @@ final class KubeSandbox: @unchecked Sendable {
         box = try Sandbox()
         let parent = box.makeParentBridge()
         let bridge = box.hostName("kb")
-        box.bridges.append(bridge)
+        box.bridges += [bridge, bridge + "d"]
         server = try TestAPIServer(objects: testdata("kube-scenarios"), substitutions: [
             "@N@": "\(box.number)", "@HEX@": String(format2: box.number), "@IPAM@": box.ipamDir, "@BRIDGE@": bridge, "@PARENT@": parent,
         ])
@@ -38,9 +39,10 @@ final class KubeSandbox: @unchecked Sendable {
         return .object(config)
     }
 
-    func multus(_ command: String, pod: String, namespace: String = "default", config: JSONValue? = nil) -> Outcome {
+    func multus(_ command: String, pod: String, namespace: String = "default", config: JSONValue? = nil, devices: DevicePaths = .live) -> Outcome {
         box.multus(command, config ?? self.config(),
-                   args: "IgnoreUnknown=1;K8S_POD_NAMESPACE=\(namespace);K8S_POD_NAME=\(pod);K8S_POD_INFRA_CONTAINER_ID=\(box.containerID);K8S_POD_UID=uid-\(pod)")
+                   args: "IgnoreUnknown=1;K8S_POD_NAMESPACE=\(namespace);K8S_POD_NAME=\(pod);K8S_POD_INFRA_CONTAINER_ID=\(box.containerID);K8S_POD_UID=uid-\(pod)",
+                   devices: devices)
     }
 
     /// The pod's network-status as the API server stores it, parsed.

@@ -79,14 +79,15 @@ final class Sandbox: @unchecked Sendable {
     func address(_ third: Int, _ host: Int) -> String { "10.\(number).\(third).\(host)" }
 
     /// Runs the meta-plugin in-process, exactly as `main` would for these inputs.
-    func multus(_ command: String, _ config: JSONValue, netns: String? = nil, ifName: String = "eth0", args: String? = nil) -> Outcome {
+    func multus(_ command: String, _ config: JSONValue, netns: String? = nil, ifName: String = "eth0", args: String? = nil,
+                devices: DevicePaths = .live) -> Outcome {
         var environment = [
             "CNI_COMMAND": command, "CNI_CONTAINERID": containerID, "CNI_NETNS": netns ?? netnsPath,
             "CNI_IFNAME": ifName, "CNI_PATH": pluginDirectory, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
             "CNI_ARGS": "IgnoreUnknown=true;K8S_POD_NAMESPACE=default;K8S_POD_NAME=pod-\(id)",
         ]
         if let args { environment["CNI_ARGS"] = args }
-        let outcome = MultusPlugin(executor: PosixSpawnExecutor()).run(environment: environment, stdin: config.serializedBytes())
+        let outcome = MultusPlugin(executor: PosixSpawnExecutor(), devices: devices).run(environment: environment, stdin: config.serializedBytes())
         return Outcome(exitCode: outcome.exitCode, stdout: outcome.stdout, diagnostics: outcome.diagnostics)
     }
 
@@ -113,6 +114,9 @@ final class Sandbox: @unchecked Sendable {
     func bridgeNetwork(_ name: String, third: Int, version: String = "1.0.0") -> JSONValue {
         let bridge = hostName("br")
         bridges.append(bridge)
+        // Made here with a fixed MAC: a Linux bridge otherwise takes its lowest port's MAC, which
+        // changes as pods join, and the bridge plugin's CHECK then finds its recorded MAC stale.
+        sh("ip link add \(bridge) type bridge && ip link set \(bridge) address 02:42:\(String(format2: number)):\(String(format2: third)):00:01 && ip link set \(bridge) up")
         return ["cniVersion": .string(version), "name": .string(name), "type": "bridge", "bridge": .string(bridge),
                 "isGateway": true, "ipMasq": false, "ipam": hostLocal(third, routes: true)]
     }
