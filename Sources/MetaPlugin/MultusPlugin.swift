@@ -110,6 +110,8 @@ public struct MultusPlugin: Sendable {
         var keys = Set<GCCommand.AttachmentKey>()
         do throws(SpecError) {
             let fields = try JSONFields(json, path: "")
+            // Without the list every attachment would look stale: never guess, refuse.
+            guard fields.object["cni.dev/valid-attachments"] != nil else { throw SpecError.missingField(path: "cni.dev/valid-attachments") }
             for element in try fields.objects("cni.dev/valid-attachments") {
                 keys.insert(GCCommand.AttachmentKey(containerID: try element.requiredString("containerID"), ifName: try element.requiredString("ifname")))
             }
