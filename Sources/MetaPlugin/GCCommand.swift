@@ -9,8 +9,8 @@ import CNIExec
 /// network. Best effort throughout: every failure is collected and reported at the end.
 struct GCCommand {
     let context: PluginContext
-    /// The runtime's `cni.dev/valid-attachments`: (container ID, interface) pairs.
-    let valid: Set<AttachmentKey>
+    /// The GC call's stdin, which carries `cni.dev/valid-attachments`.
+    let request: JSONValue
 
     struct AttachmentKey: Hashable { var containerID: String; var ifName: String }
 
@@ -26,6 +26,7 @@ struct GCCommand {
         guard context.config.cniVersion.supportsStatusAndGC else {
             throw .incompatibleVersion("GC needs cniVersion 1.1.0 or later; the multus config says \(context.config.cniVersion)")
         }
+        let valid = try MultusPlugin.validAttachments(request)
         var failures: [String] = []
         let remaining = try context.cache.withExclusiveLock { () throws(MetaError) -> [CacheEntry] in
             var kept: [CacheEntry] = []

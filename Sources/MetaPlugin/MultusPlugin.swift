@@ -68,7 +68,7 @@ public struct MultusPlugin: Sendable {
             case .del: try DelCommand(context: context).run(); stdout = ""
             case .check: try CheckCommand(context: context).run(); stdout = ""
             case .status: try StatusCommand(context: context).run(); stdout = ""
-            case .gc: try GCCommand(context: context, valid: try Self.validAttachments(json)).run(); stdout = ""
+            case .gc: try GCCommand(context: context, request: json).run(); stdout = ""
             case .version: stdout = Self.versionReply(stdin).serialized()
             }
             return PluginOutcome(stdout: stdout, exitCode: 0, diagnostics: diagnostics.all)
