@@ -36,6 +36,8 @@ let package = Package(
             // drop symbols and debug info (21.6 MB -> 14 MB; the runtime needs neither).
             linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "-s"], .when(configuration: .release))]
         ),
+        // Fuzzing every input entry point (Tests/scripts/fuzz.sh); otherwise a replay tool for saved inputs.
+        .executableTarget(name: "multus-fuzz", dependencies: ["MetaPlugin", "KubeClient"], path: "Tests/Fuzz", swiftSettings: strict),
         // Fixtures every test target shares (testdata/, temporary directories, canned outputs).
         .target(name: "TestSupport", dependencies: ["CNI", "CNIExec", "KubeClient"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "CNITests", dependencies: ["CNI", "TestSupport"], swiftSettings: strict),

@@ -20,9 +20,9 @@ struct DelCommand {
             try? context.cache.remove(context.invocation.containerID)
             entry = nil
         }
-        // The status clear needs nothing from the teardown: overlap them.
-        let statusClear = BackgroundTask { [context] in Self.clearNetworkStatus(context) }
-        defer { statusClear.join() }
+        // The status clear needs nothing from the teardown: overlap them (no thread without a pod).
+        let statusClear = context.writesNetworkStatus ? BackgroundTask { [context] in Self.clearNetworkStatus(context) } : nil
+        defer { statusClear?.join() }
         guard let entry else { return tearDownFromConfig(netns: netns) }
 
         var remaining: [CachedAttachment] = []

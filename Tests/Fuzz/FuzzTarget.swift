@@ -1,0 +1,108 @@
+// Feeds arbitrary bytes to every entry point that takes input from outside: the multus config on
+// stdin, a delegate's output, the networks annotation, CNI_ARGS, kubeconfig YAML. Nothing may
+// crash; errors are fine. Built with libFuzzer by Tests/scripts/fuzz.sh (-D FUZZING); otherwise
+// a replay tool: `multus-fuzz FILE...` runs saved inputs (crash reproductions) through the same code.
+import CNI
+import CNIExec
+import Glibc
+import KubeClient
+import MetaPlugin
+
+/// A delegate that answers every call with the same bytes.
+struct CannedExecutor: PluginExecutor {
+    let output: [UInt8]
+    func find(_ type: String, in directories: [String]) throws(ExecError) -> String {
+        try ExecError.validatePluginType(type)
+        return "/fuzz/" + type
+    }
+    func run(_ path: String, stdin: [UInt8], environment: [String], timeout: Duration) throws(ExecError) -> ExecOutput {
+        ExecOutput(termination: .exited(output.first.map { $0 & 1 == 0 ? 0 : 1 } ?? 0), stdout: output)
+    }
+}
+
+let cacheDirectory = "/dev/shm/swift-multus-fuzz-\(getpid())"
+let environment = ["CNI_COMMAND": "ADD", "CNI_CONTAINERID": "fuzz", "CNI_NETNS": "/proc/self/ns/net", "CNI_IFNAME": "eth0", "CNI_PATH": "/fuzz"]
+let validResult = Array(#"{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","sandbox":"/x"}],"ips":[{"address":"10.0.0.2/24","interface":0}]}"#.utf8)
+let fixedConfig = Array(#"{"cniVersion":"1.1.0","name":"m","type":"multus","cniDir":"CACHE","delegates":[{"cniVersion":"0.4.0","name":"a","type":"x"},{"cniVersion":"1.0.0","name":"b","plugins":[{"type":"y"},{"type":"z"}]}]}"#.replacing("CACHE", with: cacheDirectory).utf8)
+
+/// No Kubernetes: a mutated `kubeconfig` must never make the fuzzer talk to a real cluster.
+func plugin(answering output: [UInt8]) -> MultusPlugin {
+    MultusPlugin(executor: CannedExecutor(output: output), kubeAPIProvider: { _, _ in nil },
+                 devices: DevicePaths(checkpoint: "/nonexistent", infoDirectory: cacheDirectory + "/devinfo"))
+}
+
+/// A config that parses is kept away from the machine: its cache is ours (GC deletes what it finds
+/// there), and it waits for no readiness file. Anything else goes in as it is.
+func confined(_ input: [UInt8]) -> [UInt8] {
+    guard case .object(var object)? = try? JSONValue.parse(input) else { return input }
+    object["cniDir"] = .string(cacheDirectory)
+    object["readinessindicatorfile"] = nil
+    object["readinessindicatortimeout"] = nil
+    return JSONValue.object(object).serializedBytes()
+}
+
+/// One input; the first byte picks the entry point.
+func exercise(_ data: [UInt8]) {
+    guard let selector = data.first else { return }
+    let input = Array(data.dropFirst())
+    switch selector % 5 {
+    case 0:
+        // The multus config on stdin, delegates answering with a valid result.
+        var env = environment
+        env["CNI_COMMAND"] = ["ADD", "DEL", "CHECK", "VERSION", "STATUS", "GC"][Int(selector / 5) % 6]
+        _ = plugin(answering: validResult).run(environment: env, stdin: confined(input))
+    case 1:
+        // A delegate's output, for a fixed config.
+        _ = plugin(answering: input).run(environment: environment, stdin: fixedConfig)
+    case 2:
+        _ = try? NetworkSelection.parse(String(decoding: input, as: UTF8.self), podNamespace: "default")
+    case 3:
+        _ = try? CNIArgs(parsing: String(decoding: input, as: UTF8.self))
+        if let json = try? JSONValue.parse(input) {
+            _ = try? CNIResult(json: json, fallbackVersion: .v0_2_0).converted(to: .v0_2_0)
+            _ = try? NetworkConfigList(json: json)
+        }
+    default:
+        _ = try? YAMLNode.parse(input)
+    }
+}
+
+#if FUZZING
+/// libFuzzer's entry for programs that keep their own `main` (SwiftPM gives every executable one).
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+
+/// The callback libFuzzer's runtime expects by name.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOne(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    exercise(start.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? [])
+    return 0
+}
+#endif
+
+@main
+enum FuzzMain {
+    static func main() {
+        #if FUZZING
+        var argc = CommandLine.argc
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
+        exit(runFuzzerDriver(&argc, &argv, fuzzOne))
+        #else
+        // Replay: run saved inputs (crash reproductions) through the same code.
+        for path in CommandLine.arguments.dropFirst() {
+            guard let file = fopen(path, "rb") else { continue }
+            var bytes: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = fread(&chunk, 1, chunk.count, file)
+                if n == 0 { break }
+                bytes += chunk[0..<n]
+            }
+            fclose(file)
+            exercise(bytes)
+            print("ok \(path)")
+        }
+        #endif
+    }
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Fuzzes every input entry point with libFuzzer + AddressSanitizer (Tests/Fuzz/FuzzTarget.swift).
+# Run by hand: bash Tests/scripts/fuzz.sh [seconds, default 60]. Crashes land in .build/fuzz/crashes;
+# replay one with: swift run multus-fuzz <file>.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bash Tests/scripts/setup.sh
+seconds=${1:-60}
+swift build --scratch-path .build/fuzz-build --product multus-fuzz \
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -D -Xswiftc FUZZING -Xswiftc -use-ld=lld >&2
+corpus=.build/fuzz/corpus
+mkdir -p "$corpus" .build/fuzz/crashes
+# Seeds: every JSON and YAML fixture, tagged for each entry point.
+i=0
+for f in testdata/configs/*.conf* testdata/results/*.json testdata/meta/*.conf* testdata/annotations/* testdata/kubeconfigs/*.kubeconfig; do
+  for tag in 0 1 2 3 4; do printf "\\x$(printf %02x $tag)" | cat - "$f" > "$corpus/seed-$i-$tag"; done
+  i=$((i + 1))
+done
+exec .build/fuzz-build/debug/multus-fuzz "$corpus" -max_total_time="$seconds" -max_len=65536 -artifact_prefix=.build/fuzz/crashes/ -print_final_stats=1
