@@ -225,7 +225,7 @@ extension CNIResult {
             if !ips.isEmpty { object["ips"] = .array(ips.map(ipJSON)) }
             if !routes.isEmpty { object["routes"] = .array(routes.map(routeJSON)) }
         }
-        object["dns"] = dnsJSON
+        object["dns"] = dns.json
         return .object(object)
     }
 
@@ -264,13 +264,16 @@ extension CNIResult {
         }
         return .object(o)
     }
+}
 
-    private var dnsJSON: JSONValue {
+extension CNIResult.DNS {
+    /// The `dns` object of a result (and of network-status): only the fields that are set.
+    public var json: JSONValue {
         var o = JSONObject()
-        if !dns.nameservers.isEmpty { o["nameservers"] = .array(dns.nameservers.map { .string($0) }) }
-        if let d = dns.domain, !d.isEmpty { o["domain"] = .string(d) }
-        if !dns.search.isEmpty { o["search"] = .array(dns.search.map { .string($0) }) }
-        if !dns.options.isEmpty { o["options"] = .array(dns.options.map { .string($0) }) }
+        if !nameservers.isEmpty { o["nameservers"] = .array(nameservers.map { .string($0) }) }
+        if let domain, !domain.isEmpty { o["domain"] = .string(domain) }
+        if !search.isEmpty { o["search"] = .array(search.map { .string($0) }) }
+        if !options.isEmpty { o["options"] = .array(options.map { .string($0) }) }
         return .object(o)
     }
 }

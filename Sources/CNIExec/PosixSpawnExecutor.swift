@@ -47,7 +47,7 @@ public struct PosixSpawnExecutor: PluginExecutor {
                 pollfd(fd: child.stdoutFD, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: child.stderrFD, events: Int16(POLLIN), revents: 0),
             ]
-            let ready = Syscall.retrying { Int(poll(&fds, 3, remaining.milliseconds)) }
+            let ready = Syscall.retrying { Int(poll(&fds, 3, remaining.pollMilliseconds)) }
             if ready <= 0 { continue }
 
             if fds[0].revents != 0 {
@@ -187,7 +187,7 @@ struct SpawnedChild {
             }
             if pidfd >= 0 {
                 var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
-                _ = Syscall.retrying { Int(poll(&fds, 1, remaining.milliseconds)) }
+                _ = Syscall.retrying { Int(poll(&fds, 1, remaining.pollMilliseconds)) }
             } else {
                 usleep(backoff)
                 backoff = min(backoff * 2, 5_000)
@@ -200,14 +200,6 @@ struct SpawnedChild {
     }
 }
 
-extension Duration {
-    /// Whole milliseconds, rounded up, clamped for poll(2).
-    var milliseconds: Int32 {
-        let (millis, overflow) = components.seconds.multipliedReportingOverflow(by: 1000)
-        guard !overflow, millis < Int64(Int32.max) else { return Int32.max }
-        return Int32(clamping: millis + (components.attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
-    }
-}
 
 /// posix_spawn as every child of ours needs it: the given descriptors as its stdin, stdout and
 /// stderr, every other descriptor closed, an empty signal mask and SIGPIPE back to its default

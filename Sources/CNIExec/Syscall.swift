@@ -1,11 +1,9 @@
+import CNI
 import Glibc
 
 /// Thin wrappers over the few libc calls we make, with the EINTR policy in one place.
 enum Syscall {
-    static func describe(_ errno: Int32) -> String {
-        guard let message = strerror(errno) else { return "errno \(errno)" }
-        return "\(String(cString: message)) (errno \(errno))"
-    }
+    static func describe(_ errno: Int32) -> String { "\(Platform.describe(errno: errno)) (errno \(errno))" }
 
     /// Retries while the call fails with EINTR; returns the result or -errno.
     @inline(__always)

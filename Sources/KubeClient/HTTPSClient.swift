@@ -1,3 +1,4 @@
+import CNI
 /// An HTTP/1.1 request.
 public struct HTTPRequest: Sendable {
     public var method: String
@@ -105,7 +106,7 @@ final class HTTPSClient {
         var headers: [(name: String, value: String)] = []
         for line in lines.dropFirst() where !line.isEmpty {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers.append((line[..<colon].lowercased(), String(line[line.index(after: colon)...]).trimmingSpaces))
+            headers.append((line[..<colon].lowercased(), String(line[line.index(after: colon)...]).trimmingWhitespace))
         }
         var response = HTTPResponse(status: status, headers: headers, body: [])
         if method == "HEAD" || status == 204 || status == 304 || (100..<200).contains(status) { return response }
@@ -171,7 +172,7 @@ final class HTTPSClient {
         var body: [UInt8] = []
         while true {
             let sizeLine = try readLine(connection, deadline: deadline, call: call)
-            let hex = sizeLine.split(separator: ";", maxSplits: 1).first.map { String($0).trimmingSpaces } ?? ""
+            let hex = sizeLine.split(separator: ";", maxSplits: 1).first.map { String($0).trimmingWhitespace } ?? ""
             guard let size = Int(hex, radix: 16), size >= 0, body.count + size <= Self.maximumResponse else {
                 throw .malformedResponse(server: server.description, call: call, reason: "bad chunk size \"\(sizeLine)\"")
             }
@@ -225,8 +226,3 @@ extension KubeError {
     }
 }
 
-extension StringProtocol {
-    var trimmingSpaces: String {
-        String(self.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-    }
-}

@@ -1,6 +1,7 @@
 // Name resolution without NSS. A static glibc binary's getaddrinfo() dlopen()s the host's
 // libnss_*.so for names, which must match the glibc we were built with; we are copied onto
 // arbitrary hosts, so we read /etc/hosts and /etc/resolv.conf and speak DNS ourselves.
+import CNI
 import Glibc
 
 /// An IPv4 or IPv6 socket address.
@@ -300,19 +301,9 @@ private enum FileText {
 
 /// The whole of a small text file (capped at 16 MiB: a hosts file, not a disk).
 private func readTextFile(_ path: String) -> FileText {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return .unreadable(String(cString: strerror(errno))) }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while bytes.count < 16 << 20 {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 && errno == EINTR { continue }
-        if count < 0 { return .unreadable(String(cString: strerror(errno))) }
-        if count == 0 { break }
-        bytes.append(contentsOf: chunk[0..<count])
+    do { return .text(String(decoding: try Platform.readFile(path, limit: 16 << 20), as: UTF8.self)) } catch {
+        return .unreadable(Platform.describe(errno: error.errno))
     }
-    return .text(String(decoding: bytes, as: UTF8.self))
 }
 
 // MARK: - DNS lookups

@@ -18,7 +18,7 @@ public struct ObjectMeta: Sendable, Hashable {
     }
 
     init(json: JSONValue) throws(SpecError) {
-        let f = try JSONFields(try JSONFields(json, path: "").object("metadata") ?? JSONObject(), path: "metadata")
+        let f = JSONFields(try JSONFields(json, path: "").object("metadata") ?? JSONObject(), path: "metadata")
         var annotations: [String: String] = [:]
         for (key, value) in try f.object("annotations") ?? JSONObject() {
             if let text = value.stringValue { annotations[key] = text }

@@ -139,7 +139,7 @@ public struct Credentials: Sendable, Hashable, CustomStringConvertible {
         if let token, !token.isEmpty { return token }
         guard let tokenFile else { return nil }
         let bytes = try FileBytes.read(tokenFile, limit: 1 << 20)
-        let trimmed = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
+        let trimmed = String(decoding: bytes, as: UTF8.self).trimmingWhitespace
         guard !trimmed.isEmpty else { throw .file(path: tokenFile, reason: "the token file is empty") }
         return trimmed
     }
@@ -231,7 +231,7 @@ public struct Kubeconfig: Sendable, Hashable, CustomStringConvertible {
         _ = try credentials.bearerToken()
         var namespace: String? = nil
         if access(directory + "/namespace", F_OK) == 0 {
-            let text = String(decoding: try FileBytes.read(directory + "/namespace", limit: 4096), as: UTF8.self).trimmingWhitespace()
+            let text = String(decoding: try FileBytes.read(directory + "/namespace", limit: 4096), as: UTF8.self).trimmingWhitespace
             namespace = text.isEmpty ? nil : text
         }
         return Kubeconfig(
@@ -466,26 +466,9 @@ private enum FileBytes {
     static let referencedLimit = 4 << 20
 
     static func read(_ path: String, limit: Int) throws(KubeError) -> [UInt8] {
-        var fd: Int32
-        repeat { fd = open(path, O_RDONLY | O_CLOEXEC) } while fd < 0 && errno == EINTR
-        guard fd >= 0 else { throw .file(path: path, reason: describe(errno)) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .file(path: path, reason: describe(errno))
-            }
-            if count == 0 { return bytes }
-            bytes.append(contentsOf: chunk[0..<count])
-            guard bytes.count <= limit else { throw .file(path: path, reason: "larger than \(limit) bytes") }
+        do { return try Platform.readFile(path, limit: limit) } catch {
+            throw .file(path: path, reason: error.errno == EFBIG ? "larger than \(limit) bytes" : Platform.describe(errno: error.errno))
         }
-    }
-
-    static func describe(_ code: Int32) -> String {
-        strerror(code).map { String(cString: $0) } ?? "errno \(code)"
     }
 }
 
@@ -520,11 +503,3 @@ private enum FilePaths {
     }
 }
 
-extension String {
-    /// Without leading and trailing spaces, tabs and line breaks.
-    fileprivate func trimmingWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(self[first...last])
-    }
-}

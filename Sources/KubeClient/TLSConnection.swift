@@ -1,3 +1,4 @@
+import CNI
 import COpenSSL
 import Glibc
 
@@ -257,17 +258,6 @@ final class TLSConnection {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    private static func describe(_ error: Int32) -> String {
-        guard let text = strerror(error) else { return "errno \(error)" }
-        return String(cString: text)
-    }
+    private static func describe(_ error: Int32) -> String { Platform.describe(errno: error) }
 }
 
-extension Duration {
-    /// Whole milliseconds rounded up, clamped for poll(2).
-    var pollMilliseconds: Int32 {
-        let (millis, overflow) = components.seconds.multipliedReportingOverflow(by: 1000)
-        guard !overflow, millis < Int64(Int32.max) else { return Int32.max }
-        return Int32(clamping: millis + (components.attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
-    }
-}

@@ -76,9 +76,10 @@ struct DelCommand {
     private func tearDownFromConfig(netns: String) {
         let plan: AttachmentPlan
         do {
-            let api = context.pod == nil ? nil : try? context.kube.api()
-            let pod = try? context.fetchPod(api ?? nil)
-            plan = try context.resolver(api: pod == nil ? nil : api ?? nil).plan(for: pod ?? nil, mainIfName: context.invocation.ifName)
+            // Best effort: without the API or the pod, the config alone decides.
+            let api = context.pod == nil ? nil : (try? context.kube.api()) ?? nil
+            let pod = (try? context.fetchPod(api)) ?? nil
+            plan = try context.resolver(api: pod == nil ? nil : api).plan(for: pod, mainIfName: context.invocation.ifName)
         } catch {
             context.diagnostics.note("no cache entry and the configured networks cannot be loaded (\(ErrorMapping.cniError(error, context: nil).msg)); nothing to delete")
             return

@@ -1,3 +1,4 @@
+import CNI
 import Glibc
 
 /// The file operations the meta-plugin needs, over libc, each failure carrying path and errno.
@@ -33,20 +34,8 @@ enum FileSystem {
     /// The whole file. Files larger than `limit` are refused: configs are small, and a runaway
     /// file must not exhaust memory.
     static func readFile(_ path: String, limit: Int = 16 << 20) throws(MetaError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(path: path, operation: "read", errno: errno)
-            }
-            if n == 0 { return bytes }
-            bytes.append(contentsOf: chunk[0..<n])
-            if bytes.count > limit { throw .io(path: path, operation: "read (file larger than \(limit) bytes)", errno: EFBIG) }
+        do { return try Platform.readFile(path, limit: limit) } catch {
+            throw .io(path: path, operation: error.errno == EFBIG ? "read (file larger than \(limit) bytes)" : error.operation, errno: error.errno)
         }
     }
 
@@ -127,8 +116,5 @@ enum FileSystem {
         close(fd)
     }
 
-    static func describe(_ errno: Int32) -> String {
-        guard let message = strerror(errno) else { return "errno \(errno)" }
-        return String(cString: message)
-    }
+    static func describe(_ errno: Int32) -> String { Platform.describe(errno: errno) }
 }

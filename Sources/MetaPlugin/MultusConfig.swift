@@ -57,7 +57,7 @@ public struct MultusConfig: Sendable {
             systemNamespaces = f.object["systemNamespaces"] == nil ? ["kube-system"] : try f.strings("systemNamespaces")
             namespaceIsolation = try f.bool("namespaceIsolation") ?? false
             // Multus reads this one as a comma-separated string.
-            globalNamespaces = (try f.string("globalNamespaces") ?? "default").split(separator: ",").map { String($0).trimmingSpaces }.filter { !$0.isEmpty }
+            globalNamespaces = (try f.string("globalNamespaces") ?? "default").split(separator: ",").map { String($0).trimmingWhitespace }.filter { !$0.isEmpty }
             confDir = try f.string("confDir") ?? Self.defaultConfDir
             cniDir = try f.string("cniDir") ?? Self.defaultCNIDir
             binDir = try f.string("binDir") ?? Self.defaultBinDir
@@ -91,11 +91,5 @@ public struct MultusConfig: Sendable {
         guard let value = try f.int(key) else { return nil }
         guard value > 0 else { throw .invalidField(path: key, reason: "must be a positive number of seconds, found \(value)") }
         return value
-    }
-}
-
-extension StringProtocol {
-    var trimmingSpaces: String {
-        String(self.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }

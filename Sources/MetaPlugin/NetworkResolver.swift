@@ -22,7 +22,7 @@ struct NetworkResolver {
     /// The plan for `pod` (nil: no Kubernetes, the config alone decides).
     func plan(for pod: Pod?, mainIfName: String) throws(MetaError) -> AttachmentPlan {
         var networks = try baseNetworks(for: pod)
-        if let pod, let text = pod.metadata.annotations[NetworkSelection.annotation], !text.trimmingSpaces.isEmpty {
+        if let pod, let text = pod.metadata.annotations[NetworkSelection.annotation], !text.trimmingWhitespace.isEmpty {
             networks += try annotatedNetworks(text, pod: pod)
         }
         var attachments: [Attachment] = []
@@ -73,7 +73,7 @@ struct NetworkResolver {
                 ResolvedNetwork(network: network, source: "delegates[\(i)] of the multus config", statusName: network.name)
             }
         }
-        if let pod, let override = pod.metadata.annotations[Self.defaultNetworkAnnotation], !override.trimmingSpaces.isEmpty {
+        if let pod, let override = pod.metadata.annotations[Self.defaultNetworkAnnotation], !override.trimmingWhitespace.isEmpty {
             let replacement = try defaultNetworkOverride(override, pod: pod)
             if networks.isEmpty { networks = [replacement] } else { networks[0] = replacement }
         }
@@ -168,7 +168,7 @@ struct NetworkResolver {
         let id = "\(definition.metadata.namespace)/\(definition.metadata.name)"
         let source = "network-attachment-definition \(id)"
         var network: NetworkConfigList
-        if definition.config.trimmingSpaces.isEmpty {
+        if definition.config.trimmingWhitespace.isEmpty {
             // NAD names are DNS-1123 subdomains, but a name is still never allowed to leave confDir.
             let name = definition.metadata.name
             guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else {

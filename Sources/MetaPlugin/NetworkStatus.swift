@@ -31,7 +31,7 @@ enum NetworkStatus {
             if let mac = interface?.mac, !mac.isEmpty { o["mac"] = .string(mac) }
             if let mtu = interface?.mtu, mtu > 0 { o["mtu"] = JSONValue(mtu) }
             if isDefault { o["default"] = true }
-            o["dns"] = dnsJSON(result.dns)
+            o["dns"] = result.dns.json
             if let deviceInfo { o["device-info"] = deviceInfo }
             if !gateways.isEmpty { o["gateway"] = .array(gateways.map { .string($0) }) }
             return .object(o)
@@ -47,13 +47,4 @@ enum NetworkStatus {
     }
 
     static func annotationValue(_ entries: [JSONValue]) -> String { JSONValue.array(entries).serialized() }
-
-    private static func dnsJSON(_ dns: CNIResult.DNS) -> JSONValue {
-        var o = JSONObject()
-        if !dns.nameservers.isEmpty { o["nameservers"] = .array(dns.nameservers.map { .string($0) }) }
-        if let domain = dns.domain, !domain.isEmpty { o["domain"] = .string(domain) }
-        if !dns.search.isEmpty { o["search"] = .array(dns.search.map { .string($0) }) }
-        if !dns.options.isEmpty { o["options"] = .array(dns.options.map { .string($0) }) }
-        return .object(o)
-    }
 }

@@ -62,10 +62,7 @@ struct PodRouteError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    static func errnoText(_ code: Int32) -> String {
-        guard let message = strerror(code) else { return "errno \(code)" }
-        return "\(String(cString: message)) (errno \(code))"
-    }
+    static func errnoText(_ code: Int32) -> String { "\(Platform.describe(errno: code)) (errno \(code))" }
 }
 
 /// Reads and changes the default routes inside a pod's network namespace over rtnetlink. The

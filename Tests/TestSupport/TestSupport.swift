@@ -33,17 +33,8 @@ public struct FixtureError: Error, CustomStringConvertible {
 
 /// The whole content of `path`.
 public func readFile(_ path: String) throws(FixtureError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw FixtureError(call: "open", path: path, errno: errno) }
-    defer { close(fd) }
-    var result: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        if n < 0 { throw FixtureError(call: "read", path: path, errno: errno) }
-        if n == 0 { return result }
-        result.append(contentsOf: chunk[0..<n])
+    do { return try Platform.readFile(path, limit: 256 << 20) } catch {
+        throw FixtureError(call: error.operation, path: path, errno: error.errno)
     }
 }
 

@@ -1,0 +1,58 @@
+import Glibc
+
+/// The few libc-level helpers every module needs, kept in one place: errno text, reading a whole
+/// (bounded) file, trimming, poll timeouts.
+public enum Platform {
+    /// "No such file or directory".
+    public static func describe(errno code: Int32) -> String {
+        strerror(code).map { String(cString: $0) } ?? "errno \(code)"
+    }
+
+    /// Why a file could not be read: the failing call's errno (EFBIG when over the limit).
+    public struct FileError: Error, Hashable, Sendable, CustomStringConvertible {
+        public var operation: String
+        public var errno: Int32
+        public var description: String {
+            errno == EFBIG ? "\(operation): file too large" : "\(operation): \(Platform.describe(errno: errno))"
+        }
+    }
+
+    /// The whole file at `path`. Files larger than `limit` are refused: everything we read
+    /// (configs, kubeconfigs, certificates, caches) is small, and memory must stay bounded.
+    public static func readFile(_ path: String, limit: Int) throws(FileError) -> [UInt8] {
+        var fd: Int32
+        repeat { fd = open(path, O_RDONLY | O_CLOEXEC) } while fd < 0 && Glibc.errno == EINTR
+        guard fd >= 0 else { throw FileError(operation: "open", errno: Glibc.errno) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if Glibc.errno == EINTR { continue }
+                throw FileError(operation: "read", errno: Glibc.errno)
+            }
+            if count == 0 { return bytes }
+            bytes.append(contentsOf: chunk[0..<count])
+            guard bytes.count <= limit else { throw FileError(operation: "read", errno: EFBIG) }
+        }
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces, tabs and line breaks.
+    public var trimmingWhitespace: String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds rounded up, clamped for poll(2) (a huge duration must not overflow).
+    public var pollMilliseconds: Int32 {
+        let (millis, overflow) = components.seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow, millis < Int64(Int32.max) else { return Int32.max }
+        return Int32(clamping: millis + (components.attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+    }
+}
