@@ -1,19 +1,16 @@
 """swift-multus benchmark driver (run through bench.sh, as root, on an otherwise idle machine).
 
-Two scenarios, each ADD+DEL of three networks (bridge + host-local as the main network, macvlan
-and ptp as secondaries), through multus and with the same three plugins exec'd directly:
-  static      the networks inline in the multus config (no Kubernetes);
-  kubernetes  the test API server over TLS: clusterNetwork as a NAD, and a pod whose networks
-              annotation names two NADs.
+Both scenarios of scenarios.py (static, Kubernetes), each ADD+DEL of three networks, through
+multus and with the same three plugins exec'd directly.
 Rounds alternate (direct, multus, multus, direct, ...) and medians are compared: on this kind of
 machine the plugins' own times drift by tens of ms between batches, and a sequential A-then-B
 comparison measures that drift instead. Also: multus start-up (hyperfine, CNI_COMMAND=VERSION),
 multus's own peak RSS (VmHWM, sampled; delegates are other processes), API calls per ADD and DEL,
 and the binary's size.
 """
-import argparse, json, os, statistics, subprocess, sys, time
+import argparse, json, os, statistics, subprocess, time
+from scenarios import Scenarios, write
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 a = argparse.ArgumentParser()
 for flag in ("--multus", "--work", "--netns", "--parent", "--bridge"):
     a.add_argument(flag, required=True)
@@ -21,18 +18,15 @@ a.add_argument("--runs", type=int, default=60)
 args = a.parse_args()
 work, multus = args.work, args.multus
 env = dict(os.environ, CNI_CONTAINERID="bench", CNI_NETNS=f"/var/run/netns/{args.netns}", CNI_PATH="/usr/lib/cni")
+world = Scenarios(work, args.bridge, args.parent)
 
-def write(path, value):
-    with open(path, "w") as f:
-        f.write(value if isinstance(value, str) else json.dumps(value))
-
-def scripts(name, delegates, multus_conf, cni_args=""):
+def scripts(name):
     """dash scripts for one ADD+DEL, through multus and directly; both pay the same shell cost."""
+    delegates, cni_args = world.delegates[name], world.cni_args[name]
     for i, d in enumerate(delegates):
         write(f"{work}/{name}-delegate{i}.json", d)
-    write(f"{work}/{name}-multus.conf", multus_conf)
     prefix = f"CNI_ARGS='{cni_args}' " if cni_args else ""
-    via = "".join(f"{prefix}CNI_COMMAND={c} CNI_IFNAME=eth0 {multus} < {work}/{name}-multus.conf > /dev/null\n" for c in ("ADD", "DEL"))
+    via = "".join(f"{prefix}CNI_COMMAND={c} CNI_IFNAME=eth0 {multus} < {world.conf(name)} > /dev/null\n" for c in ("ADD", "DEL"))
     names = ["eth0", "net1", "net2"]
     direct = "".join(f"{prefix}CNI_COMMAND=ADD CNI_IFNAME={names[i]} /usr/lib/cni/{d['type']} < {work}/{name}-delegate{i}.json > /dev/null\n"
                      for i, d in enumerate(delegates))
@@ -54,9 +48,9 @@ def interleaved(name):
             times[side].append(once(side))
     return times
 
-def peak_rss_kib(name, command, cni_args=""):
-    e = dict(env, CNI_COMMAND=command, CNI_IFNAME="eth0", CNI_ARGS=cni_args)
-    p = subprocess.Popen([multus], stdin=open(f"{work}/{name}-multus.conf"), stdout=subprocess.DEVNULL, env=e)
+def peak_rss_kib(name, command):
+    e = dict(env, CNI_COMMAND=command, CNI_IFNAME="eth0", CNI_ARGS=world.cni_args[name])
+    p = subprocess.Popen([multus], stdin=open(world.conf(name)), stdout=subprocess.DEVNULL, env=e)
     peak = 0
     while p.poll() is None:
         try:
@@ -67,12 +61,6 @@ def peak_rss_kib(name, command, cni_args=""):
             pass
     return peak
 
-def ipam(third, routes=False):
-    d = {"type": "host-local", "dataDir": f"{work}/ipam", "subnet": f"10.251.{third}.0/24"}
-    if routes:
-        d["routes"] = [{"dst": "0.0.0.0/0"}]
-    return d
-
 def report(title, times):
     d, m = times["direct"], times["via"]
     dm, mm = statistics.median(d), statistics.median(m)
@@ -82,50 +70,22 @@ def report(title, times):
     print(f"    ratio of medians          : {mm/dm:7.3f}x")
     print(f"    overhead                  : {(mm-dm)*1000:7.2f} ms per ADD+DEL")
 
-# --- static scenario
-static = [
-    {"cniVersion": "1.0.0", "name": "podnet", "type": "bridge", "bridge": args.bridge, "isGateway": True, "ipMasq": False, "ipam": ipam(1, True)},
-    {"cniVersion": "1.0.0", "name": "macnet", "type": "macvlan", "master": args.parent, "mode": "bridge", "ipam": ipam(2)},
-    {"cniVersion": "1.0.0", "name": "p2pnet", "type": "ptp", "ipam": ipam(3)},
-]
-scripts("static", static, {"cniVersion": "1.0.0", "name": "multus-cni-network", "type": "multus", "cniDir": f"{work}/cache",
-                           "binDir": "/usr/lib/cni", "delegates": static})
-
-# --- kubernetes scenario: the test API server with testdata/kube-scenarios
-# Its own subnets and bridge: the bridge plugin keeps a bridge (and its gateway address) after DEL.
-kube_bridge = args.bridge + "k"
-substitutions = {"@N@": "252", "@HEX@": "fc", "@IPAM@": f"{work}/ipam", "@BRIDGE@": kube_bridge, "@PARENT@": args.parent}
-sys.path.insert(0, f"{ROOT}/Tests/apiserver")
-from session import APIServerSession
-server = APIServerSession(work, f"{ROOT}/testdata/kube-scenarios", substitutions, token="bench-token")
-control = server.control
-objects = {o["metadata"]["name"]: o for o in json.load(open(f"{ROOT}/testdata/kube-scenarios/objects.json"))["items"]}
-def nad_config(name):
-    text = objects[name]["spec"]["config"]
-    for k, v in substitutions.items():
-        text = text.replace(k, v)
-    config = json.loads(text)
-    config.setdefault("name", name)
-    return config
-kube = [nad_config("cluster-net"), nad_config("macvlan-conf"), nad_config("ptp-conf")]
-pod_args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-comma;K8S_POD_INFRA_CONTAINER_ID=bench;K8S_POD_UID=uid-web-comma"
-scripts("kube", kube, {"cniVersion": "1.0.0", "name": "multus-cni-network", "type": "multus", "cniDir": f"{work}/cache",
-                       "binDir": "/usr/lib/cni", "kubeconfig": server.kubeconfig, "clusterNetwork": "cluster-net",
-                       "confDir": f"{work}/net.d"}, cni_args=pod_args)
+scripts("static")
+scripts("kube")
+control = world.server.control
 
 # API calls of one ADD and one DEL.
 calls = {}
 for command in ("ADD", "DEL"):
     control({"op": "clearlog"})
-    subprocess.run([multus], stdin=open(f"{work}/kube-multus.conf"), stdout=subprocess.DEVNULL, check=True,
-                   env=dict(env, CNI_COMMAND=command, CNI_IFNAME="eth0", CNI_ARGS=pod_args))
+    subprocess.run([multus], stdin=open(world.conf("kube")), stdout=subprocess.DEVNULL, check=True,
+                   env=dict(env, CNI_COMMAND=command, CNI_IFNAME="eth0", CNI_ARGS=world.cni_args["kube"]))
     calls[command] = [f"{r['method']} {r['path'].split('/')[-1] if r['method'] == 'GET' else 'status'}" for r in control({"op": "log"})["requests"]]
 
 static_times = interleaved("static")
 kube_times = interleaved("kube")
-rss = {(n, c): peak_rss_kib(n, c, pod_args if n == "kube" else "") for n in ("static", "kube") for c in ("ADD", "DEL")}
-server.close()
-subprocess.run(["ip", "link", "del", kube_bridge], stderr=subprocess.DEVNULL)
+rss = {(n, c): peak_rss_kib(n, c) for n in ("static", "kube") for c in ("ADD", "DEL")}
+world.close()
 
 subprocess.run(["hyperfine", "--style", "none", "-N", "--warmup", "50", "--runs", "500", "--export-json", f"{work}/start.json", multus],
                env=dict(env, CNI_COMMAND="VERSION"), check=True, stdout=subprocess.DEVNULL)
