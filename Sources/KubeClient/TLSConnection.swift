@@ -31,12 +31,14 @@ final class TLSConnection {
     /// "https://host:port", for messages.
     let server: String
     private var closed = false
+    /// OpenSSL's process-wide set-up, once (see cossl_init_lean).
+    private static let initialized = cossl_init_lean() == 1
 
     /// Connects to the first address that accepts, then handshakes and verifies the server.
     /// - Throws: `.connect` (naming each address tried), `.tls` (naming why the certificate was refused).
     init(addresses: [SocketAddress], settings: TLSSettings, server: String, deadline: ContinuousClock.Instant) throws(KubeError) {
         self.server = server
-        _ = cossl_init_without_config()
+        _ = Self.initialized
         fd = try Self.connect(addresses, server: server, deadline: deadline)
         guard let context = SSL_CTX_new(TLS_client_method()) else {
             Glibc.close(fd)

@@ -76,6 +76,24 @@ struct LiveKubeAPITests {
         }
     }
 
+    /// The client skips OpenSSL's legacy name table (cossl_init_lean) and adds back only the
+    /// digests certificates are signed with; an RSA chain (kubeadm's default) must still verify,
+    /// and an RSA client key still sign.
+    @Test func anRSACertifiedServerAndClientCertificateWork() throws {
+        let server = try TestAPIServer(rsaKeys: true)
+        let directory = try TemporaryDirectory(prefix: "kubeclient-rsa")
+        defer { directory.remove() }
+        try server.addToken(Self.token, user: "tester")
+        try server.addCertUser(cn: "system:multus-client")
+        #expect(try readFile(server.clientKeyPath).count > 1000, "a PEM RSA 2048 key; an EC P-256 one is ~240 bytes")
+        for kubeconfig in [try server.kubeconfig(in: directory.path, token: Self.token),
+                           try server.kubeconfig(in: directory.path, clientCert: true, fileName: "cert")] {
+            let api = LiveKubeAPI(kubeconfig: try Kubeconfig.load(path: kubeconfig), callTimeout: .seconds(5), budget: .seconds(10))
+            #expect(try api.pod(namespace: "default", name: "web-0").metadata.name == "web-0")
+        }
+        #expect(try server.requests().map(\.user) == ["tester", "system:multus-client"])
+    }
+
     @Test func aNameTheCertificateDoesNotCarryIsRefused() throws {
         let f = try Fixture()
         defer { f.directory.remove() }

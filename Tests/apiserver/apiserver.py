@@ -47,15 +47,19 @@ KINDS = {
 
 
 CONFIG = "[req]\ndistinguished_name = dn\nprompt = no\n[dn]\n"
-EC_KEY = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes")
+KEYS = {
+    "ec": ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"),
+    # kubeadm's default; the client's certificate checks must work for both kinds of chain.
+    "rsa": ("-newkey", "rsa:2048", "-nodes"),
+}
 LEAF = ("basicConstraints=critical,CA:FALSE", "keyUsage=critical,digitalSignature",
         "subjectKeyIdentifier=hash", "authorityKeyIdentifier=keyid")
 
 
-def openssl_req(directory, name, subject, serial, extensions, signed_by_ca=True):
-    """`openssl req -x509` making <name>.key (EC P-256) and <name>.crt (SHA-256) in one process.
-    A private config keeps the system openssl.cnf's default extensions out."""
-    command = ["openssl", "req", "-x509", "-config", "openssl.cnf", *EC_KEY, "-keyout", name + ".key",
+def openssl_req(directory, name, subject, serial, extensions, key_type, signed_by_ca=True):
+    """`openssl req -x509` making <name>.key (EC P-256 or RSA 2048) and <name>.crt (SHA-256) in
+    one process. A private config keeps the system openssl.cnf's default extensions out."""
+    command = ["openssl", "req", "-x509", "-config", "openssl.cnf", *KEYS[key_type], "-keyout", name + ".key",
                "-out", name + ".crt", "-subj", subject, "-days", "2", "-sha256", "-set_serial", str(serial)]
     if signed_by_ca:
         command += ["-CA", "ca.crt", "-CAkey", "ca.key"]
@@ -70,18 +74,18 @@ def finish(process):
         raise RuntimeError("%s failed: %s" % (" ".join(process.args), errors.strip()))
 
 
-def generate_certificates(directory):
+def generate_certificates(directory, key_type="ec"):
     """A CA, then the server and client certificates it signs (made in parallel): three openssl
     processes in all, so a server starts in a few hundred milliseconds."""
     with open(os.path.join(directory, "openssl.cnf"), "w") as f:
         f.write(CONFIG)
     finish(openssl_req(directory, "ca", "/CN=swift-multus-test-ca", 1, (
         "basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign,cRLSign",
-        "subjectKeyIdentifier=hash"), signed_by_ca=False))
+        "subjectKeyIdentifier=hash"), key_type, signed_by_ca=False))
     server = openssl_req(directory, "server", "/CN=kubernetes.test", 2, LEAF + (
-        "extendedKeyUsage=serverAuth", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost,DNS:kubernetes.test"))
+        "extendedKeyUsage=serverAuth", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost,DNS:kubernetes.test"), key_type)
     client = openssl_req(directory, "client", "/O=swift-multus/CN=system:multus-client", 3, LEAF + (
-        "extendedKeyUsage=clientAuth",))
+        "extendedKeyUsage=clientAuth",), key_type)
     finish(server)
     finish(client)
     for key in ("ca.key", "server.key", "client.key"):
@@ -741,11 +745,12 @@ def main():
     parser.add_argument("--objects", help="a directory of *.json objects (or Lists) to start with")
     parser.add_argument("--set", action="append", default=[], metavar="TEXT=REPLACEMENT",
                         help="replace TEXT in the object files before parsing them (e.g. @PARENT@=eth1)")
+    parser.add_argument("--key-type", choices=sorted(KEYS), default="ec", help="the certificates' keys (default: ec, P-256)")
     args = parser.parse_args()
 
     directory = os.path.abspath(args.dir)
     os.makedirs(directory, exist_ok=True)
-    generate_certificates(directory)
+    generate_certificates(directory, args.key_type)
 
     state = State()
     if args.objects:
