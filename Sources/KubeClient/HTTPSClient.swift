@@ -28,15 +28,17 @@ final class HTTPSClient {
     let server: ServerAddress
     private let settings: TLSSettings
     private let resolver: HostResolver
+    private let sessions: TLSSessionCache?
     private var connection: TLSConnection?
     private var buffered: [UInt8] = []
     /// A response larger than this is refused; no object we read is close.
     static let maximumResponse = 16 << 20
 
-    init(server: ServerAddress, settings: TLSSettings, resolver: HostResolver) {
+    init(server: ServerAddress, settings: TLSSettings, resolver: HostResolver, sessions: TLSSessionCache? = nil) {
         self.server = server
         self.settings = settings
         self.resolver = resolver
+        self.sessions = sessions
     }
 
     /// Sends `request` and reads the whole response. A kept-alive connection the server already
@@ -76,7 +78,8 @@ final class HTTPSClient {
             throw .connect(server: server.description, reason: "only https servers are supported (the kubeconfig says \(server.scheme))")
         }
         let addresses = try resolver.resolve(server.host, port: server.port)
-        let connection = try TLSConnection(addresses: addresses, settings: settings, server: server.description, deadline: deadline)
+        let connection = try TLSConnection(addresses: addresses, settings: settings, server: server.description, sessions: sessions,
+                                           deadline: deadline)
         self.connection = connection
         buffered = []
         return connection

@@ -25,14 +25,16 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
     private let deadline: ContinuousClock.Instant
     private let attempts: Int
 
+    /// - Parameter sessionCache: where TLS sessions wait for the next invocation (see
+    ///   `TLSSessionCache`); nil makes every invocation's handshake a full one.
     public init(kubeconfig: Kubeconfig, resolver: HostResolver = HostResolver(), callTimeout: Duration = .seconds(10),
-                budget: Duration = .seconds(45), attempts: Int = 5) {
+                budget: Duration = .seconds(45), attempts: Int = 5, sessionCache: TLSSessionCache? = nil) {
         self.kubeconfig = kubeconfig
         let settings = TLSSettings(
             certificateAuthority: kubeconfig.certificateAuthority, insecureSkipVerify: kubeconfig.insecureSkipTLSVerify,
             serverName: kubeconfig.tlsServerName ?? kubeconfig.server.host,
             clientCertificate: kubeconfig.credentials.clientCertificate, clientKey: kubeconfig.credentials.clientKey)
-        client = Mutex(HTTPSClient(server: kubeconfig.server, settings: settings, resolver: resolver))
+        client = Mutex(HTTPSClient(server: kubeconfig.server, settings: settings, resolver: resolver, sessions: sessionCache))
         self.callTimeout = callTimeout
         deadline = ContinuousClock.now + budget
         self.attempts = max(1, attempts)

@@ -30,26 +30,41 @@ final class TLSConnection {
     private let ssl: OpaquePointer
     /// "https://host:port", for messages.
     let server: String
+    /// Whether the handshake resumed a kept session instead of verifying the server anew.
+    private(set) var resumed = false
     private var closed = false
+    /// Both outlive every OpenSSL callback that is handed them unretained (until close()).
+    private let trust: TrustAnchors?
+    private let keeper: SessionKeeper?
     /// OpenSSL's process-wide set-up, once (see cossl_init_lean).
     private static let initialized = cossl_init_lean() == 1
 
-    /// Connects to the first address that accepts, then handshakes and verifies the server.
+    /// Connects to the first address that accepts, then handshakes and verifies the server,
+    /// resuming a session kept in `sessions` when there is one for these settings.
     /// - Throws: `.connect` (naming each address tried), `.tls` (naming why the certificate was refused).
-    init(addresses: [SocketAddress], settings: TLSSettings, server: String, deadline: ContinuousClock.Instant) throws(KubeError) {
+    init(addresses: [SocketAddress], settings: TLSSettings, server: String, sessions: TLSSessionCache? = nil,
+         deadline: ContinuousClock.Instant) throws(KubeError) {
         self.server = server
+        // First, before anything else touches OpenSSL: any call would initialise it the costly way.
         _ = Self.initialized
+        trust = settings.insecureSkipVerify ? nil : TrustAnchors(certificateAuthority: settings.certificateAuthority)
         fd = try Self.connect(addresses, server: server, deadline: deadline)
         guard let context = SSL_CTX_new(TLS_client_method()) else {
             Glibc.close(fd)
             throw .tls(server: server, reason: "cannot create a TLS context: \(Self.opensslError())")
         }
         self.context = context
+        // After SSL_CTX_new, which has already fetched SHA-256 for the identity's digest.
+        keeper = sessions.map { SessionKeeper(cache: $0, identity: SessionIdentity(server: server, settings: settings)) }
         // The context must be complete before SSL_new: a session copies the verify mode and the
         // client identity from it when it is created, not later.
         let session: OpaquePointer?
         do throws(KubeError) {
-            try Self.configure(context, settings, server: server)
+            try Self.configure(context, settings, trust: trust, server: server)
+            if keeper != nil {
+                _ = cossl_client_session_callback_only(context)
+                SSL_CTX_sess_set_new_cb(context, keepNewSession)
+            }
             session = SSL_new(context)
         } catch {
             SSL_CTX_free(context)
@@ -62,9 +77,17 @@ final class TLSConnection {
             throw .tls(server: server, reason: "cannot create a TLS session: \(Self.opensslError())")
         }
         ssl = session
+        if let keeper {
+            _ = cossl_set_app_data(session, Unmanaged.passUnretained(keeper).toOpaque())
+            if let kept = keeper.cache.load(identity: keeper.identity) {
+                SSL_set_session(session, kept)
+                SSL_SESSION_free(kept)
+            }
+        }
         do {
             configureSession(settings)
             try handshake(settings, deadline: deadline)
+            resumed = SSL_session_reused(session) == 1
         } catch {
             close()
             throw error
@@ -122,21 +145,14 @@ final class TLSConnection {
 
     // MARK: TLS
 
-    private static func configure(_ context: OpaquePointer, _ settings: TLSSettings, server: String) throws(KubeError) {
+    private static func configure(_ context: OpaquePointer, _ settings: TLSSettings, trust: TrustAnchors?, server: String) throws(KubeError) {
         _ = cossl_set_min_tls12(context)
         _ = cossl_mode_auto_retry(context)
-        if settings.insecureSkipVerify {
-            SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
-        } else {
+        if let trust {
             SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
-            if let ca = settings.certificateAuthority {
-                let certificates = try certificates(ca, what: "certificate-authority", server: server)
-                defer { certificates.forEach { X509_free($0) } }
-                let store = SSL_CTX_get_cert_store(context)
-                for certificate in certificates { X509_STORE_add_cert(store, certificate) }
-            } else {
-                SSL_CTX_set_default_verify_paths(context)
-            }
+            SSL_CTX_set_cert_verify_callback(context, verifyWithLazyTrust, Unmanaged.passUnretained(trust).toOpaque())
+        } else {
+            SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)
         }
         if let certificate = settings.clientCertificate {
             guard let key = settings.clientKey else { throw .tls(server: server, reason: "a client certificate needs a client key") }
@@ -181,6 +197,13 @@ final class TLSConnection {
 
     /// Every certificate in a PEM bundle (at least one).
     private static func certificates(_ pem: [UInt8], what: String, server: String) throws(KubeError) -> [OpaquePointer] {
+        let found = parseCertificates(pem)
+        guard !found.isEmpty else { throw .tls(server: server, reason: "\(what) holds no PEM certificate") }
+        return found
+    }
+
+    /// Every certificate in a PEM bundle, possibly none.
+    static func parseCertificates(_ pem: [UInt8]) -> [OpaquePointer] {
         var found: [OpaquePointer] = []
         pem.withUnsafeBytes { raw in
             guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else { return }
@@ -188,7 +211,6 @@ final class TLSConnection {
             while let certificate = PEM_read_bio_X509(bio, nil, nil, nil) { found.append(certificate) }
         }
         ERR_clear_error()  // the loop ends on an expected "no start line"
-        guard !found.isEmpty else { throw .tls(server: server, reason: "\(what) holds no PEM certificate") }
         return found
     }
 
@@ -202,6 +224,7 @@ final class TLSConnection {
             case SSL_ERROR_WANT_READ: try wait(for: POLLIN, deadline: deadline, during: "the TLS handshake")
             case SSL_ERROR_WANT_WRITE: try wait(for: POLLOUT, deadline: deadline, during: "the TLS handshake")
             default:
+                if let problem = trust?.problem { throw .tls(server: server, reason: problem) }
                 let verify = SSL_get_verify_result(ssl)
                 if verify != X509_V_OK, let text = X509_verify_cert_error_string(verify) {
                     throw .tls(server: server, reason: "server certificate refused for \"\(settings.serverName)\": \(String(cString: text))")
@@ -263,3 +286,66 @@ final class TLSConnection {
     private static func describe(_ error: Int32) -> String { Platform.describe(errno: error) }
 }
 
+
+/// The trust anchors, put into the verifier's store only when a full handshake verifies a
+/// server: a resumed session verifies nothing, and OpenSSL 3.0 spends more parsing one
+/// certificate than on the rest of a resumed handshake.
+final class TrustAnchors {
+    /// PEM; nil trusts OpenSSL's default store.
+    let certificateAuthority: [UInt8]?
+    /// Why the anchors could not be loaded, for the handshake's error.
+    private(set) var problem: String?
+    private var loaded = false
+
+    init(certificateAuthority: [UInt8]?) { self.certificateAuthority = certificateAuthority }
+
+    func load(into store: OpaquePointer) -> Bool {
+        if loaded { return problem == nil }
+        loaded = true
+        guard let certificateAuthority else { return X509_STORE_set_default_paths(store) == 1 }
+        let certificates = TLSConnection.parseCertificates(certificateAuthority)
+        defer { certificates.forEach { X509_free($0) } }
+        guard !certificates.isEmpty else {
+            problem = "certificate-authority holds no PEM certificate"
+            return false
+        }
+        for certificate in certificates { X509_STORE_add_cert(store, certificate) }
+        return true
+    }
+}
+
+/// Replaces OpenSSL's chain verification: loads the trust anchors, then verifies as it would.
+private let verifyWithLazyTrust: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32 = { storeContext, argument in
+    guard let storeContext, let argument else { return 0 }
+    let trust = Unmanaged<TrustAnchors>.fromOpaque(argument).takeUnretainedValue()
+    guard let store = X509_STORE_CTX_get0_store(storeContext), trust.load(into: store) else {
+        X509_STORE_CTX_set_error(storeContext, X509_V_ERR_UNSPECIFIED)
+        return 0
+    }
+    return X509_verify_cert(storeContext)
+}
+
+/// Saves the first resumable session a connection is given (TLS 1.3 servers send two tickets).
+final class SessionKeeper {
+    let cache: TLSSessionCache
+    let identity: SessionIdentity
+    private var kept = false
+
+    init(cache: TLSSessionCache, identity: SessionIdentity) {
+        self.cache = cache
+        self.identity = identity
+    }
+
+    func keep(_ session: OpaquePointer) {
+        guard !kept else { return }
+        kept = true
+        cache.store(session, identity: identity)
+    }
+}
+
+/// OpenSSL's new-session callback; returns 0: the session is written out, not retained.
+private let keepNewSession: @convention(c) (OpaquePointer?, OpaquePointer?) -> Int32 = { ssl, session in
+    guard let ssl, let session, let keeper = cossl_get_app_data(ssl) else { return 0 }
+    Unmanaged<SessionKeeper>.fromOpaque(keeper).takeUnretainedValue().keep(session)
+    return 0
+}

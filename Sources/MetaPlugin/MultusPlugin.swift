@@ -31,11 +31,13 @@ public struct MultusPlugin: Sendable {
     }
 
     /// The real API server: `kubeconfig` when the config names one, else the in-cluster service
-    /// account (KUBERNETES_SERVICE_HOST/PORT), else none (the config alone decides).
+    /// account (KUBERNETES_SERVICE_HOST/PORT), else none (the config alone decides). TLS sessions
+    /// are kept in `<cniDir>/tls-sessions` for the next invocation to resume.
     public static let liveKubeAPI: KubeAPIProvider = { config, environment throws(MetaError) in
+        let sessions = TLSSessionCache(directory: FileSystem.join(config.cniDir, "tls-sessions"))
         do throws(KubeError) {
-            if let path = config.kubeconfig { return LiveKubeAPI(kubeconfig: try Kubeconfig.load(path: path)) }
-            if let inCluster = try Kubeconfig.inCluster(environment: environment) { return LiveKubeAPI(kubeconfig: inCluster) }
+            if let path = config.kubeconfig { return LiveKubeAPI(kubeconfig: try Kubeconfig.load(path: path), sessionCache: sessions) }
+            if let inCluster = try Kubeconfig.inCluster(environment: environment) { return LiveKubeAPI(kubeconfig: inCluster, sessionCache: sessions) }
             return nil
         } catch {
             throw .kube(error, context: "loading the kubeconfig")

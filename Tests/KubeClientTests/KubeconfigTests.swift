@@ -7,18 +7,6 @@ private func fixture(_ name: String) -> String { testdata("kubeconfigs/\(name)")
 
 private func pem(_ name: String) throws -> [UInt8] { try readFile(fixture("pki/\(name)")) }
 
-/// The names in `directory`, without "." and "..".
-private func listDirectory(_ directory: String) -> [String] {
-    guard let handle = opendir(directory) else { return [] }
-    defer { closedir(handle) }
-    var names: [String] = []
-    while let entry = readdir(handle) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names
-}
-
 /// The error `body` throws, or nil.
 private func kubeError<T>(_ body: () throws(KubeError) -> T) -> KubeError? {
     do {
@@ -260,7 +248,7 @@ struct KubeconfigTests {
     @Test func everyMalformedFixtureIsCovered() throws {
         let covered = Set(Self.malformed.map { "\($0.file).kubeconfig" } + ["missing-ca-file.kubeconfig"])
         let directory = fixture("malformed")
-        let names = listDirectory(directory)
+        let names = directoryEntries(directory)
         #expect(names.count == Self.malformed.count + 1)
         for name in names {
             #expect(covered.contains(name), "\(name) has no expectation")

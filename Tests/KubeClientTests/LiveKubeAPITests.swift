@@ -94,6 +94,52 @@ struct LiveKubeAPITests {
         #expect(try server.requests().map(\.user) == ["tester", "system:multus-client"])
     }
 
+    /// Each CNI call is a new process: a new LiveKubeAPI stands in for one. The server's log
+    /// says whether the client resumed a session.
+    @Test func theNextInvocationResumesTheKeptTLSSession() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        let sessions = TLSSessionCache(directory: f.directory.path + "/tls-sessions")
+        func invocationResumed(_ edit: (inout Kubeconfig) -> Void = { _ in }) throws -> Bool {
+            try f.server.clearLog()
+            var kubeconfig = try Kubeconfig.load(path: f.server.kubeconfig(in: f.directory.path, token: Self.token))
+            edit(&kubeconfig)
+            let api = LiveKubeAPI(kubeconfig: kubeconfig, callTimeout: .seconds(5), budget: .seconds(10), sessionCache: sessions)
+            #expect(try api.pod(namespace: "default", name: "web-0").metadata.name == "web-0")
+            return try #require(f.server.requests().first).tlsResumed
+        }
+        #expect(try invocationResumed() == false, "nothing kept yet")
+        #expect(try invocationResumed() == true)
+        #expect(try invocationResumed() == true, "the resumed connection's new ticket is kept too")
+        // Another name to verify is another identity: a full, verified handshake.
+        #expect(try invocationResumed { $0.tlsServerName = "localhost" } == false)
+        #expect(try invocationResumed { $0.tlsServerName = "localhost" } == true)
+
+        // A kept session that no longer parses means a full handshake, not a failure.
+        for name in directoryEntries(f.directory.path + "/tls-sessions") {
+            try writeFile(f.directory.path + "/tls-sessions/" + name, Array("not a session".utf8))
+        }
+        #expect(try invocationResumed() == false)
+        #expect(try invocationResumed() == true)
+    }
+
+    /// The CA is only parsed when a full handshake needs it; a broken one must still be named.
+    @Test("a CA that is not PEM is named, with or without a session cache", arguments: [false, true])
+    func aCAThatIsNotPEMIsNamed(cached: Bool) throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        var kubeconfig = try Kubeconfig.load(path: f.server.kubeconfig(in: f.directory.path, token: Self.token))
+        kubeconfig.certificateAuthority = Array("-----BEGIN CERTIFICATE-----\nnot base64\n".utf8)
+        let sessions = cached ? TLSSessionCache(directory: f.directory.path + "/tls-sessions") : nil
+        let api = LiveKubeAPI(kubeconfig: kubeconfig, callTimeout: .seconds(5), budget: .seconds(10), sessionCache: sessions)
+        #expect {
+            try api.pod(namespace: "default", name: "web-0")
+        } throws: { error in
+            guard case .tls(_, let reason)? = error as? KubeError else { return false }
+            return reason == "certificate-authority holds no PEM certificate"
+        }
+    }
+
     @Test func aNameTheCertificateDoesNotCarryIsRefused() throws {
         let f = try Fixture()
         defer { f.directory.remove() }

@@ -19,13 +19,16 @@ public struct LoggedRequest: Sendable, Hashable, CustomStringConvertible {
     public var user: String?
     /// The request's Content-Type header, if any.
     public var contentType: String?
+    /// Whether the request came over a TLS session the client resumed (no certificate sent).
+    public var tlsResumed: Bool
 
-    public init(method: String, path: String, status: Int, user: String? = nil, contentType: String? = nil) {
+    public init(method: String, path: String, status: Int, user: String? = nil, contentType: String? = nil, tlsResumed: Bool = false) {
         self.method = method
         self.path = path
         self.status = status
         self.user = user
         self.contentType = contentType
+        self.tlsResumed = tlsResumed
     }
 
     public var description: String { "\(method) \(path) -> \(status) (\(user ?? "anonymous"))" }
@@ -204,7 +207,8 @@ public final class TestAPIServer: @unchecked Sendable {
             guard let fields = entry.objectValue, let method = fields["method"]?.stringValue,
                   let path = fields["path"]?.stringValue, let status = fields["status"]?.intValue else { return nil }
             return LoggedRequest(method: method, path: path, status: status,
-                                 user: fields["user"]?.stringValue, contentType: fields["contentType"]?.stringValue)
+                                 user: fields["user"]?.stringValue, contentType: fields["contentType"]?.stringValue,
+                                 tlsResumed: fields["tlsResumed"]?.boolValue ?? false)
         }
     }
 

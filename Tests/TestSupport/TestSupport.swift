@@ -71,18 +71,24 @@ public func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(Fixture
     }
 }
 
+/// The names in `directory`, without "." and ".."; none if it cannot be read.
+public func directoryEntries(_ directory: String) -> [String] {
+    guard let handle = opendir(directory) else { return [] }
+    defer { closedir(handle) }
+    var names: [String] = []
+    while let entry = readdir(handle) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
+
 /// `rm -rf` without spawning anything (the executor may be what is under test).
 public func removeTree(_ path: String) {
     var info = stat()
     guard lstat(path, &info) == 0 else { return }
-    if info.st_mode & S_IFMT == S_IFDIR, let dir = opendir(path) {
-        var children: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { children.append(name) }
-        }
-        closedir(dir)
-        for child in children { removeTree(path + "/" + child) }
+    if info.st_mode & S_IFMT == S_IFDIR {
+        for child in directoryEntries(path) { removeTree(path + "/" + child) }
         rmdir(path)
     } else {
         unlink(path)

@@ -463,7 +463,8 @@ class Handler(BaseHTTPRequestHandler):
         body = self.read_body()
         user, namespaces = self.authenticate()
         entry = {"method": self.command, "path": path, "status": 0, "user": user,
-                 "contentType": self.headers.get("Content-Type")}
+                 "contentType": self.headers.get("Content-Type"),
+                 "tlsResumed": bool(getattr(self.connection, "session_reused", False))}
         latency = state.fault("latencyMs", 0)
         if latency:
             time.sleep(latency / 1000.0)
