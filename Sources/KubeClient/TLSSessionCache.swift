@@ -39,12 +39,13 @@ public struct TLSSessionCache: Sendable {
     func store(_ session: OpaquePointer, identity: SessionIdentity) {
         let length = i2d_SSL_SESSION(session, nil)
         guard length > 0, Int(length) <= Self.maximumSize else { return }
-        var bytes = [UInt8](repeating: 0, count: Int(length))
-        let written = bytes.withUnsafeMutableBufferPointer { buffer -> Int32 in
+        var encoded = [UInt8](repeating: 0, count: Int(length))
+        let written = encoded.withUnsafeMutableBufferPointer { buffer -> Int32 in
             var cursor: UnsafeMutablePointer<UInt8>? = buffer.baseAddress
             return i2d_SSL_SESSION(session, &cursor)
         }
         guard written == length else { return }
+        let bytes = Self.withoutPeerCertificate(encoded) ?? encoded
         guard mkdir(directory, 0o700) == 0 || errno == EEXIST else { return }
         let target = path(identity)
         let temporary = "\(target).\(getpid()).tmp"
@@ -56,6 +57,44 @@ public struct TLSSessionCache: Sendable {
     }
 
     private func path(_ identity: SessionIdentity) -> String { "\(directory)/\(identity.hex).session" }
+
+    /// The session without the server's certificate, which resuming never looks at but which
+    /// reading the file would parse: in OpenSSL 3.0 that is half of a resumed handshake's cost
+    /// (2.4M instructions, for decoding its public key).
+    ///
+    /// OpenSSL writes a session as a DER SEQUENCE whose optional field `[3] EXPLICIT Certificate`
+    /// holds it (ssl/ssl_asn1.c, unchanged since 1.1.0). That element is dropped and the SEQUENCE
+    /// re-framed. Anything unexpected returns nil, and the session is kept whole.
+    static func withoutPeerCertificate(_ der: [UInt8]) -> [UInt8]? {
+        /// (start of the value, its length) of the TLV at `offset`, single-byte tags only.
+        func element(at offset: Int) -> (tag: UInt8, value: Int, length: Int)? {
+            guard offset + 2 <= der.count, der[offset] & 0x1F != 0x1F else { return nil }
+            let first = Int(der[offset + 1])
+            if first < 0x80 { return offset + 2 + first <= der.count ? (der[offset], offset + 2, first) : nil }
+            let count = first & 0x7F
+            guard (1...3).contains(count), offset + 2 + count <= der.count else { return nil }
+            let length = der[(offset + 2)..<(offset + 2 + count)].reduce(0) { $0 << 8 | Int($1) }
+            return offset + 2 + count + length <= der.count ? (der[offset], offset + 2 + count, length) : nil
+        }
+        guard let outer = element(at: 0), outer.tag == 0x30, outer.value + outer.length == der.count else { return nil }
+        var contents: [UInt8] = []
+        var offset = outer.value
+        var dropped = false
+        while offset < der.count {
+            guard let field = element(at: offset) else { return nil }
+            let end = field.value + field.length
+            if field.tag == 0xA3 { dropped = true } else { contents += der[offset..<end] }
+            offset = end
+        }
+        guard dropped else { return nil }
+        var framed: [UInt8] = [0x30]
+        switch contents.count {
+        case ..<0x80: framed.append(UInt8(contents.count))
+        case ..<0x100: framed += [0x81, UInt8(contents.count)]
+        default: framed += [0x82, UInt8(contents.count >> 8), UInt8(contents.count & 0xFF)]
+        }
+        return contents.count < 0x10000 ? framed + contents : nil
+    }
 }
 
 /// What a kept session is valid for: the SHA-256 of everything that decides whom we trust and

@@ -111,6 +111,14 @@ struct LiveKubeAPITests {
         #expect(try invocationResumed() == false, "nothing kept yet")
         #expect(try invocationResumed() == true)
         #expect(try invocationResumed() == true, "the resumed connection's new ticket is kept too")
+
+        // Kept without the server's certificate, which resuming never reads.
+        let pem = String(decoding: try readFile(f.server.directory + "/pki/server.crt"), as: UTF8.self)
+        let body = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        let certificate = try #require(Base64.decode(body))
+        let kept = try directoryEntries(f.directory.path + "/tls-sessions").map { try readFile(f.directory.path + "/tls-sessions/" + $0) }
+        #expect(kept.count == 1)
+        #expect(kept.allSatisfy { !$0.isEmpty && !Self.contains($0, certificate.suffix(64)) })
         // Another name to verify is another identity: a full, verified handshake.
         #expect(try invocationResumed { $0.tlsServerName = "localhost" } == false)
         #expect(try invocationResumed { $0.tlsServerName = "localhost" } == true)
@@ -121,6 +129,11 @@ struct LiveKubeAPITests {
         }
         #expect(try invocationResumed() == false)
         #expect(try invocationResumed() == true)
+    }
+
+    private static func contains(_ haystack: [UInt8], _ needle: ArraySlice<UInt8>) -> Bool {
+        guard needle.count <= haystack.count else { return false }
+        return (0...(haystack.count - needle.count)).contains { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
     }
 
     /// The CA is only parsed when a full handshake needs it; a broken one must still be named.
