@@ -279,7 +279,7 @@ final class TLSConnection {
         let code = ERR_get_error()
         guard code != 0 else { return fallback == SSL_ERROR_SYSCALL ? "connection closed by the server" : "OpenSSL error \(fallback)" }
         var buffer = [CChar](repeating: 0, count: 256)
-        ERR_error_string_n(code, &buffer, buffer.count)
+        cossl_error_text(code, &buffer, buffer.count)
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 

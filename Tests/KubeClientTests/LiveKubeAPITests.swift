@@ -153,6 +153,22 @@ struct LiveKubeAPITests {
         }
     }
 
+    /// OpenSSL's error texts are loaded only when one is printed (cossl_error_text); they must
+    /// still be there, as here for a client key that does not belong to its certificate.
+    @Test func openSSLErrorsKeepTheirText() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        #expect {
+            try f.api {
+                $0.credentials.clientCertificate = try? readFile(f.server.clientCertPath)
+                $0.credentials.clientKey = try? readFile(f.server.directory + "/pki/ca.key")
+            }.pod(namespace: "default", name: "web-0")
+        } throws: { error in
+            guard case .tls(_, let reason)? = error as? KubeError else { return false }
+            return reason.hasPrefix("client-key does not match client-certificate") && reason.contains("key values mismatch")
+        }
+    }
+
     @Test func aNameTheCertificateDoesNotCarryIsRefused() throws {
         let f = try Fixture()
         defer { f.directory.remove() }
