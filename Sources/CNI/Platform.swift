@@ -12,8 +12,11 @@ public enum Platform {
     public struct FileError: Error, Hashable, Sendable, CustomStringConvertible {
         public var operation: String
         public var errno: Int32
+        /// The path the call failed on, when it is not the one the caller passed.
+        public var path: String? = nil
         public var description: String {
-            errno == EFBIG ? "\(operation): file too large" : "\(operation): \(Platform.describe(errno: errno))"
+            let what = path.map { "\(operation) \($0)" } ?? operation
+            return errno == EFBIG ? "\(what): file too large" : "\(what): \(Platform.describe(errno: errno))"
         }
     }
 
@@ -35,6 +38,18 @@ public enum Platform {
             if count == 0 { return bytes }
             bytes.append(contentsOf: chunk[0..<count])
             guard bytes.count <= limit else { throw FileError(operation: "read", errno: EFBIG) }
+        }
+    }
+
+    /// `mkdir -p`: `path` and its missing parents, each with `mode`.
+    /// - Throws: the failing mkdir, with the directory it could not make.
+    public static func makeDirectories(_ path: String, mode: mode_t) throws(FileError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, mode) != 0 && Glibc.errno != EEXIST {
+                throw FileError(operation: "create directory", errno: Glibc.errno, path: prefix)
+            }
         }
     }
 }

@@ -46,7 +46,8 @@ public struct TLSSessionCache: Sendable {
         }
         guard written == length else { return }
         let bytes = Self.withoutPeerCertificate(encoded) ?? encoded
-        guard mkdir(directory, 0o700) == 0 || errno == EEXIST else { return }
+        // The first call on a node may come before anything else made cniDir.
+        guard (try? Platform.makeDirectories(directory, mode: 0o700)) != nil else { return }
         let target = path(identity)
         let temporary = "\(target).\(getpid()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)

@@ -42,12 +42,10 @@ enum FileSystem {
     /// Creates `path` and missing parents with `mode`.
     static func ensureDirectory(_ path: String, mode: mode_t = 0o700) throws(MetaError) {
         if kind(of: path) == .directory { return }
-        var prefix = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            prefix += "/" + component
-            if mkdir(prefix, mode) != 0 && errno != EEXIST {
-                throw .io(path: prefix, operation: "create directory", errno: errno)
-            }
+        do throws(Platform.FileError) {
+            try Platform.makeDirectories(path, mode: mode)
+        } catch {
+            throw .io(path: error.path ?? path, operation: error.operation, errno: error.errno)
         }
     }
 

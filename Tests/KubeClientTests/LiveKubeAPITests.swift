@@ -99,7 +99,9 @@ struct LiveKubeAPITests {
     @Test func theNextInvocationResumesTheKeptTLSSession() throws {
         let f = try Fixture()
         defer { f.directory.remove() }
-        let sessions = TLSSessionCache(directory: f.directory.path + "/tls-sessions")
+        // A cniDir that does not exist yet, as on a node's first pod.
+        let kept = f.directory.path + "/cni/tls-sessions"
+        let sessions = TLSSessionCache(directory: kept)
         func invocationResumed(_ edit: (inout Kubeconfig) -> Void = { _ in }) throws -> Bool {
             try f.server.clearLog()
             var kubeconfig = try Kubeconfig.load(path: f.server.kubeconfig(in: f.directory.path, token: Self.token))
@@ -116,17 +118,15 @@ struct LiveKubeAPITests {
         let pem = String(decoding: try readFile(f.server.directory + "/pki/server.crt"), as: UTF8.self)
         let body = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
         let certificate = try #require(Base64.decode(body))
-        let kept = try directoryEntries(f.directory.path + "/tls-sessions").map { try readFile(f.directory.path + "/tls-sessions/" + $0) }
-        #expect(kept.count == 1)
-        #expect(kept.allSatisfy { !$0.isEmpty && !Self.contains($0, certificate.suffix(64)) })
+        let files = try directoryEntries(kept).map { try readFile(kept + "/" + $0) }
+        #expect(files.count == 1)
+        #expect(files.allSatisfy { !$0.isEmpty && !Self.contains($0, certificate.suffix(64)) })
         // Another name to verify is another identity: a full, verified handshake.
         #expect(try invocationResumed { $0.tlsServerName = "localhost" } == false)
         #expect(try invocationResumed { $0.tlsServerName = "localhost" } == true)
 
         // A kept session that no longer parses means a full handshake, not a failure.
-        for name in directoryEntries(f.directory.path + "/tls-sessions") {
-            try writeFile(f.directory.path + "/tls-sessions/" + name, Array("not a session".utf8))
-        }
+        for name in directoryEntries(kept) { try writeFile(kept + "/" + name, Array("not a session".utf8)) }
         #expect(try invocationResumed() == false)
         #expect(try invocationResumed() == true)
     }

@@ -36,7 +36,11 @@ try:
     print("== API calls of this ADD:", ", ".join(f"{r['method']} {r['path']}" for r in server.requests()))
     multus("CHECK")
     print("== CHECK passed")
+    server.control({"op": "clearlog"})
     multus("DEL")
+    status_write = server.requests()[-1]
+    print(f"== DEL: {status_write['method']} {status_write['path']} (the network-status clear), over a TLS session",
+          "resumed from ADD's" if status_write.get("tlsResumed") else "made anew")
     print("== DEL: the pod's interfaces now")
     print(subprocess.run(["ip", "-n", args.netns, "-br", "addr"], capture_output=True, text=True).stdout, end="")
 finally:
