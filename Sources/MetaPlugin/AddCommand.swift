@@ -1,6 +1,7 @@
 import CNI
 import CNIExec
 import KubeClient
+import Synchronization
 
 /// ADD: attach every network of the plan in order; on any failure, undo what was done.
 struct AddCommand {
@@ -33,14 +34,24 @@ struct AddCommand {
         } catch {
             throw rollBack(entry, through: entry.attachments.count - 1, cause: .spec(error, source: "the merged result"))
         }
-        do {
-            try writeNetworkStatus(entry, api: api)
-            entry.state = .added
-            try context.cache.store(entry)
-        } catch {
+        entry.state = .added
+        if let error = recordAttached(entry, api: api) {
             throw rollBack(entry, through: entry.attachments.count - 1, cause: error)
         }
         return merged
+    }
+
+    /// Writes network-status and the finished cache entry, side by side: neither needs the other,
+    /// and the API round trip then overlaps the cache's fsync. Either failing fails the ADD.
+    private func recordAttached(_ entry: CacheEntry, api: (any KubeAPI)?) -> MetaError? {
+        let statusFailure = Mutex<MetaError?>(nil)
+        let statusWrite = api != nil && context.writesNetworkStatus ? BackgroundTask { [self] in
+            do throws(MetaError) { try writeNetworkStatus(entry, api: api) } catch { statusFailure.withLock { $0 = error } }
+        } : nil
+        var cacheFailure: MetaError?
+        do { try context.cache.store(entry) } catch { cacheFailure = error }
+        statusWrite?.join()
+        return statusFailure.withLock { $0 } ?? cacheFailure
     }
 
     /// One merge patch of `pods/status` with what was attached (as Multus, not for pods in

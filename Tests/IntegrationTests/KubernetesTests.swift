@@ -216,6 +216,19 @@ struct KubernetesTests {
         k.expectClean(["cluster-net"])
     }
 
+    @Test("a refused network-status write fails ADD, names the write, and rolls every network back")
+    func statusWriteRefused() throws {
+        let k = try KubeSandbox()
+        try k.server.setFaults(["failNext": [["pathContains": "/pods/web-comma/status", "method": "PATCH", "status": 403, "count": 1,
+                                              "message": "pods \"web-comma\" is forbidden: cannot patch resource \"pods/status\""]]])
+        let add = k.multus("ADD", pod: "web-comma")
+        let error = try #require(add.error, "\(add.stdout)")
+        #expect(error.msg.contains("writing k8s.v1.cni.cncf.io/network-status of pod default/web-comma") && error.msg.contains("403"))
+        k.expectClean(["cluster-net", "macvlan-conf", "ptp-conf"])
+        #expect(directoryEntries(k.box.cniDir + "/attachments").isEmpty, "the cache entry is gone with the rollback")
+        #expect(k.multus("DEL", pod: "web-comma").exitCode == 0)
+    }
+
     @Test("a pod deleted between ADD and DEL still tears down cleanly")
     func podDeletedBeforeDel() throws {
         let k = try KubeSandbox()
