@@ -747,6 +747,7 @@ def main():
     parser.add_argument("--set", action="append", default=[], metavar="TEXT=REPLACEMENT",
                         help="replace TEXT in the object files before parsing them (e.g. @PARENT@=eth1)")
     parser.add_argument("--key-type", choices=sorted(KEYS), default="ec", help="the certificates' keys (default: ec, P-256)")
+    parser.add_argument("--tls12-only", action="store_true", help="refuse TLS 1.3, as some proxies in front of API servers do")
     args = parser.parse_args()
 
     directory = os.path.abspath(args.dir)
@@ -759,6 +760,8 @@ def main():
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if args.tls12_only:
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(os.path.join(directory, "server.crt"), os.path.join(directory, "server.key"))
     context.load_verify_locations(os.path.join(directory, "ca.crt"))
     context.verify_mode = ssl.CERT_OPTIONAL
