@@ -12,7 +12,7 @@ let strict: [SwiftSetting] = [
 /// and debug info are dropped (the runtime needs neither). lld places the code one CNI call runs,
 /// listed in link-order.txt, side by side: the kernel maps a binary's pages up to 64 KB at a time
 /// around each fault, so scattered hot code costs resident memory (a Kubernetes ADD peaked at
-/// 10.2 MB before, 7.2 MB after). Tests/benchmark/link-order.sh regenerates the list; it builds
+/// 10.2 MB before, about 7 MB after). Tests/benchmark/link-order.sh regenerates the list; it builds
 /// with MULTUS_LINK_MAP=<file>, which keeps the symbols and writes a link map instead.
 let releaseLinkFlags: [String] = {
     var flags = ["-static-executable", "-use-ld=lld"]

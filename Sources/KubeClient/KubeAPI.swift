@@ -33,7 +33,8 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
         let settings = TLSSettings(
             certificateAuthority: kubeconfig.certificateAuthority, insecureSkipVerify: kubeconfig.insecureSkipTLSVerify,
             serverName: kubeconfig.tlsServerName ?? kubeconfig.server.host,
-            clientCertificate: kubeconfig.credentials.clientCertificate, clientKey: kubeconfig.credentials.clientKey)
+            clientCertificate: kubeconfig.credentials.clientCertificate, clientKey: kubeconfig.credentials.clientKey,
+            origin: kubeconfig.source)
         client = Mutex(HTTPSClient(server: kubeconfig.server, settings: settings, resolver: resolver, sessions: sessionCache))
         self.callTimeout = callTimeout
         deadline = ContinuousClock.now + budget

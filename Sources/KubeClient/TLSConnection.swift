@@ -11,14 +11,17 @@ public struct TLSSettings: Sendable, Hashable {
     public var serverName: String
     public var clientCertificate: [UInt8]?
     public var clientKey: [UInt8]?
+    /// Where these settings come from (the kubeconfig's path), named in errors about them.
+    public var origin: String?
 
     public init(certificateAuthority: [UInt8]? = nil, insecureSkipVerify: Bool = false, serverName: String,
-                clientCertificate: [UInt8]? = nil, clientKey: [UInt8]? = nil) {
+                clientCertificate: [UInt8]? = nil, clientKey: [UInt8]? = nil, origin: String? = nil) {
         self.certificateAuthority = certificateAuthority
         self.insecureSkipVerify = insecureSkipVerify
         self.serverName = serverName
         self.clientCertificate = clientCertificate
         self.clientKey = clientKey
+        self.origin = origin
     }
 }
 
@@ -30,8 +33,6 @@ final class TLSConnection {
     private let ssl: OpaquePointer
     /// "https://host:port", for messages.
     let server: String
-    /// Whether the handshake resumed a kept session instead of verifying the server anew.
-    private(set) var resumed = false
     private var closed = false
     /// Both outlive every OpenSSL callback that is handed them unretained (until close()).
     private let trust: TrustAnchors?
@@ -69,7 +70,7 @@ final class TLSConnection {
         } catch {
             SSL_CTX_free(context)
             Glibc.close(fd)
-            throw error
+            throw Self.inOrigin(error, settings)
         }
         guard let session else {
             SSL_CTX_free(context)
@@ -87,7 +88,6 @@ final class TLSConnection {
         do {
             configureSession(settings)
             try handshake(settings, deadline: deadline)
-            resumed = SSL_session_reused(session) == 1
         } catch {
             close()
             throw error
@@ -195,6 +195,13 @@ final class TLSConnection {
         }
     }
 
+    /// A TLS error about the settings themselves (a CA, certificate or key that cannot be used)
+    /// names the file they came from.
+    private static func inOrigin(_ error: KubeError, _ settings: TLSSettings) -> KubeError {
+        guard case .tls(let server, let reason) = error, let origin = settings.origin else { return error }
+        return .tls(server: server, reason: "\(reason) (in \(origin))")
+    }
+
     /// Every certificate in a PEM bundle (at least one).
     private static func certificates(_ pem: [UInt8], what: String, server: String) throws(KubeError) -> [OpaquePointer] {
         let found = parseCertificates(pem)
@@ -224,7 +231,7 @@ final class TLSConnection {
             case SSL_ERROR_WANT_READ: try wait(for: POLLIN, deadline: deadline, during: "the TLS handshake")
             case SSL_ERROR_WANT_WRITE: try wait(for: POLLOUT, deadline: deadline, during: "the TLS handshake")
             default:
-                if let problem = trust?.problem { throw .tls(server: server, reason: problem) }
+                if let problem = trust?.problem { throw Self.inOrigin(.tls(server: server, reason: problem), settings) }
                 let verify = SSL_get_verify_result(ssl)
                 if verify != X509_V_OK, let text = X509_verify_cert_error_string(verify) {
                     throw .tls(server: server, reason: "server certificate refused for \"\(settings.serverName)\": \(String(cString: text))")

@@ -19,7 +19,7 @@ import Glibc
 ///   handshake, and a file that cannot be written is simply not written.
 public struct TLSSessionCache: Sendable {
     public let directory: String
-    /// A serialized session is a few KiB (the server's certificate is in it).
+    /// A kept session is a few hundred bytes; a file far larger is not one of ours.
     static let maximumSize = 64 << 10
 
     public init(directory: String) { self.directory = directory }
@@ -119,9 +119,7 @@ struct SessionIdentity: Sendable {
         var digest = [UInt8](repeating: 0, count: 32)
         var size: UInt32 = 0
         _ = material.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &digest, &size, EVP_sha256(), nil) }
-        hex = digest.map { byte in
-            let digits = Array("0123456789abcdef".utf8)
-            return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]], as: UTF8.self)
-        }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        hex = String(decoding: digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] }, as: UTF8.self)
     }
 }

@@ -138,12 +138,14 @@ struct LiveKubeAPITests {
         return (0...(haystack.count - needle.count)).contains { haystack[$0..<($0 + needle.count)].elementsEqual(needle) }
     }
 
-    /// The CA is only parsed when a full handshake needs it; a broken one must still be named.
+    /// The CA is only parsed when a full handshake needs it; a broken one must still be named,
+    /// with the kubeconfig it came from.
     @Test("a CA that is not PEM is named, with or without a session cache", arguments: [false, true])
     func aCAThatIsNotPEMIsNamed(cached: Bool) throws {
         let f = try Fixture()
         defer { f.directory.remove() }
-        var kubeconfig = try Kubeconfig.load(path: f.server.kubeconfig(in: f.directory.path, token: Self.token))
+        let path = try f.server.kubeconfig(in: f.directory.path, token: Self.token)
+        var kubeconfig = try Kubeconfig.load(path: path)
         kubeconfig.certificateAuthority = Array("-----BEGIN CERTIFICATE-----\nnot base64\n".utf8)
         let sessions = cached ? TLSSessionCache(directory: f.directory.path + "/tls-sessions") : nil
         let api = LiveKubeAPI(kubeconfig: kubeconfig, callTimeout: .seconds(5), budget: .seconds(10), sessionCache: sessions)
@@ -151,7 +153,7 @@ struct LiveKubeAPITests {
             try api.pod(namespace: "default", name: "web-0")
         } throws: { error in
             guard case .tls(_, let reason)? = error as? KubeError else { return false }
-            return reason == "certificate-authority holds no PEM certificate"
+            return reason == "certificate-authority holds no PEM certificate (in \(path))"
         }
     }
 
@@ -168,6 +170,7 @@ struct LiveKubeAPITests {
         } throws: { error in
             guard case .tls(_, let reason)? = error as? KubeError else { return false }
             return reason.hasPrefix("client-key does not match client-certificate") && reason.contains("key values mismatch")
+                && reason.hasSuffix("(in \(f.directory.path)/kubeconfig)")
         }
     }
 

@@ -43,7 +43,8 @@ with tempfile.TemporaryDirectory() as out:
             for line in f:
                 # callgrind names a function once, as "fn=(id) name" or "cfn=(id) name"; "'N" marks recursion.
                 m = re.match(r"^c?fn=\(\d+\) (.+)$", line.rstrip("\n"))
-                if m and not m.group(1).startswith("0x"):
+                # Unnamed code ("0x...") and callgrind's own entries ("(below main)") are no symbols.
+                if m and not m.group(1).startswith(("0x", "(")):
                     uses[re.sub(r"'\d+$", "", m.group(1))].add(index)
 world.close()
 
