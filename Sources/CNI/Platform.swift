@@ -54,6 +54,17 @@ public enum Platform {
     }
 }
 
+extension Platform {
+    /// Blocks the calling thread for `duration` (a CNI call is one synchronous process: there is
+    /// nothing else for the thread to do), resuming after a signal.
+    public static func sleep(for duration: Duration) {
+        guard duration > .zero else { return }
+        var request = timespec(tv_sec: Int(duration.components.seconds), tv_nsec: Int(duration.components.attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && Glibc.errno == EINTR { request = remaining }
+    }
+}
+
 extension StringProtocol {
     /// Without leading and trailing spaces, tabs and line breaks.
     public var trimmingWhitespace: String {
@@ -70,4 +81,43 @@ extension Duration {
         guard !overflow, millis < Int64(Int32.max) else { return Int32.max }
         return Int32(clamping: millis + (components.attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
     }
+}
+
+/// A moment on the wall clock (CLOCK_REALTIME), for what other machines read: timestamps in API
+/// objects and log lines. Durations are measured with ContinuousClock instead.
+public struct WallClockTime: Sendable, Hashable, Comparable {
+    public var seconds: Int64
+    public var nanoseconds: Int32
+
+    public init(seconds: Int64, nanoseconds: Int32 = 0) {
+        self.seconds = seconds
+        self.nanoseconds = nanoseconds
+    }
+
+    public init(unixNanoseconds: Int64) {
+        seconds = unixNanoseconds / 1_000_000_000
+        nanoseconds = Int32(unixNanoseconds % 1_000_000_000)
+    }
+
+    public static func now() -> WallClockTime {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return WallClockTime(seconds: Int64(now.tv_sec), nanoseconds: Int32(now.tv_nsec))
+    }
+
+    /// Nanoseconds since the epoch (what Go's `UnixNano` gives).
+    public var unixNanoseconds: Int64 { seconds &* 1_000_000_000 &+ Int64(nanoseconds) }
+
+    /// RFC 3339 in UTC with whole seconds, as Kubernetes writes `metav1.Time`: `2026-12-04T14:44:43Z`.
+    public var rfc3339: String {
+        var time = time_t(seconds)
+        var parts = tm()
+        guard gmtime_r(&time, &parts) != nil else { return "1970-01-01T00:00:00Z" }
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        let year = Int(parts.tm_year) + 1900
+        let paddedYear = String(repeating: "0", count: max(0, 4 - String(year).count)) + String(year)
+        return "\(paddedYear)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+    }
+
+    public static func < (a: WallClockTime, b: WallClockTime) -> Bool { (a.seconds, a.nanoseconds) < (b.seconds, b.nanoseconds) }
 }

@@ -2,17 +2,25 @@ import CNI
 import Glibc
 import Synchronization
 
-/// The seam between the meta-plugin and the API server: the three calls a CNI invocation makes.
+/// The seam between the meta-plugin and the API server: the four calls a CNI invocation makes,
+/// each one a verb Multus's own ClusterRole grants (get pods, get NADs, update pods/status,
+/// create events). Nothing here may need `patch`: that role does not grant it.
 public protocol KubeAPI: Sendable {
     func pod(namespace: String, name: String) throws(KubeError) -> Pod
     func networkAttachmentDefinition(namespace: String, name: String) throws(KubeError) -> NetworkAttachmentDefinition
-    /// Sets (or, for nil values, removes) pod annotations with one merge patch of `pods/status`,
-    /// the subresource a CNI plugin's RBAC grants.
-    func patchPodAnnotations(namespace: String, name: String, _ annotations: [(String, String?)]) throws(KubeError)
+    /// PUTs `pod` (the whole object as read, with our changes) to its `status` subresource. The
+    /// `resourceVersion` it carries makes the write conditional: someone else's write since the
+    /// read gets 409, never a silent overwrite. Returns the pod as stored.
+    func updatePodStatus(_ pod: Pod) throws(KubeError) -> Pod
+    func createEvent(_ event: KubeEvent) throws(KubeError)
 }
 
 extension KubeError {
-    public var isNotFound: Bool { if case .http(_, _, 404, _) = self { true } else { false } }
+    /// The HTTP status the API server answered, if it answered with an error.
+    public var httpStatus: Int? { if case .http(_, _, let status, _) = self { status } else { nil } }
+    public var isNotFound: Bool { httpStatus == 404 }
+    /// The object changed since it was read (a stale `resourceVersion`).
+    public var isConflict: Bool { httpStatus == 409 }
 }
 
 /// The real API server, through a kubeconfig: one kept-alive HTTPS connection for all calls of
@@ -52,12 +60,17 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
         do { return try NetworkAttachmentDefinition(json: json) } catch { throw malformed(label, error) }
     }
 
-    public func patchPodAnnotations(namespace: String, name: String, _ annotations: [(String, String?)]) throws(KubeError) {
-        var values = JSONObject()
-        for (key, value) in annotations { values[key] = value.map { .string($0) } ?? .null }
-        let body: JSONValue = ["metadata": ["annotations": .object(values)]]
-        _ = try call("PATCH", "/api/v1/namespaces/\(namespace)/pods/\(name)/status", label: "PATCH pod \(namespace)/\(name) status",
-                     body: body.serializedBytes(), contentType: "application/merge-patch+json")
+    public func updatePodStatus(_ pod: Pod) throws(KubeError) -> Pod {
+        let (namespace, name) = (pod.metadata.namespace, pod.metadata.name)
+        let label = "PUT pod \(namespace)/\(name) status"
+        let json = try call("PUT", "/api/v1/namespaces/\(namespace)/pods/\(name)/status", label: label,
+                            body: pod.object.serializedBytes(), contentType: "application/json")
+        do { return try Pod(json: json) } catch { throw malformed(label, error) }
+    }
+
+    public func createEvent(_ event: KubeEvent) throws(KubeError) {
+        _ = try call("POST", "/api/v1/namespaces/\(event.namespace)/events", label: "POST event \(event.reason) for pod \(event.namespace)/\(event.pod.name)",
+                     body: event.json.serializedBytes(), contentType: "application/json")
     }
 
     private func malformed(_ label: String, _ error: SpecError) -> KubeError {
@@ -75,7 +88,7 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
                 var pause = backoff
                 if case .http(_, _, 429, _) = error { pause = max(pause, .milliseconds(200)) }
                 guard ContinuousClock.now + pause < deadline else { throw error }
-                sleep(for: pause)
+                Platform.sleep(for: pause)
                 backoff = min(backoff * 2, .seconds(2))
                 attempt += 1
             }
@@ -108,10 +121,5 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
         } catch {
             throw .malformedResponse(server: kubeconfig.server.description, call: label, reason: error.description)
         }
-    }
-
-    private func sleep(for duration: Duration) {
-        let micros = duration.components.seconds * 1_000_000 + duration.components.attoseconds / 1_000_000_000_000
-        usleep(UInt32(clamping: micros))
     }
 }

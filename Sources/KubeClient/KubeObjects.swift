@@ -30,9 +30,46 @@ public struct ObjectMeta: Sendable, Hashable {
 
 public struct Pod: Sendable, Hashable {
     public var metadata: ObjectMeta
+    /// The object exactly as the API server sent it. A status update sends it back whole with
+    /// only our annotation changed: an `update` replaces what it is given, so a field we do not
+    /// model must still be there.
+    public private(set) var object: JSONValue
 
-    public init(metadata: ObjectMeta) { self.metadata = metadata }
-    public init(json: JSONValue) throws(SpecError) { metadata = try ObjectMeta(json: json) }
+    public init(metadata: ObjectMeta) {
+        self.metadata = metadata
+        object = ["apiVersion": "v1", "kind": "Pod", "metadata": ["name": .string(metadata.name), "namespace": .string(metadata.namespace)]]
+    }
+
+    public init(json: JSONValue) throws(SpecError) {
+        metadata = try ObjectMeta(json: json)
+        object = json
+    }
+
+    /// The kubelet's annotations on a pod it runs from a manifest file or URL rather than from
+    /// the API: the API then holds only a mirror, whose UID is not the one the runtime passes.
+    public static let configSourceAnnotation = "kubernetes.io/config.source"
+    public static let configMirrorAnnotation = "kubernetes.io/config.mirror"
+
+    /// A static pod's mirror. Mirrors Multus's IsStaticPod (a config source other than "api"),
+    /// and also accepts the mirror annotation, which the kubelet sets on every mirror pod.
+    public var isStatic: Bool {
+        if let source = metadata.annotations[Self.configSourceAnnotation] { return source != "api" }
+        return metadata.annotations[Self.configMirrorAnnotation] != nil
+    }
+
+    /// The same pod with annotation `key` set to `value`, in both the decoded and the whole object.
+    public func settingAnnotation(_ key: String, to value: String) -> Pod {
+        var copy = self
+        copy.metadata.annotations[key] = value
+        guard var whole = object.objectValue else { return copy }
+        var meta = whole["metadata"]?.objectValue ?? JSONObject()
+        var annotations = meta["annotations"]?.objectValue ?? JSONObject()
+        annotations[key] = .string(value)
+        meta["annotations"] = .object(annotations)
+        whole["metadata"] = .object(meta)
+        copy.object = .object(whole)
+        return copy
+    }
 }
 
 /// `k8s.cni.cncf.io/v1` NetworkAttachmentDefinition.

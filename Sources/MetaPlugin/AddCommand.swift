@@ -10,14 +10,19 @@ struct AddCommand {
     func run() throws(MetaError) -> CNIResult {
         try Readiness.waitFor(context.config.readinessIndicatorFile, timeout: context.config.readinessIndicatorTimeout)
         let api = context.pod == nil ? nil : try context.kube.api()
-        let pod = try context.fetchPod(api)
-        let plan = try context.resolver(api: api).plan(for: pod, mainIfName: context.invocation.ifName)
+        let pod = try context.lookUpPod(api)
+        let events = context.config.events ? EventRecorder(api: api, pod: pod.apiPod?.metadata, diagnostics: context.diagnostics)
+                                           : .disabled(context.diagnostics)
+        defer { events.finish() }
+        let plan = try context.resolver(api: api, events: events).plan(for: pod.podForPlan, mainIfName: context.invocation.ifName)
         var entry = try recordIntent(plan)
         for index in entry.attachments.indices {
             let attachment = entry.attachments[index].attachment
             prepareDeviceInfo(attachment)
             do {
-                entry.attachments[index].result = try context.runner.add(attachment.network, context.runtimeConf(for: attachment, netns: context.invocation.netns))
+                let result = try context.runner.add(attachment.network, context.runtimeConf(for: attachment, netns: context.invocation.netns))
+                entry.attachments[index].result = result
+                events.addedInterface(attachment, result: result)
             } catch {
                 throw rollBack(entry, through: index, cause: .delegate(error, attachment: attachment.label, rollback: []))
             }
@@ -35,7 +40,7 @@ struct AddCommand {
             throw rollBack(entry, through: entry.attachments.count - 1, cause: .spec(error, source: "the merged result"))
         }
         entry.state = .added
-        if let error = recordAttached(entry, api: api) {
+        if let error = recordAttached(entry, api: api, pod: pod.apiPod) {
             throw rollBack(entry, through: entry.attachments.count - 1, cause: error)
         }
         return merged
@@ -43,30 +48,35 @@ struct AddCommand {
 
     /// Writes network-status and the finished cache entry, side by side: neither needs the other,
     /// and the API round trip then overlaps the cache's fsync. Either failing fails the ADD.
-    private func recordAttached(_ entry: CacheEntry, api: (any KubeAPI)?) -> MetaError? {
+    private func recordAttached(_ entry: CacheEntry, api: (any KubeAPI)?, pod: Pod?) -> MetaError? {
         let statusFailure = Mutex<MetaError?>(nil)
-        let statusWrite = api != nil && context.writesNetworkStatus ? BackgroundTask { [self] in
-            do throws(MetaError) { try writeNetworkStatus(entry, api: api) } catch { statusFailure.withLock { $0 = error } }
-        } : nil
+        let statusWrite = if let api, let pod, context.writesNetworkStatus {
+            BackgroundTask { [self] in
+                do throws(MetaError) { try writeNetworkStatus(entry, api: api, pod: pod) } catch { statusFailure.withLock { $0 = error } }
+            }
+        } else { nil as BackgroundTask? }
         var cacheFailure: MetaError?
         do { try context.cache.store(entry) } catch { cacheFailure = error }
         statusWrite?.join()
         return statusFailure.withLock { $0 } ?? cacheFailure
     }
 
-    /// One merge patch of `pods/status` with what was attached (as Multus, not for pods in
+    /// What was attached, on the pod as ADD read it (as Multus, not for pods in
     /// `systemNamespaces`). A pod whose status cannot be written fails ADD: Multus does the same,
-    /// and a pod whose attachments nobody can see is worse than a retried sandbox.
-    private func writeNetworkStatus(_ entry: CacheEntry, api: (any KubeAPI)?) throws(MetaError) {
-        guard let api, let pod = context.pod, context.writesNetworkStatus else { return }
+    /// and a pod whose attachments nobody can see is worse than a retried sandbox. A pod deleted
+    /// meanwhile is no failure: nobody will read its status.
+    private func writeNetworkStatus(_ entry: CacheEntry, api: any KubeAPI, pod: Pod) throws(MetaError) {
         let attached = entry.attachments.compactMap { cached in cached.result.map { (cached.attachment, $0) } }
         let all = entry.attachments.map(\.attachment)
         let value = NetworkStatus.annotationValue(NetworkStatus.entries(
             attached, isDefault: { DefaultRoutes.isDefault($0, among: all) }, deviceInfo: { $0.device.flatMap { DeviceInfo.read($0.infoFile) } }))
+        let reference = "\(pod.metadata.namespace)/\(pod.metadata.name)"
         do {
-            try api.patchPodAnnotations(namespace: pod.namespace, name: pod.name, [(NetworkStatus.annotation, value)])
+            if try NetworkStatusWriter(api: api).write(value, to: pod) == .podGone {
+                context.diagnostics.note("pod \(reference) was deleted before its \(NetworkStatus.annotation) could be written; nothing to record it on")
+            }
         } catch {
-            throw .kube(error, context: "writing \(NetworkStatus.annotation) of pod \(pod)")
+            throw .kube(error, context: "writing \(NetworkStatus.annotation) of pod \(reference)")
         }
     }
 
@@ -85,6 +95,8 @@ struct AddCommand {
     /// Writes the plan to the cache before anything is attached, so that a DEL after a crash
     /// halfway through still knows what to tear down.
     private func recordIntent(_ plan: AttachmentPlan) throws(MetaError) -> CacheEntry {
+        // A container ID attached again is no longer deleted: its next DEL must run.
+        context.cache.deleted.forget(context.invocation.containerID)
         let entry = CacheEntry(state: .adding, containerID: context.invocation.containerID, netns: context.invocation.netns,
                                args: context.invocation.args, attachments: plan.attachments.map { CachedAttachment(attachment: $0, result: nil) })
         try context.cache.store(entry)

@@ -30,8 +30,13 @@ public struct CachedAttachment: Sendable, Hashable {
 /// attached in parallel never touch the same file; each write is atomic.
 public struct AttachmentCache: Sendable {
     public let directory: String
+    /// Containers whose DEL completed and whose entry is therefore gone.
+    public let deleted: DeletedContainers
 
-    public init(cniDir: String) { directory = FileSystem.join(cniDir, "attachments") }
+    public init(cniDir: String) {
+        directory = FileSystem.join(cniDir, "attachments")
+        deleted = DeletedContainers(cniDir: cniDir)
+    }
 
     public func path(for containerID: String) -> String { FileSystem.join(directory, containerID + ".json") }
 

@@ -7,24 +7,35 @@ import KubeClient
 /// A pod must never be stuck terminating over an attachment that does not exist: an unknown
 /// container, a vanished netns, a second DEL all succeed. Errors are reported only for
 /// attachments whose ADD completed, because only those can hold resources worth a retry.
+///
+/// DEL makes no API call when the cache has the container (as Multus, it leaves network-status
+/// alone: the pod is going away, or its next ADD writes a fresh one), nor when a DEL of it
+/// already completed.
 struct DelCommand {
     let context: PluginContext
 
     func run() throws(MetaError) {
+        let containerID = context.invocation.containerID
         let netns = netnsForDelegates()
         let entry: CacheEntry?
         do {
-            entry = try context.cache.load(context.invocation.containerID)
+            entry = try context.cache.load(containerID)
         } catch {
             context.diagnostics.note("\(ErrorMapping.cniError(error, context: nil).msg); tearing down from the config instead")
-            try? context.cache.remove(context.invocation.containerID)
+            try? context.cache.remove(containerID)
             entry = nil
         }
-        // The status clear needs nothing from the teardown: overlap them (no thread without a pod).
-        let statusClear = context.writesNetworkStatus ? BackgroundTask { [context] in Self.clearNetworkStatus(context) } : nil
-        defer { statusClear?.join() }
-        guard let entry else { return tearDownFromConfig(netns: netns) }
+        if let entry {
+            try tearDown(entry, netns: netns)
+        } else if context.cache.deleted.contains(containerID, ifName: context.invocation.ifName) {
+            return
+        } else {
+            tearDownFromConfig(netns: netns)
+        }
+        context.cache.deleted.record(containerID, ifName: context.invocation.ifName)
+    }
 
+    private func tearDown(_ entry: CacheEntry, netns: String) throws(MetaError) {
         var remaining: [CachedAttachment] = []
         var failures: [DelegateFailure] = []
         for cached in entry.attachments.reversed() {
@@ -45,7 +56,7 @@ struct DelCommand {
             try context.cache.store(leftover)
             throw .teardown(failures)
         }
-        try context.cache.remove(context.invocation.containerID)
+        try context.cache.remove(entry.containerID)
     }
 
     /// Plugins treat an empty CNI_NETNS as "the namespace is gone, release what you hold", which
@@ -55,30 +66,14 @@ struct DelCommand {
         return netns.isEmpty || FileSystem.exists(netns) ? netns : ""
     }
 
-    /// The pod keeps no network-status for attachments that are gone. Best effort: a pod already
-    /// deleted, or an API server that is away, never fails DEL.
-    private static func clearNetworkStatus(_ context: PluginContext) {
-        guard let pod = context.pod, context.writesNetworkStatus else { return }
-        do {
-            guard let api = try context.kube.api() else { return }
-            try api.patchPodAnnotations(namespace: pod.namespace, name: pod.name, [(NetworkStatus.annotation, nil)])
-        } catch let error as KubeError where error.isNotFound {
-            return
-        } catch let error as MetaError {
-            context.diagnostics.note("network-status of pod \(pod) not cleared: \(ErrorMapping.cniError(error, context: nil).msg)")
-        } catch {
-            context.diagnostics.note("network-status of pod \(pod) not cleared: \(error)")
-        }
-    }
-
-    /// No cache (never attached, already deleted, or the cache was lost): DEL the networks the
-    /// config and, if it still exists, the pod name, so leases cannot leak; ignore their errors.
+    /// No cache (never attached, or the cache was lost): DEL the networks the config and, if it
+    /// still exists, the pod name, so leases cannot leak; ignore their errors.
     private func tearDownFromConfig(netns: String) {
         let plan: AttachmentPlan
         do {
             // Best effort: without the API or the pod, the config alone decides.
             let api = context.pod == nil ? nil : (try? context.kube.api()) ?? nil
-            let pod = (try? context.fetchPod(api)) ?? nil
+            let pod = (try? context.lookUpPod(api))?.podForPlan
             plan = try context.resolver(api: pod == nil ? nil : api).plan(for: pod, mainIfName: context.invocation.ifName)
         } catch {
             context.diagnostics.note("no cache entry and the configured networks cannot be loaded (\(ErrorMapping.cniError(error, context: nil).msg)); nothing to delete")

@@ -49,23 +49,35 @@ enum FileSystem {
         }
     }
 
+    /// Writes `path` in place, without fsync: for small records whose loss costs only time.
+    static func writeFile(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws(MetaError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw .io(path: path, operation: "create", errno: errno) }
+        defer { close(fd) }
+        try writeAll(bytes, to: fd, path: path)
+    }
+
+    /// Every byte, retrying short writes and EINTR.
+    private static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws(MetaError) {
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { raw in raw.baseAddress.map { write(fd, $0 + written, raw.count - written) } ?? 0 }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw .io(path: path, operation: "write", errno: errno) }
+            written += n
+        }
+    }
+
     /// Replaces `path` atomically: write a temporary file beside it, fsync, rename. A reader sees
     /// the old content or the new, never a torn file, even if we are killed halfway.
     static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws(MetaError) {
         let temporary = "\(path).tmp\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw .io(path: temporary, operation: "create", errno: errno) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in raw.baseAddress.map { write(fd, $0 + written, raw.count - written) } ?? 0 }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                let error = errno
-                close(fd)
-                unlink(temporary)
-                throw .io(path: temporary, operation: "write", errno: error)
-            }
-            written += n
+        do { try writeAll(bytes, to: fd, path: temporary) } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
         }
         guard fsync(fd) == 0 else {
             let error = errno

@@ -45,6 +45,7 @@ struct GCCommand {
             }
             return kept
         }
+        context.cache.deleted.sweep(keeping: Set(valid.map(\.containerID)))
         failures += forwardGC(remaining)
         guard failures.isEmpty else { throw .gc(failures) }
     }

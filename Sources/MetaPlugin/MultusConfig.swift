@@ -30,6 +30,8 @@ public struct MultusConfig: Sendable {
     public var resultMode: ResultMode
     /// How long one delegate plugin may run before it is killed.
     public var delegateTimeout: Duration
+    /// Whether ADD records Kubernetes events on the pod (`AddedInterface`, `NoNetworkFound`).
+    public var events: Bool
     /// The result the runtime hands back on CHECK (and DEL), if any.
     public var prevResult: CNIResult?
 
@@ -65,6 +67,7 @@ public struct MultusConfig: Sendable {
             readinessIndicatorFile = try f.string("readinessindicatorfile").flatMap { $0.isEmpty ? nil : $0 }
             readinessIndicatorTimeout = .seconds(try Self.positiveSeconds(f, "readinessindicatortimeout") ?? 45)
             delegateTimeout = .seconds(try Self.positiveSeconds(f, "delegateTimeout") ?? 120)
+            events = try f.bool("events") ?? true
             let mode = try f.string("resultMode") ?? ResultMode.merged.rawValue
             guard let resultMode = ResultMode(rawValue: mode) else {
                 throw SpecError.invalidField(path: "resultMode", reason: "\"\(mode)\" is not one of \(ResultMode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")

@@ -16,6 +16,8 @@ struct NetworkResolver {
     let api: (any KubeAPI)?
     var devices = DevicePaths.live
     var containerID = ""
+    /// Where a NAD that cannot be read is reported (`NoNetworkFound`); nil where no event belongs (DEL).
+    var events: EventRecorder? = nil
 
     static let defaultNetworkAnnotation = "v1.multus-cni.io/default-network"
 
@@ -157,6 +159,7 @@ struct NetworkResolver {
         do {
             definition = try api.networkAttachmentDefinition(namespace: element.namespace, name: element.name)
         } catch {
+            events?.noNetworkFound(namespace: element.namespace, name: element.name, error: error)
             throw .kube(error, context: "network-attachment-definition \(element.namespace)/\(element.name) (requested by \(source))")
         }
         return try network(from: definition, element: element, requestedBy: source)

@@ -37,22 +37,29 @@ struct PluginContext: Sendable {
     }
 
     /// The resolver, with the API when the call is about a pod and Kubernetes is configured.
-    func resolver(api: (any KubeAPI)?) -> NetworkResolver {
-        NetworkResolver(config: config, files: files, api: api, devices: devices, containerID: invocation.containerID)
+    func resolver(api: (any KubeAPI)?, events: EventRecorder? = nil) -> NetworkResolver {
+        NetworkResolver(config: config, files: files, api: api, devices: devices, containerID: invocation.containerID, events: events)
     }
 
     /// Reads the pod the runtime named, checking its UID when the runtime gave one.
-    /// - Returns: nil without Kubernetes or without a pod in CNI_ARGS.
-    func fetchPod(_ api: (any KubeAPI)?) throws(MetaError) -> Pod? {
-        guard let api, let reference = pod else { return nil }
+    ///
+    /// A static pod's mirror has a UID of its own (the runtime passes the one the kubelet derived
+    /// from the manifest), so its UID is not compared, as in Multus. A pod the API does not know
+    /// (a static pod before the kubelet has created its mirror) is attached from the config alone.
+    func lookUpPod(_ api: (any KubeAPI)?) throws(MetaError) -> PodLookup {
+        guard let api, let reference = pod else { return .notKubernetes }
         let found: Pod
-        do { found = try api.pod(namespace: reference.namespace, name: reference.name) } catch {
+        do { found = try api.pod(namespace: reference.namespace, name: reference.name) } catch where error.isNotFound {
+            diagnostics.note("warning: pod \(reference) is not in the Kubernetes API (a static pod whose mirror pod is not created yet?): "
+                + "attaching only the networks the multus config gives, and writing no network-status")
+            return .unknownToAPI(reference)
+        } catch {
             throw .kube(error, context: "reading pod \(reference)")
         }
-        if let uid = reference.uid, !found.metadata.uid.isEmpty, found.metadata.uid != uid {
+        if let uid = reference.uid, !found.metadata.uid.isEmpty, found.metadata.uid != uid, !found.isStatic {
             throw .invalidConfig("pod \(reference) has UID \(found.metadata.uid), the runtime asked for \(uid): it was deleted and recreated", source: "the Kubernetes API")
         }
-        return found
+        return .found(found)
     }
 
     /// Whether network-status is written for this pod (not in `systemNamespaces`, as Multus).
@@ -60,6 +67,28 @@ struct PluginContext: Sendable {
         guard let pod else { return false }
         return !config.systemNamespaces.contains(pod.namespace)
     }
+}
+
+/// What the API server says about the pod a call is for.
+enum PodLookup {
+    /// No kubeconfig, or no pod in CNI_ARGS: the config alone decides.
+    case notKubernetes
+    case found(Pod)
+    /// The runtime named a pod the API answers 404 for.
+    case unknownToAPI(PodReference)
+
+    /// The pod the plan is made for. An unknown pod stands in with its name and namespace only:
+    /// no annotations, so only the config's networks, and no `defaultNetworks` in `systemNamespaces`.
+    var podForPlan: Pod? {
+        switch self {
+        case .notKubernetes: nil
+        case .found(let pod): pod
+        case .unknownToAPI(let reference): Pod(metadata: ObjectMeta(name: reference.name, namespace: reference.namespace))
+        }
+    }
+
+    /// The pod as the API holds it, when it does.
+    var apiPod: Pod? { if case .found(let pod) = self { pod } else { nil } }
 }
 
 /// How a call reaches the API server. Created on first use: DEL from the cache needs no API to

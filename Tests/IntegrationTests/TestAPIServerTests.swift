@@ -45,7 +45,7 @@ struct TestAPIServerTests {
         let log = try server.requests()
         #expect(log.count == 9)
         #expect(log.map(\.status) == [200, 401, 401, 403, 404, 200, 403, 200, 403])
-        #expect(log[0] == LoggedRequest(method: "GET", path: Self.pod, status: 200, user: "multus"))
+        #expect([log[0].method, log[0].path, log[0].user] == ["GET", Self.pod, "multus"])
         #expect(log[1].user == nil)
         #expect(log[7].user == "system:multus-client")
         try server.clearLog()
@@ -55,7 +55,7 @@ struct TestAPIServerTests {
     @Test("status writes merge, bump resourceVersion, and a stale resourceVersion gets 409")
     func writes() throws {
         let server = try TestAPIServer()
-        try server.addToken("abc", user: "multus")
+        try server.addToken("abc", user: "multus", role: .clusterAdmin)
         let before = try #require(try server.object(kind: "Pod", namespace: "default", name: "web-0"))
         let version = try #require(before["metadata"]?["resourceVersion"]?.stringValue.flatMap { Int($0) })
         let status = "\(Self.pod)/status"
@@ -82,6 +82,131 @@ struct TestAPIServerTests {
         #expect(answers[3].body["metadata"]?["annotations"] == ["k8s.v1.cni.cncf.io/network-status": "[]", "c": "d"])
         let stored = try server.object(kind: "Pod", namespace: "default", name: "web-0")
         #expect(stored == answers[3].body)
+    }
+
+    /// Multus's ClusterRole, verb by verb: what a cluster installed from Multus's manifests lets
+    /// the plugin do. A merge patch of pods/status is what it refuses.
+    @Test("RBAC: Multus's ClusterRole allows get/list/update of pods and pods/status, any NAD verb, event creation; no patch")
+    func multusRole() throws {
+        let server = try TestAPIServer()
+        try server.addToken("abc")
+        let pod = try #require(try server.object(kind: "Pod", namespace: "default", name: "web-0"))
+        let event: JSONValue = ["metadata": ["name": "web-0.1"], "involvedObject": ["kind": "Pod", "namespace": "default", "name": "web-0"],
+                                "reason": "AddedInterface", "message": "Add net1 []", "type": "Normal"]
+        let answers = try send(server, [
+            ["path": .string(Self.pod), "token": "abc"],
+            ["path": "/api/v1/namespaces/default/pods", "token": "abc"],
+            ["path": .string("\(Self.pod)/status"), "token": "abc"],
+            ["method": "PUT", "path": .string("\(Self.pod)/status"), "token": "abc", "body": pod],
+            ["method": "PATCH", "path": .string("\(Self.pod)/status"), "token": "abc", "contentType": "application/merge-patch+json",
+             "body": ["metadata": ["annotations": ["a": "b"]]]],
+            ["method": "POST", "path": "/api/v1/namespaces/default/events", "token": "abc", "body": event],
+            ["path": "/api/v1/namespaces/default/events", "token": "abc"],
+            ["path": .string("\(Self.nads)/default/network-attachment-definitions/macvlan-conf"), "token": "abc"],
+            ["path": .string("\(Self.nads)/default/network-attachment-definitions"), "token": "abc"],
+        ])
+        #expect(answers.map(\.status) == [200, 200, 200, 200, 403, 201, 403, 200, 200])
+        #expect(answers[4].body == ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure",
+                                    "message": #"pods "web-0" is forbidden: User "system:serviceaccount:kube-system:multus" cannot patch resource "pods/status" in API group "" in the namespace "default""#,
+                                    "reason": "Forbidden", "details": ["name": "web-0", "kind": "pods"], "code": 403])
+        #expect(answers[6].body["message"] == #"events is forbidden: User "system:serviceaccount:kube-system:multus" cannot list resource "events" in API group "" in the namespace "default""#)
+        #expect(answers[6].body["details"] == ["kind": "events"], "a collection names no object")
+        #expect(answers[1].body["kind"] == "PodList")
+        #expect(answers[8].body["items"]?.arrayValue?.compactMap { $0["metadata"]?["name"]?.stringValue } == ["from-confdir", "macvlan-conf", "ptp-conf", "static-conf"])
+        #expect(try server.object(kind: "Pod", namespace: "default", name: "web-0")?["metadata"]?["annotations"]?["a"] == nil, "the refused patch changed nothing")
+    }
+
+    @Test("RBAC: swift-multus's own ClusterRole grants get pods, update pods/status, get NADs, create events, and nothing else")
+    func swiftMultusRole() throws {
+        let server = try TestAPIServer()
+        try server.addToken("abc", role: .swiftMultus)
+        try server.addToken("nobody", user: "nobody", role: .none)
+        let pod = try #require(try server.object(kind: "Pod", namespace: "default", name: "web-0"))
+        let event: JSONValue = ["metadata": ["name": "web-0.2"], "involvedObject": ["kind": "Pod", "namespace": "default", "name": "web-0"]]
+        let answers = try send(server, [
+            ["path": .string(Self.pod), "token": "abc"],
+            ["path": "/api/v1/namespaces/default/pods", "token": "abc"],
+            ["path": .string("\(Self.pod)/status"), "token": "abc"],
+            ["method": "PUT", "path": .string("\(Self.pod)/status"), "token": "abc", "body": pod],
+            ["method": "POST", "path": "/api/v1/namespaces/default/events", "token": "abc", "body": event],
+            ["path": .string("\(Self.nads)/default/network-attachment-definitions/macvlan-conf"), "token": "abc"],
+            ["path": .string("\(Self.nads)/default/network-attachment-definitions"), "token": "abc"],
+            ["path": .string(Self.pod), "token": "nobody"],
+        ])
+        #expect(answers.map(\.status) == [200, 403, 403, 200, 201, 200, 403, 403])
+        #expect(answers[2].body["message"] == #"pods "web-0" is forbidden: User "system:serviceaccount:kube-system:multus" cannot get resource "pods/status" in API group "" in the namespace "default""#)
+        #expect(answers[6].body["message"] == #"network-attachment-definitions.k8s.cni.cncf.io is forbidden: User "system:serviceaccount:kube-system:multus" cannot list resource "network-attachment-definitions" in API group "k8s.cni.cncf.io" in the namespace "default""#)
+    }
+
+    @Test("PUT of pods/status: whole object, conditional on resourceVersion, name and namespace checked, spec kept")
+    func statusUpdates() throws {
+        let server = try TestAPIServer()
+        try server.addToken("abc")
+        let pod = try #require(try server.object(kind: "Pod", namespace: "default", name: "web-0")?.objectValue)
+        func edited(_ edit: (inout JSONObject, inout JSONObject) -> Void) -> JSONValue {
+            var copy = pod
+            var meta = pod["metadata"]?.objectValue ?? JSONObject()
+            edit(&copy, &meta)
+            copy["metadata"] = .object(meta)
+            return .object(copy)
+        }
+        let updated = edited { object, meta in
+            meta["annotations"] = ["k8s.v1.cni.cncf.io/network-status": "[]"]
+            object["spec"] = ["nodeName": "elsewhere"]
+        }
+        let stale = edited { _, meta in meta["annotations"] = ["x": "y"] }
+        let renamed = edited { _, meta in meta["name"] = "web-1"; meta["resourceVersion"] = nil }
+        let moved = edited { _, meta in meta["namespace"] = "blue"; meta["resourceVersion"] = nil }
+        let path = JSONValue.string("\(Self.pod)/status")
+        let answers = try send(server, [updated, stale, renamed, moved].map { ["method": "PUT", "path": path, "token": "abc", "body": $0] })
+        #expect(answers.map(\.status) == [200, 409, 400, 400])
+        #expect(answers[0].body["metadata"]?["annotations"] == ["k8s.v1.cni.cncf.io/network-status": "[]"])
+        #expect(answers[0].body["spec"] == pod["spec"], "the status subresource never changes spec")
+        #expect(answers[0].body["metadata"]?["resourceVersion"] != pod["metadata"]?["resourceVersion"])
+        #expect(answers[1].body["reason"] == "Conflict")
+        #expect(answers[2].body["message"] == "the name of the object (web-1) does not match the name on the URL (web-0)")
+        #expect(answers[3].body["message"] == "the namespace of the provided object does not match the namespace sent on the request")
+        #expect(try server.object(kind: "Pod", namespace: "default", name: "web-0") == answers[0].body)
+    }
+
+    @Test("events: created with 201, validated as core/v1 events are, a second create of one name is AlreadyExists")
+    func events() throws {
+        let server = try TestAPIServer()
+        try server.addToken("abc")
+        let good: JSONValue = ["metadata": ["name": "web-0.a"], "involvedObject": ["kind": "Pod", "namespace": "default", "name": "web-0"],
+                               "reason": "AddedInterface", "type": "Normal", "count": 1]
+        let nameless: JSONValue = ["involvedObject": ["kind": "Pod", "namespace": "default", "name": "web-0"]]
+        let elsewhere: JSONValue = ["metadata": ["name": "web-0.b"], "involvedObject": ["kind": "Pod", "namespace": "blue", "name": "web-0"]]
+        let path: JSONValue = "/api/v1/namespaces/default/events"
+        let answers = try send(server, [good, good, nameless, elsewhere].map { ["method": "POST", "path": path, "token": "abc", "body": $0] })
+        #expect(answers.map(\.status) == [201, 409, 422, 422])
+        #expect(answers[0].body["metadata"]?["uid"] != nil && answers[0].body["apiVersion"] == "v1")
+        #expect(answers[1].body["reason"] == "AlreadyExists")
+        #expect(answers[1].body["message"] == #"events "web-0.a" already exists"#)
+        #expect(answers[2].body["message"] == #"Event "" is invalid: metadata.name: Required value: name or generateName is required"#)
+        #expect(answers[3].body["message"] == #"Event "web-0.b" is invalid: involvedObject.namespace: Invalid value: "blue": does not match event.namespace"#)
+        #expect(try server.list(kind: "Event").compactMap { $0["metadata"]?["name"]?.stringValue } == ["web-0.a"])
+    }
+
+    /// An injected fault stands for a failure of a request the server let through: a request
+    /// without credentials or without the right still gets 401 or 403 first.
+    @Test("failNext fires after authentication and authorization; concurrentWrite makes a real conflict")
+    func faultOrder() throws {
+        let server = try TestAPIServer()
+        try server.addToken("abc")
+        try server.setFaults(["failNext": [["pathContains": "/pods/web-0", "status": 503, "count": 1]]])
+        let request: JSONValue = ["path": .string(Self.pod), "token": "abc"]
+        let patch: JSONValue = ["method": "PATCH", "path": .string("\(Self.pod)/status"), "token": "abc", "contentType": "application/merge-patch+json",
+                                "body": ["metadata": ["annotations": ["a": "b"]]]]
+        let answers = try send(server, [["path": .string(Self.pod)], patch, request, request])
+        #expect(answers.map(\.status) == [401, 403, 503, 200])
+
+        let pod = try #require(try server.object(kind: "Pod", namespace: "default", name: "web-0"))
+        try server.setFaults(["concurrentWrite": [["pathContains": "/status", "method": "PUT", "annotations": ["kubelet/wrote": "1"]]]])
+        let put: JSONValue = ["method": "PUT", "path": .string("\(Self.pod)/status"), "token": "abc", "body": pod]
+        let writes = try send(server, [put, put])
+        #expect(writes.map(\.status) == [409, 409], "the other writer's change made the read stale")
+        #expect(try server.object(kind: "Pod", namespace: "default", name: "web-0")?["metadata"]?["annotations"]?["kubelet/wrote"] == "1")
     }
 
     @Test("injected faults: failNext answers its status, then the request succeeds; resets and chunked bodies")
@@ -143,10 +268,6 @@ private struct Answer {
     var headers: JSONObject
     var body: JSONValue
     var error: String?
-}
-
-extension JSONValue {
-    fileprivate subscript(key: String) -> JSONValue? { objectValue?[key] }
 }
 
 /// Sends `requests` in order over one keep-alive HTTPS connection with python3's http.client,

@@ -39,17 +39,54 @@ struct LiveKubeAPITests {
         #expect(nad.config.contains("macvlan"))
     }
 
-    @Test func patchSetsAndRemovesAnnotations() throws {
+    /// `update` of pods/status is the one status write Multus's ClusterRole grants: the whole pod
+    /// goes back with only our annotation changed, conditional on the version we read.
+    @Test func statusUpdateSendsTheWholePodAndAStaleVersionConflicts() throws {
         let f = try Fixture()
         defer { f.directory.remove() }
         let api = try f.api()
-        try api.patchPodAnnotations(namespace: "default", name: "web-0", [("example.com/a", "1"), ("example.com/b", "2")])
-        try api.patchPodAnnotations(namespace: "default", name: "web-0", [("example.com/a", nil)])
-        let annotations = try api.pod(namespace: "default", name: "web-0").metadata.annotations
-        #expect(annotations["example.com/a"] == nil)
-        #expect(annotations["example.com/b"] == "2")
-        let patches = try f.server.requests().filter { $0.method == "PATCH" }
-        #expect(patches.allSatisfy { $0.path.hasSuffix("/pods/web-0/status") && $0.contentType == "application/merge-patch+json" })
+        let read = try api.pod(namespace: "default", name: "web-0")
+        let stored = try api.updatePodStatus(read.settingAnnotation("example.com/a", to: "1"))
+        #expect(stored.metadata.annotations["example.com/a"] == "1")
+        #expect(stored.metadata.annotations["k8s.v1.cni.cncf.io/networks"] == read.metadata.annotations["k8s.v1.cni.cncf.io/networks"])
+        #expect(stored.metadata.resourceVersion != read.metadata.resourceVersion)
+        let requests = try f.server.requests()
+        #expect(requests.map { "\($0.method) \($0.path) \($0.status)" } == [
+            "GET /api/v1/namespaces/default/pods/web-0 200", "PUT /api/v1/namespaces/default/pods/web-0/status 200",
+        ])
+        #expect(requests.last?.contentType == "application/json")
+        let sentSpec = requests.last?.body?["spec"]
+        #expect(sentSpec != nil && sentSpec == read.object["spec"], "the pod goes back whole")
+
+        #expect {
+            try api.updatePodStatus(read.settingAnnotation("example.com/b", to: "2"))
+        } throws: { error in
+            (error as? KubeError)?.isConflict == true
+        }
+        #expect(try f.server.object(kind: "Pod", namespace: "default", name: "web-0")?["metadata"]?["annotations"]?["example.com/b"] == nil)
+    }
+
+    @Test func anEventIsCreatedAsClientGoCreatesOne() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        let api = try f.api()
+        let pod = try api.pod(namespace: "default", name: "web-0")
+        let time = WallClockTime(seconds: 1_796_395_483, nanoseconds: 5)
+        try api.createEvent(KubeEvent(about: pod.metadata, kind: .normal, reason: "AddedInterface", message: "Add net1 [10.1.1.2/24] from default/macvlan-conf",
+                                      component: "multus", time: time))
+        let events = try f.server.list(kind: "Event", namespace: "default")
+        try #require(events.count == 1)
+        let event = events[0]
+        #expect(event["metadata"]?["name"] == .string("web-0.\(String(1_796_395_483_000_000_005, radix: 16))"))
+        #expect(event["involvedObject"] == ["kind": "Pod", "namespace": "default", "name": "web-0", "apiVersion": "v1",
+                                            "uid": .string(pod.metadata.uid), "resourceVersion": .string(pod.metadata.resourceVersion)])
+        #expect(event["reason"] == "AddedInterface")
+        #expect(event["type"] == "Normal")
+        #expect(event["source"] == ["component": "multus"])
+        #expect(event["firstTimestamp"] == "2026-12-04T14:44:43Z")
+        #expect(event["lastTimestamp"] == event["firstTimestamp"])
+        #expect(event["count"] == 1)
+        #expect(try f.server.requests().map { "\($0.method) \($0.path) \($0.status)" }.last == "POST /api/v1/namespaces/default/events 201")
     }
 
     @Test func aMissingObjectIsNotFoundWithTheServersMessage() throws {
@@ -198,15 +235,16 @@ struct LiveKubeAPITests {
     }
 
     @Test("retries 503, 429 and a reset connection, then succeeds", arguments: [
-        #"{"failNext":[{"pathContains":"web-0","status":503,"count":2}]}"#,
-        #"{"failNext":[{"pathContains":"web-0","status":429,"count":1}]}"#,
-        #"{"resetNext":1}"#,
+        (#"{"failNext":[{"pathContains":"web-0","status":503,"count":2}]}"#, [503, 503, 200]),
+        (#"{"failNext":[{"pathContains":"web-0","status":429,"count":1}]}"#, [429, 200]),
+        (#"{"resetNext":1}"#, [0, 200]),
     ])
-    func retriesTransientFailures(faults: String) throws {
+    func retriesTransientFailures(faults: String, statuses: [Int]) throws {
         let f = try Fixture()
         defer { f.directory.remove() }
         try f.server.setFaults(try JSONValue.parse(faults))
         #expect(try f.api().pod(namespace: "default", name: "web-0").metadata.name == "web-0")
+        #expect(try f.server.requests().map(\.status) == statuses, "the fault fired, then the retry succeeded")
     }
 
     @Test func aPersistentServerErrorIsReportedAfterBoundedRetries() throws {
@@ -228,6 +266,10 @@ struct LiveKubeAPITests {
         try f.server.setFaults(["chunked": true])
         let api = try f.api()
         for _ in 0..<3 { #expect(try api.pod(namespace: "default", name: "web-0").metadata.name == "web-0") }
+        let requests = try f.server.requests()
+        #expect(requests.count == 3)
+        #expect(Set(requests.map(\.clientPort)).count == 1, "one kept-alive connection: \(requests.map(\.clientPort))")
+        #expect(requests.first?.clientPort != 0)
     }
 
     @Test func aSlowServerTimesOut() throws {

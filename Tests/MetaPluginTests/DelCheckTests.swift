@@ -59,11 +59,38 @@ struct DelTests {
         #expect(dels.allSatisfy { $0.env("CNI_ARGS") == "K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;IgnoreUnknown=true;K8S_POD_INFRA_CONTAINER_ID=ctr1" })
     }
 
-    @Test func aSecondDelFallsBackToTheConfigAndIgnoresItsErrors() throws {
+    /// containerd DELs at StopPodSandbox and again at RemovePodSandbox, the second time without a
+    /// netns; kubelets retry. The DEL that completed left a tombstone, so the repeat is free.
+    @Test func aRepeatedDelRunsNoDelegateUntilTheContainerIsAddedAgain() throws {
         let box = try Sandbox()
         defer { box.remove() }
         let config = try attached(box, FakeExecutor())
-        expectSuccess(run("DEL", config, executor: FakeExecutor()))
+        let first = FakeExecutor()
+        expectSuccess(run("DEL", config, executor: first))
+        #expect(first.steps.count == 4, "the first DEL tears down: \(first.steps)")
+        #expect(directoryEntries(box.cniDir + "/deleted").filter { !$0.hasPrefix(".") } == ["ctr1"])
+
+        for netns in ["/proc/self/ns/net", ""] {
+            let repeated = FakeExecutor()
+            expectSuccess(run("DEL", config, executor: repeated, env: ["CNI_NETNS": netns]))
+            #expect(repeated.steps == [], "CNI_NETNS=\(netns)")
+        }
+        let otherInterface = FakeExecutor()
+        expectSuccess(run("DEL", config, executor: otherInterface, env: ["CNI_IFNAME": "eth9"]))
+        #expect(!otherInterface.steps.isEmpty, "the tombstone is for eth0's DEL only")
+
+        _ = try attached(box, FakeExecutor())
+        #expect(directoryEntries(box.cniDir + "/deleted").filter { !$0.hasPrefix(".") } == [], "ADD removes the tombstone")
+        let afterReAdd = FakeExecutor()
+        expectSuccess(run("DEL", config, executor: afterReAdd))
+        #expect(afterReAdd.steps.count == 4)
+    }
+
+    @Test func aDelWithoutCacheOrTombstoneFallsBackToTheConfigAndIgnoresItsErrors() throws {
+        let box = try Sandbox()
+        defer { box.remove() }
+        let config = try attached(box, FakeExecutor())
+        removeTree(box.cacheFile())
 
         let second = FakeExecutor { _ in .cniError(7, "no such network") }
         let del = run("DEL", config, executor: second)

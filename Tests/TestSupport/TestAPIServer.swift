@@ -21,17 +21,48 @@ public struct LoggedRequest: Sendable, Hashable, CustomStringConvertible {
     public var contentType: String?
     /// Whether the request came over a TLS session the client resumed (no certificate sent).
     public var tlsResumed: Bool
+    /// The client's TCP port: requests with the same port came over one connection.
+    public var clientPort: Int
+    /// What a successful POST, PUT or PATCH stored (nil otherwise).
+    public var body: JSONValue?
 
-    public init(method: String, path: String, status: Int, user: String? = nil, contentType: String? = nil, tlsResumed: Bool = false) {
+    public init(method: String, path: String, status: Int, user: String? = nil, contentType: String? = nil, tlsResumed: Bool = false,
+                clientPort: Int = 0, body: JSONValue? = nil) {
         self.method = method
         self.path = path
         self.status = status
         self.user = user
         self.contentType = contentType
         self.tlsResumed = tlsResumed
+        self.clientPort = clientPort
+        self.body = body
     }
 
     public var description: String { "\(method) \(path) -> \(status) (\(user ?? "anonymous"))" }
+}
+
+/// What RBAC grants a test user (Tests/apiserver/apiserver.py's ROLES).
+public enum TestRole: Sendable, Hashable {
+    /// Multus's own ClusterRole (deployments/multus-daemonset-thin.yml): get/list/update/watch on
+    /// pods and pods/status, `*` on k8s.cni.cncf.io, create/patch/update on events. No `patch`
+    /// of pods. What every integration test runs under unless it tests something else.
+    case multus
+    /// deploy/clusterrole.yaml: exactly what swift-multus needs.
+    case swiftMultus
+    case clusterAdmin
+    case none
+    /// RBAC rules given inline: `[{"apiGroups": [...], "resources": [...], "verbs": [...]}]`.
+    case rules(JSONValue)
+
+    var json: JSONValue {
+        switch self {
+        case .multus: "multus"
+        case .swiftMultus: "swift-multus"
+        case .clusterAdmin: "cluster-admin"
+        case .none: "none"
+        case .rules(let rules): rules
+        }
+    }
 }
 
 /// The test API server could not be started or did not answer a control command.
@@ -183,19 +214,32 @@ public final class TestAPIServer: @unchecked Sendable {
         try command(["op": "delete", "kind": .string(kind), "namespace": .string(namespace), "name": .string(name)]).boolValue ?? false
     }
 
-    /// Registers a bearer token for `user`, allowed to read and write in `namespaces` (nil: all).
-    public func addToken(_ token: String, user: String, namespaces: [String]? = nil) throws(TestAPIServerError) {
-        try command(["op": "token", "token": .string(token), "user": .string(user), "namespaces": Self.scope(namespaces)])
+    /// Every stored object of `kind` in `namespace` (nil: all namespaces), by namespace and name.
+    public func list(kind: String, namespace: String? = nil) throws(TestAPIServerError) -> [JSONValue] {
+        var command: JSONObject = ["op": "list", "kind": .string(kind)]
+        if let namespace { command["namespace"] = .string(namespace) }
+        return try self.command(.object(command)).arrayValue ?? []
     }
 
-    /// Authorizes client-certificate users with common name `cn` in `namespaces` (nil: all).
+    /// The service account Multus's DaemonSet runs as, and so the user its token authenticates as.
+    public static let multusServiceAccount = "system:serviceaccount:kube-system:multus"
+
+    /// Registers a bearer token for `user`, granted `role` in `namespaces` (nil: all, as a
+    /// ClusterRoleBinding).
+    public func addToken(_ token: String, user: String = TestAPIServer.multusServiceAccount, role: TestRole = .multus,
+                         namespaces: [String]? = nil) throws(TestAPIServerError) {
+        try command(["op": "token", "token": .string(token), "user": .string(user), "namespaces": Self.scope(namespaces), "role": role.json])
+    }
+
+    /// Grants client-certificate users with common name `cn` the `role` in `namespaces` (nil: all).
     /// A verified certificate whose CN is not registered authenticates but is forbidden everywhere.
-    public func addCertUser(cn: String, namespaces: [String]? = nil) throws(TestAPIServerError) {
-        try command(["op": "certuser", "cn": .string(cn), "namespaces": Self.scope(namespaces)])
+    public func addCertUser(cn: String, role: TestRole = .multus, namespaces: [String]? = nil) throws(TestAPIServerError) {
+        try command(["op": "certuser", "cn": .string(cn), "namespaces": Self.scope(namespaces), "role": role.json])
     }
 
     /// Replaces the injected faults, e.g.
-    /// `["latencyMs": 50, "failNext": [["pathContains": "/pods/", "status": 503, "count": 2]], "resetNext": 1, "chunked": true]`;
+    /// `["latencyMs": 50, "failNext": [["pathContains": "/pods/", "status": 503, "count": 2]], "resetNext": 1, "chunked": true,
+    /// "concurrentWrite": [["pathContains": "/status", "method": "PUT", "annotations": ["other": "x"]]]]`;
     /// `[:]` clears them. See Tests/apiserver/README.md.
     public func setFaults(_ faults: JSONValue) throws(TestAPIServerError) {
         var command: JSONObject = ["op": "faults"]
@@ -211,7 +255,8 @@ public final class TestAPIServer: @unchecked Sendable {
                   let path = fields["path"]?.stringValue, let status = fields["status"]?.intValue else { return nil }
             return LoggedRequest(method: method, path: path, status: status,
                                  user: fields["user"]?.stringValue, contentType: fields["contentType"]?.stringValue,
-                                 tlsResumed: fields["tlsResumed"]?.boolValue ?? false)
+                                 tlsResumed: fields["tlsResumed"]?.boolValue ?? false, clientPort: fields["clientPort"]?.intValue ?? 0,
+                                 body: fields["body"])
         }
     }
 

@@ -157,3 +157,8 @@ extension ExecOutput {
         .exit(1, stdout: CNIError(.init(rawValue: code), msg, details: details).json(cniVersion: .v1_0_0).serialized())
     }
 }
+
+extension JSONValue {
+    /// A member of an object (nil for anything else), so tests can walk stored API objects.
+    public subscript(key: String) -> JSONValue? { objectValue?[key] }
+}

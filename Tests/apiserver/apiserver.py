@@ -2,9 +2,11 @@
 """A local Kubernetes API server for swift-multus's integration tests.
 
 It speaks the real REST protocol over HTTPS (HTTP/1.1, keep-alive) for the few resources the
-Multus thin plugin touches: pods (get, and the status subresource: get/patch/put) and
-network-attachment-definitions (get). Errors are Status objects worded as kube-apiserver words
-them, so a client's error handling is tested against the real thing.
+Multus thin plugin touches: pods (get, list, and the status subresource: get/patch/put),
+network-attachment-definitions (get, list) and events (create, get, list). Every request is
+authorized by RBAC rules, by default exactly those of Multus's own ClusterRole, so a client that
+needs a verb a real cluster does not grant fails here too. Errors are Status objects worded as
+kube-apiserver words them, so a client's error handling is tested against the real thing.
 
     python3 apiserver.py --dir DIR [--objects DIR] [--set TEXT=REPLACEMENT ...]
 
@@ -31,6 +33,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -40,7 +43,65 @@ NAD_GROUP = "k8s.cni.cncf.io"
 KINDS = {
     "Pod": ("v1", "pods", ""),
     "NetworkAttachmentDefinition": (NAD_GROUP + "/v1", "network-attachment-definitions", NAD_GROUP),
+    "Event": ("v1", "events", ""),
 }
+
+# ---------------------------------------------------------------------------------------------
+# RBAC: a rule list per user, evaluated as the RBAC authorizer does (any matching rule allows)
+
+# deployments/multus-daemonset-thin.yml's ClusterRole, rule for rule: no `patch` on pods.
+MULTUS_CLUSTER_ROLE = [
+    {"apiGroups": [NAD_GROUP], "resources": ["*"], "verbs": ["*"]},
+    {"apiGroups": [""], "resources": ["pods", "pods/status"], "verbs": ["get", "list", "update", "watch"]},
+    {"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch", "update"]},
+]
+
+# deploy/clusterrole.yaml: what swift-multus itself needs, and nothing more.
+SWIFT_MULTUS_ROLE = [
+    {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]},
+    {"apiGroups": [""], "resources": ["pods/status"], "verbs": ["update"]},
+    {"apiGroups": [NAD_GROUP], "resources": ["network-attachment-definitions"], "verbs": ["get"]},
+    {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
+]
+
+ROLES = {
+    "multus": MULTUS_CLUSTER_ROLE,
+    "swift-multus": SWIFT_MULTUS_ROLE,
+    "cluster-admin": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}],
+    "none": [],
+}
+
+
+def rules_for(role):
+    """A role name from ROLES, or a rule list given inline."""
+    if role is None:
+        return MULTUS_CLUSTER_ROLE
+    if isinstance(role, str):
+        if role not in ROLES:
+            raise ValueError("unknown role %r (one of %s, or a list of rules)" % (role, ", ".join(sorted(ROLES))))
+        return ROLES[role]
+    if not isinstance(role, list) or not all(isinstance(r, dict) for r in role):
+        raise ValueError("a role is a name or a list of {apiGroups, resources, verbs[, resourceNames]}")
+    return role
+
+
+def rule_allows(rule, verb, group, resource, subresource, name):
+    full = resource + "/" + subresource if subresource else resource
+    verbs = rule.get("verbs", [])
+    if "*" not in verbs and verb not in verbs:
+        return False
+    groups = rule.get("apiGroups", [])
+    if "*" not in groups and group not in groups:
+        return False
+    resources = rule.get("resources", [])
+    if not ("*" in resources or full in resources or (subresource and "*/" + subresource in resources)):
+        return False
+    names = rule.get("resourceNames") or []
+    return not names or (name and name in names)
+
+
+def authorized(rules, verb, group, resource, subresource, name):
+    return any(rule_allows(rule, verb, group, resource, subresource, name) for rule in rules)
 
 # ---------------------------------------------------------------------------------------------
 # Certificates
@@ -106,7 +167,7 @@ def status(code, reason, message, details=None):
 
 
 def resource_details(resource, group, name):
-    details = {"name": name}
+    details = {"name": name} if name else {}
     if group:
         details["group"] = group
     details["kind"] = resource
@@ -123,13 +184,19 @@ def unauthorized():
 
 def forbidden(user, verb, resource, subresource, group, namespace, name):
     full = resource + "/" + subresource if subresource else resource
-    message = '%s "%s" is forbidden: User "%s" cannot %s resource "%s" in API group "%s" in the namespace "%s"' % (
-        qualified(resource, group), name, user, verb, full, group, namespace)
+    subject = '%s "%s"' % (qualified(resource, group), name) if name else qualified(resource, group)
+    message = '%s is forbidden: User "%s" cannot %s resource "%s" in API group "%s" in the namespace "%s"' % (
+        subject, user, verb, full, group, namespace)
     return status(403, "Forbidden", message, resource_details(resource, group, name))
 
 
 def not_found(resource, group, name):
     return status(404, "NotFound", '%s "%s" not found' % (qualified(resource, group), name),
+                  resource_details(resource, group, name))
+
+
+def already_exists(resource, group, name):
+    return status(409, "AlreadyExists", '%s "%s" already exists' % (qualified(resource, group), name),
                   resource_details(resource, group, name))
 
 
@@ -323,8 +390,8 @@ class State:
         self.lock = threading.Lock()
         self.objects = {}  # (kind, namespace, name) -> object
         self.version = 1000  # above the fixtures' own numbers
-        self.tokens = {}  # token -> (user, namespaces or "*")
-        self.cert_users = {}  # CN -> namespaces or "*"
+        self.tokens = {}  # token -> Subject
+        self.cert_users = {}  # CN -> Subject
         self.faults = {}
         self.log = []
 
@@ -337,23 +404,33 @@ class State:
             raise ValueError("object must be a JSON object")
         kind = obj.get("kind")
         if kind not in KINDS:
-            raise ValueError("unsupported kind %r (Pod or NetworkAttachmentDefinition)" % kind)
+            raise ValueError("unsupported kind %r (%s)" % (kind, ", ".join(sorted(KINDS))))
         meta = obj.setdefault("metadata", {})
         if not meta.get("name"):
             raise ValueError("metadata.name is required")
         meta.setdefault("namespace", "default")
         obj.setdefault("apiVersion", KINDS[kind][0])
         with self.lock:
-            meta.setdefault("uid", str(uuid.uuid4()))
-            meta.setdefault("creationTimestamp", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-            meta["resourceVersion"] = self.bump()
-            self.objects[(kind, meta["namespace"], meta["name"])] = obj
-            return copy.deepcopy(obj)
+            return copy.deepcopy(self.store(kind, obj))
+
+    def store(self, kind, obj):
+        """Under the lock: uid, creationTimestamp and a new resourceVersion, as the server sets them."""
+        meta = obj["metadata"]
+        meta.setdefault("uid", str(uuid.uuid4()))
+        meta.setdefault("creationTimestamp", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        meta["resourceVersion"] = self.bump()
+        self.objects[(kind, meta["namespace"], meta["name"])] = obj
+        return obj
 
     def get(self, kind, namespace, name):
         with self.lock:
             obj = self.objects.get((kind, namespace, name))
             return copy.deepcopy(obj) if obj is not None else None
+
+    def list(self, kind, namespace):
+        with self.lock:
+            return [copy.deepcopy(o) for (k, ns, _), o in sorted(self.objects.items(), key=lambda item: item[0])
+                    if k == kind and (namespace is None or ns == namespace)]
 
     def delete(self, kind, namespace, name):
         with self.lock:
@@ -365,15 +442,35 @@ class State:
 
     def next_failure(self, method, path):
         """The injected status for this request, if a failNext entry matches (consumes one)."""
+        rule = self.take_rule("failNext", method, path)
+        return injected(int(rule.get("status", 503)), rule.get("message")) if rule else None
+
+    def take_rule(self, key, method, path):
+        """Consumes one use of the first rule under `key` matching this request, if any."""
         with self.lock:
-            for rule in self.faults.get("failNext", []):
+            for rule in self.faults.get(key, []):
                 if rule.get("count", 1) <= 0:
                     continue
                 if rule.get("pathContains", "") not in path or rule.get("method", method) != method:
                     continue
                 rule["count"] = rule.get("count", 1) - 1
-                return injected(int(rule.get("status", 503)), rule.get("message"))
+                return dict(rule)
             return None
+
+    def write_concurrently(self, target, method, path):
+        """A `concurrentWrite` fault: another client (the kubelet, say) changes the object just
+        before this request is served, so a write carrying the old resourceVersion meets a real
+        409 and a re-read sees the other writer's change."""
+        rule = self.take_rule("concurrentWrite", method, path)
+        if not rule:
+            return
+        with self.lock:
+            current = self.objects.get((target.kind, target.namespace, target.name))
+            if current is None:
+                return
+            updated = merge_patch(current, {"metadata": {"annotations": rule.get("annotations", {"test/concurrent-writer": "1"})}})
+            updated["metadata"]["resourceVersion"] = self.bump()
+            self.objects[(target.kind, target.namespace, target.name)] = updated
 
     def take_reset(self):
         with self.lock:
@@ -387,8 +484,19 @@ class State:
             return self.faults.get(key, default)
 
 
-def may_access(namespaces, namespace):
-    return namespaces == "*" or namespace in (namespaces or [])
+class Subject:
+    """An authenticated user and what RBAC grants it: `rules` in `namespaces` ("*": all, as a
+    ClusterRoleBinding; a list: RoleBindings in those namespaces only)."""
+
+    def __init__(self, user, namespaces="*", role=None):
+        self.user = user
+        self.namespaces = namespaces
+        self.rules = rules_for(role)
+
+    def may(self, verb, target):
+        if self.namespaces != "*" and target.namespace not in (self.namespaces or []):
+            return False
+        return authorized(self.rules, verb, target.group, target.resource, target.subresource, target.name)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -396,6 +504,8 @@ def may_access(namespaces, namespace):
 
 
 class Route:
+    """One REST path: a collection (name "") or a named object, and its subresource."""
+
     def __init__(self, kind, namespace, name, subresource):
         self.kind = kind
         self.namespace = namespace
@@ -404,25 +514,35 @@ class Route:
         _, self.resource, self.group = KINDS[kind]
 
     def allowed_methods(self):
+        if not self.name:
+            return ("GET", "POST") if self.kind == "Event" else ("GET",)
         if self.kind == "Pod" and self.subresource == "status":
             return ("GET", "PATCH", "PUT")
         return ("GET",)
 
+    def verb(self, method, query):
+        """The RBAC verb of a request, as kube-apiserver's RequestInfo derives it."""
+        if method == "GET":
+            if self.name:
+                return "get"
+            return "watch" if query.get("watch", [""])[0] in ("1", "true") else "list"
+        if method == "DELETE":
+            return "delete" if self.name else "deletecollection"
+        return {"POST": "create", "PUT": "update", "PATCH": "patch", "HEAD": "get"}.get(method, method.lower())
+
 
 def route(path):
     parts = path.strip("/").split("/")
-    if len(parts) in (6, 7) and parts[:3] == ["api", "v1", "namespaces"] and parts[4] == "pods":
-        subresource = parts[6] if len(parts) == 7 else ""
-        if subresource not in ("", "status"):
+    if len(parts) >= 5 and parts[:3] == ["api", "v1", "namespaces"]:
+        namespace, resource, rest = parts[3], parts[4], parts[5:]
+        kind = {"pods": "Pod", "events": "Event"}.get(resource)
+        if kind is None or len(rest) > 2 or (len(rest) == 2 and (kind != "Pod" or rest[1] != "status")):
             return None
-        return Route("Pod", parts[3], parts[5], subresource)
-    if (len(parts) == 7 and parts[:4] == ["apis", NAD_GROUP, "v1", "namespaces"]
+        return Route(kind, namespace, rest[0] if rest else "", rest[1] if len(rest) == 2 else "")
+    if (len(parts) in (6, 7) and parts[:4] == ["apis", NAD_GROUP, "v1", "namespaces"]
             and parts[5] == "network-attachment-definitions"):
-        return Route("NetworkAttachmentDefinition", parts[4], parts[6], "")
+        return Route("NetworkAttachmentDefinition", parts[4], parts[6] if len(parts) == 7 else "", "")
     return None
-
-
-VERBS = {"GET": "get", "PATCH": "patch", "PUT": "update"}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -459,12 +579,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def serve(self):
         state = self.server.state
-        path = self.path.split("?", 1)[0]
+        path, _, query = self.path.partition("?")
         body = self.read_body()
-        user, namespaces = self.authenticate()
-        entry = {"method": self.command, "path": path, "status": 0, "user": user,
+        subject = self.authenticate()
+        entry = {"method": self.command, "path": path, "status": 0, "user": subject.user if subject else None,
                  "contentType": self.headers.get("Content-Type"),
-                 "tlsResumed": bool(getattr(self.connection, "session_reused", False))}
+                 "tlsResumed": bool(getattr(self.connection, "session_reused", False)),
+                 "clientPort": self.client_address[1] if self.client_address else 0}
         latency = state.fault("latencyMs", 0)
         if latency:
             time.sleep(latency / 1000.0)
@@ -472,39 +593,79 @@ class Handler(BaseHTTPRequestHandler):
             state.record(entry)
             self.reset()
             return
-        code, answer = self.answer(path, body, user, namespaces)
+        code, answer = self.answer(path, urllib.parse.parse_qs(query), body, subject)
         entry["status"] = code
+        if code < 300 and self.command in ("POST", "PUT", "PATCH"):
+            entry["body"] = answer
         state.record(entry)
         self.send(code, answer)
 
-    def answer(self, path, body, user, namespaces):
+    def answer(self, path, query, body, subject):
+        """In kube-apiserver's order: authentication, request info (the path), authorization,
+        then the handler. Injected faults come after authorization: a request the role refuses
+        is refused whatever else is going on."""
         state = self.server.state
-        failure = state.next_failure(self.command, path)
-        if failure:
-            return failure
-        if user is None:
+        if subject is None:
             return unauthorized()
         target = route(path)
         if target is None:
             return no_route()
+        verb = target.verb(self.command, query)
+        if not subject.may(verb, target):
+            return forbidden(subject.user, verb, target.resource, target.subresource, target.group,
+                             target.namespace, target.name)
+        failure = state.next_failure(self.command, path)
+        if failure:
+            return failure
         if self.command not in target.allowed_methods():
             return method_not_allowed()
-        if not may_access(namespaces, target.namespace):
-            return forbidden(user, VERBS[self.command], target.resource, target.subresource, target.group,
-                             target.namespace, target.name)
+        state.write_concurrently(target, self.command, path)
+        if self.command == "GET" and not target.name:
+            items = state.list(target.kind, target.namespace)
+            return 200, {"kind": target.kind + "List", "apiVersion": KINDS[target.kind][0],
+                         "metadata": {"resourceVersion": str(state.version)}, "items": items}
         if self.command == "GET":
             obj = state.get(target.kind, target.namespace, target.name)
             return (200, obj) if obj is not None else not_found(target.resource, target.group, target.name)
+        if self.command == "POST":
+            return self.create(target, body)
         return self.write(target, body)
+
+    def decoded(self, body):
+        try:
+            return json.loads(body.decode("utf-8")) if body else None, None
+        except ValueError as error:
+            return None, bad_request("error decoding request body: %s" % error)
+
+    def create(self, target, body):
+        """POST of an Event, validated as core/v1 events are (legacy validation)."""
+        state = self.server.state
+        obj, error = self.decoded(body)
+        if error:
+            return error
+        if not isinstance(obj, dict) or obj.get("kind", "Event") != "Event":
+            return bad_request("the body of the request must be an Event")
+        meta = obj.setdefault("metadata", {})
+        meta.setdefault("namespace", target.namespace)
+        if meta["namespace"] != target.namespace:
+            return bad_request("the namespace of the provided object does not match the namespace sent on the request")
+        causes = event_problems(obj)
+        if causes:
+            return invalid_object("Event", meta.get("name", ""), causes)
+        obj["apiVersion"] = "v1"
+        obj["kind"] = "Event"
+        with state.lock:
+            if ("Event", target.namespace, meta["name"]) in state.objects:
+                return already_exists(target.resource, target.group, meta["name"])
+            return 201, copy.deepcopy(state.store("Event", obj))
 
     def write(self, target, body):
         state = self.server.state
         if self.command == "PATCH" and self.patch_type() not in PATCH_TYPES:
             return UNSUPPORTED_PATCH
-        try:
-            payload = json.loads(body.decode("utf-8")) if body else None
-        except ValueError as error:
-            return bad_request("error decoding request body: %s" % error)
+        payload, error = self.decoded(body)
+        if error:
+            return error
         with state.lock:
             key = (target.kind, target.namespace, target.name)
             current = state.objects.get(key)
@@ -556,9 +717,10 @@ class Handler(BaseHTTPRequestHandler):
         if meta.get("namespace", target.namespace) != target.namespace:
             return bad_request("the namespace of the provided object does not match the namespace sent on the request")
         replaced = copy.deepcopy(current)
-        replaced["metadata"].pop("annotations", None)
-        if "annotations" in meta:
-            replaced["metadata"]["annotations"] = meta["annotations"]
+        for field in ("annotations", "labels"):
+            replaced["metadata"].pop(field, None)
+            if field in meta:
+                replaced["metadata"][field] = meta[field]
         if "resourceVersion" in meta:
             replaced["metadata"]["resourceVersion"] = meta["resourceVersion"]
         replaced.pop("status", None)
@@ -581,24 +743,22 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def authenticate(self):
-        """(user, namespaces) or (None, None). x509 first, then bearer tokens, as kube-apiserver's
-        union authenticator does: a verified client certificate's CN is the user (authorized only
-        if registered with certuser)."""
+        """The Subject, or None. x509 first, then bearer tokens, as kube-apiserver's union
+        authenticator does: a verified client certificate's CN is the user (with no rights
+        unless registered with certuser)."""
         state = self.server.state
         cert = self.connection.getpeercert() if isinstance(self.connection, ssl.SSLSocket) else None
         if cert:
             cn = next((v for rdn in cert.get("subject", ()) for k, v in rdn if k == "commonName"), None)
             if cn:
                 with state.lock:
-                    return cn, state.cert_users.get(cn)
+                    return state.cert_users.get(cn) or Subject(cn, role="none")
         header = self.headers.get("Authorization") or ""
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
             with state.lock:
-                known = state.tokens.get(token.strip())
-            if known:
-                return known
-        return None, None
+                return state.tokens.get(token.strip())
+        return None
 
     def send(self, code, obj):
         data = (json.dumps(obj, separators=(",", ":")) + "\n").encode("utf-8")
@@ -634,6 +794,35 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         except OSError:
             pass
+
+
+def event_problems(event):
+    """core/v1 Event validation as kube-apiserver applies it to a v1 create: a name, the
+    involved object in the event's own namespace, and for an event with eventTime the reporting
+    fields; each problem as a StatusCause."""
+    meta = event.get("metadata") or {}
+    causes = []
+    if not meta.get("name"):
+        causes.append(("metadata.name", "Required value", "name or generateName is required"))
+    involved = event.get("involvedObject") or {}
+    if involved.get("namespace", "") not in ("", meta.get("namespace")):
+        causes.append(("involvedObject.namespace", 'Invalid value: "%s"' % involved.get("namespace"), "does not match event.namespace"))
+    if event.get("eventTime"):
+        for field in ("reportingComponent", "reportingInstance"):
+            if not event.get(field):
+                causes.append((field, "Required value", ""))
+    if event.get("type") not in (None, "", "Normal", "Warning"):
+        causes.append(("type", 'Unsupported value: "%s"' % event.get("type"), 'supported values: "Normal", "Warning"'))
+    return causes
+
+
+def invalid_object(kind, name, causes):
+    texts = ["%s: %s%s" % (field, what, ": " + detail if detail else "") for field, what, detail in causes]
+    message = '%s "%s" is invalid: %s' % (kind, name, texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]")
+    details = {"name": name, "kind": kind,
+               "causes": [{"reason": "FieldValue" + what.split(":")[0].replace(" ", ""), "message": what + (": " + d if d else ""),
+                           "field": field} for field, what, d in causes]}
+    return status(422, "Invalid", message, details)
 
 
 def status_update(current, outcome):
@@ -697,17 +886,22 @@ def control(state, command):
         return state.get(command["kind"], command.get("namespace", "default"), command["name"])
     if op == "delete":
         return state.delete(command["kind"], command.get("namespace", "default"), command["name"])
+    if op == "list":
+        return state.list(command["kind"], command.get("namespace"))
     if op == "token":
+        subject = Subject(command.get("user", "test-user"), command.get("namespaces", "*"), command.get("role"))
         with state.lock:
-            state.tokens[command["token"]] = (command.get("user", "test-user"), command.get("namespaces", "*"))
+            state.tokens[command["token"]] = subject
         return None
     if op == "certuser":
+        subject = Subject(command["cn"], command.get("namespaces", "*"), command.get("role"))
         with state.lock:
-            state.cert_users[command["cn"]] = command.get("namespaces", "*")
+            state.cert_users[command["cn"]] = subject
         return None
     if op == "faults":
         faults = {k: v for k, v in command.items() if k != "op"}
-        faults["failNext"] = [dict(rule) for rule in faults.get("failNext", [])]
+        for key in ("failNext", "concurrentWrite"):
+            faults[key] = [dict(rule) for rule in faults.get(key, [])]
         with state.lock:
             state.faults = faults
         return None
