@@ -45,7 +45,7 @@ func confined(_ input: [UInt8]) -> [UInt8] {
 func exercise(_ data: [UInt8]) {
     guard let selector = data.first else { return }
     let input = Array(data.dropFirst())
-    switch selector % 5 {
+    switch selector % 6 {
     case 0:
         // The multus config on stdin, delegates answering with a valid result.
         var env = environment
@@ -61,6 +61,17 @@ func exercise(_ data: [UInt8]) {
         if let json = try? JSONValue.parse(input) {
             _ = try? CNIResult(json: json, fallbackVersion: .v0_2_0).converted(to: .v0_2_0)
             _ = try? NetworkConfigList(json: json)
+        }
+    case 4:
+        // What the API server answers: a pod (kept whole and sent back with our annotation), a NAD.
+        if let json = try? JSONValue.parse(input) {
+            if let pod = try? Pod(json: json) {
+                _ = pod.isStatic
+                _ = pod.settingAnnotation("k8s.v1.cni.cncf.io/network-status", to: "[]").object.serializedBytes()
+                _ = KubeEvent(about: pod.metadata, kind: .normal, reason: "AddedInterface", message: "Add net1 []", component: "multus",
+                              time: WallClockTime(seconds: Int64(selector))).json.serializedBytes()
+            }
+            _ = try? NetworkAttachmentDefinition(json: json)
         }
     default:
         _ = try? YAMLNode.parse(input)
