@@ -7,7 +7,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class APIServerSession:
-    def __init__(self, directory, objects, substitutions=None, token="demo-token"):
+    def __init__(self, directory, objects, substitutions=None, token="demo-token", role="multus"):
         sets = [x for k, v in (substitutions or {}).items() for x in ("--set", f"{k}={v}")]
         self.process = subprocess.Popen(
             [sys.executable, f"{HERE}/apiserver.py", "--dir", f"{directory}/api", "--objects", objects] + sets,
@@ -15,7 +15,8 @@ class APIServerSession:
         started = json.loads(self.process.stdout.readline())
         self.port, self.ca = started["port"], started["ca"]
         self.token = token
-        self.control({"op": "token", "token": token, "user": "multus", "namespaces": "*"})
+        # Multus's service account with Multus's own ClusterRole, as a cluster installed from its manifests has.
+        self.control({"op": "token", "token": token, "user": "system:serviceaccount:kube-system:multus", "namespaces": "*", "role": role})
         self.kubeconfig = f"{directory}/multus.kubeconfig"
         with open(self.kubeconfig, "w") as f:
             f.write(f"""apiVersion: v1

@@ -1,7 +1,8 @@
 """swift-multus benchmark driver (run through bench.sh, as root, on an otherwise idle machine).
 
-Both scenarios of scenarios.py (static, Kubernetes), each ADD+DEL of three networks, through
-multus and with the same three plugins exec'd directly.
+Both scenarios of scenarios.py (static, Kubernetes under Multus's ClusterRole with events), each
+ADD+DEL of three networks, through multus and with the same three plugins exec'd directly; and
+ADD alone with events on and off, to price the events.
 Rounds alternate (direct, multus, multus, direct, ...) and medians are compared: on this kind of
 machine the plugins' own times drift by tens of ms between batches, and a sequential A-then-B
 comparison measures that drift instead. Also: multus start-up (hyperfine, CNI_COMMAND=VERSION),
@@ -48,6 +49,23 @@ def interleaved(name):
             times[side].append(once(side))
     return times
 
+def adds_with_and_without_events(rounds):
+    """ADD alone (its DEL untimed), events on against events off, alternating rounds."""
+    def add(name):
+        e = dict(env, CNI_COMMAND="ADD", CNI_IFNAME="eth0", CNI_ARGS=world.cni_args[name])
+        t = time.perf_counter()
+        subprocess.run([multus], stdin=open(world.conf(name)), stdout=subprocess.DEVNULL, env=e, check=True)
+        elapsed = time.perf_counter() - t
+        subprocess.run([multus], stdin=open(world.conf(name)), stdout=subprocess.DEVNULL, env=dict(e, CNI_COMMAND="DEL"), check=True)
+        return elapsed
+    for _ in range(5):
+        add("kube"); add("kube-quiet")
+    times = {"kube": [], "kube-quiet": []}
+    for i in range(rounds):
+        for name in (["kube", "kube-quiet"] if i % 2 == 0 else ["kube-quiet", "kube"]):
+            times[name].append(add(name))
+    return times
+
 def peak_rss_kib(name, command):
     e = dict(env, CNI_COMMAND=command, CNI_IFNAME="eth0", CNI_ARGS=world.cni_args[name])
     p = subprocess.Popen([multus], stdin=open(world.conf(name)), stdout=subprocess.DEVNULL, env=e)
@@ -83,16 +101,22 @@ scripts("static")
 scripts("kube")
 control = world.server.control
 
-# API calls of one ADD and one DEL.
+# API calls of one ADD, one DEL and a repeated DEL, with events and without; every one must be allowed.
 calls = {}
-for command in ("ADD", "DEL"):
-    control({"op": "clearlog"})
-    subprocess.run([multus], stdin=open(world.conf("kube")), stdout=subprocess.DEVNULL, check=True,
-                   env=dict(env, CNI_COMMAND=command, CNI_IFNAME="eth0", CNI_ARGS=world.cni_args["kube"]))
-    calls[command] = [f"{r['method']} {r['path'].split('/')[-1] if r['method'] == 'GET' else 'status'}" for r in control({"op": "log"})["requests"]]
+for name in ("kube", "kube-quiet"):
+    for command in ("ADD", "DEL", "DEL again"):
+        control({"op": "clearlog"})
+        subprocess.run([multus], stdin=open(world.conf(name)), stdout=subprocess.DEVNULL, check=True,
+                       env=dict(env, CNI_COMMAND=command.split()[0], CNI_IFNAME="eth0", CNI_ARGS=world.cni_args[name]))
+        log = control({"op": "log"})["requests"]
+        refused = [r for r in log if r["status"] >= 300]
+        if refused:
+            raise SystemExit(f"{name} {command}: refused API calls {refused}")
+        calls[(name, command)] = [f"{r['method']} {r['path'].split('/')[-1]}" for r in log]
 
 static_times = interleaved("static")
 kube_times = interleaved("kube")
+event_times = adds_with_and_without_events(args.runs)
 rss = {(n, c): peak_rss_kib(n, c) for n in ("static", "kube") for c in ("ADD", "DEL")}
 world.close()
 
@@ -103,8 +127,17 @@ start = json.load(open(f"{work}/start.json"))["results"][0]
 print()
 print("swift-multus benchmark: ADD+DEL of three networks (bridge+host-local main, macvlan and ptp secondaries)")
 report("static delegates (target <= 1.10x)", static_times)
-report("Kubernetes: clusterNetwork NAD + pod with two NADs, test API server over TLS (target <= 1.15x)", kube_times)
-print(f"  API calls per ADD: {len(calls['ADD'])} ({', '.join(calls['ADD'])}); per DEL: {len(calls['DEL'])} ({', '.join(calls['DEL'])})")
+report("Kubernetes: clusterNetwork NAD + pod with two NADs, Multus's ClusterRole, events on, test API server over TLS (target <= 1.10x)", kube_times)
+for name, label in (("kube", "events on "), ("kube-quiet", "events off")):
+    shown = {c: calls[(name, c)] for c in ("ADD", "DEL", "DEL again")}
+    print(f"  API calls, {label}: ADD {len(shown['ADD'])} ({', '.join(shown['ADD'])}); DEL {len(shown['DEL'])}; repeated DEL {len(shown['DEL again'])}"
+          f" (N=3 networks: target <= 2N+3 = 9 with events, N+2 = 5 without)")
+on, off = event_times["kube"], event_times["kube-quiet"]
+diffs = sorted((x - y) * 1000 for x, y in zip(on, off))
+half = 0.98 * len(diffs) ** 0.5
+low, high = diffs[max(0, int(len(diffs) / 2 - half))], diffs[min(len(diffs) - 1, int(len(diffs) / 2 + half))]
+print(f"  ADD alone, events on/off: {statistics.median(on)*1000:.2f} / {statistics.median(off)*1000:.2f} ms median; paired difference "
+      f"{statistics.median(diffs):.2f} ms, 95% interval {low:.2f} to {high:.2f} ms ({len(diffs)} rounds; target <= 1 ms)")
 print(f"  start-up (CNI_COMMAND=VERSION): {start['mean']*1000:.2f} ms ± {start['stddev']*1000:.2f} (target <= 2 ms)")
 print(f"  peak RSS, static ADD/DEL: {rss[('static','ADD')]/1024:.2f}/{rss[('static','DEL')]/1024:.2f} MB; "
       f"Kubernetes ADD/DEL: {rss[('kube','ADD')]/1024:.2f}/{rss[('kube','DEL')]/1024:.2f} MB (target <= 8 MB)")

@@ -1,8 +1,9 @@
 """The two workloads the benchmark times and link-order.sh profiles, each one multus config
 attaching three networks (bridge + host-local as the main network, macvlan and ptp as secondaries):
   static      the networks inline in the multus config (no Kubernetes);
-  kube        the test API server over TLS: clusterNetwork as a NAD, and a pod whose networks
-              annotation names two NADs.
+  kube        the test API server over TLS, under Multus's own ClusterRole: clusterNetwork as a
+              NAD, and a pod whose networks annotation names two NADs; events on;
+  kube-quiet  the same with "events": false.
 """
 import json, os, sys
 
@@ -25,7 +26,7 @@ class Scenarios:
     def __init__(self, work, bridge, parent):
         self.work = work
         self.delegates = {}
-        self.cni_args = {"static": "", "kube": POD_ARGS}
+        self.cni_args = {"static": "", "kube": POD_ARGS, "kube-quiet": POD_ARGS}
         self.delegates["static"] = [
             {"cniVersion": "1.0.0", "name": "podnet", "type": "bridge", "bridge": bridge, "isGateway": True, "ipMasq": False,
              "ipam": self._ipam(1, True)},
@@ -50,9 +51,11 @@ class Scenarios:
             return config
 
         self.delegates["kube"] = [nad_config("cluster-net"), nad_config("macvlan-conf"), nad_config("ptp-conf")]
-        write(self.conf("kube"), {"cniVersion": "1.0.0", "name": "multus-cni-network", "type": "multus", "cniDir": f"{work}/cache",
-                                  "binDir": "/usr/lib/cni", "kubeconfig": self.server.kubeconfig, "clusterNetwork": "cluster-net",
-                                  "confDir": f"{work}/net.d"})
+        self.delegates["kube-quiet"] = self.delegates["kube"]
+        kube = {"cniVersion": "1.0.0", "name": "multus-cni-network", "type": "multus", "cniDir": f"{work}/cache",
+                "binDir": "/usr/lib/cni", "kubeconfig": self.server.kubeconfig, "clusterNetwork": "cluster-net", "confDir": f"{work}/net.d"}
+        write(self.conf("kube"), kube)
+        write(self.conf("kube-quiet"), dict(kube, events=False))
 
     def conf(self, name):
         return f"{self.work}/{name}-multus.conf"

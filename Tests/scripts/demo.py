@@ -33,14 +33,18 @@ try:
     stored = server.control({"op": "get", "kind": "Pod", "namespace": "default", "name": "web-json"})
     print("== k8s.v1.cni.cncf.io/network-status, as stored on the pod")
     print(json.dumps(json.loads(stored["metadata"]["annotations"]["k8s.v1.cni.cncf.io/network-status"]), indent=2))
-    print("== API calls of this ADD:", ", ".join(f"{r['method']} {r['path']}" for r in server.requests()))
+    print("== API calls of this ADD, under Multus's own ClusterRole:")
+    for r in server.requests():
+        print(f"   {r['status']} {r['method']} {r['path']}")
+    print("== events recorded on the pod (kubectl describe pod shows these)")
+    for event in server.control({"op": "list", "kind": "Event", "namespace": "default"}):
+        print(f"   {event['type']:7} {event['reason']:15} {event['message']}")
     multus("CHECK")
     print("== CHECK passed")
     server.control({"op": "clearlog"})
     multus("DEL")
-    status_write = server.requests()[-1]
-    print(f"== DEL: {status_write['method']} {status_write['path']} (the network-status clear), over a TLS session",
-          "resumed from ADD's" if status_write.get("tlsResumed") else "made anew")
+    multus("DEL")
+    print(f"== DEL, then DEL again (as containerd does): {len(server.requests())} API calls")
     print("== DEL: the pod's interfaces now")
     print(subprocess.run(["ip", "-n", args.netns, "-br", "addr"], capture_output=True, text=True).stdout, end="")
 finally:
