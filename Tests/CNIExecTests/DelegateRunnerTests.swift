@@ -136,7 +136,8 @@ struct DelegateRunnerTests {
         try DelegateRunner(executor: executor).check(try list(version), rt, cachedResult: cachedResult)
         if version >= .v0_4_0 {
             #expect(executor.steps == ["CHECK p1", "CHECK p2", "CHECK p3"])
-            #expect(executor.calls.allSatisfy { $0.config["prevResult"] == (try? cachedResult.converted(to: version).json) })
+            let expected = try cachedResult.converted(to: version).json
+            #expect(executor.calls.allSatisfy { $0.config["prevResult"] == expected })
         } else {
             #expect(executor.steps.isEmpty)
         }

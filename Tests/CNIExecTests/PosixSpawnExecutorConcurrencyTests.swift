@@ -57,29 +57,38 @@ struct PosixSpawnExecutorConcurrencyTests {
     /// The plugin's own descriptors, as /proc shows them (listed by `ls`, so the shell opens
     /// nothing extra): 0-2 must be three distinct pipes, and nothing above 2 may be a pipe or a
     /// socket: not a concurrent run's (CLOEXEC), and not one this test process inherited from
-    /// whatever started it (closefrom in the child). Other runs go on in parallel meanwhile.
+    /// whatever started it (closefrom in the child). Five runs start together behind a gate and
+    /// each first reads 200 KB of stdin, so every spawn happens while the others hold their pipes.
     @Test("the plugin has its three pipes and no other pipe or socket", arguments: 0..<5)
     func noSiblingPipes(round: Int) throws {
         let sandbox = try PluginSandbox()
         defer { sandbox.remove() }
-        let plugin = try sandbox.script("plugin", "ls -l /proc/$$/fd/")
+        let plugin = try sandbox.script("plugin", "cat >/dev/null; ls -l /proc/$$/fd/")
         let executor = self.executor
-        let neighbours = (0..<4).map { index in
+        let outcomes = Outcomes()
+        let gate = StartGate()
+        let count = 5
+        let threads = (0..<count).map { index in
             JoinableThread {
-                _ = try? executor.run(plugin, stdin: patternBytes(count: 200_000, seed: UInt64(index)), environment: ["PATH=/usr/bin:/bin"], timeout: .seconds(30))
+                let input = patternBytes(count: 200_000, seed: UInt64(index))
+                gate.wait()
+                outcomes.record(index, Result { () throws(ExecError) -> ExecOutput in
+                    try executor.run(plugin, stdin: input, environment: ["PATH=/usr/bin:/bin"], timeout: .seconds(30))
+                })
             }
         }
-        defer { neighbours.forEach { $0.join() } }
+        gate.open()
+        threads.forEach { $0.join() }
 
-        let output = try executor.run(plugin, stdin: [], environment: ["PATH=/usr/bin:/bin"], timeout: .seconds(30))
-
-        let descriptors = linkListing(text(output.stdout))
-        #expect(descriptors[0]?.hasPrefix("pipe:") == true)
-        #expect(descriptors[1]?.hasPrefix("pipe:") == true)
-        #expect(descriptors[2]?.hasPrefix("pipe:") == true)
-        #expect(Set([descriptors[0], descriptors[1], descriptors[2]]).count == 3)
-        for (fd, target) in descriptors where fd > 2 {
-            #expect(!target.hasPrefix("pipe:") && !target.hasPrefix("socket:"), "fd \(fd) -> \(target) leaked into the plugin")
+        for index in 0..<count {
+            let output = try #require(try outcomes[index]?.get(), "run \(index) never finished")
+            #expect(output.termination == .exited(0), "run \(index): \(text(output.stderr))")
+            let descriptors = linkListing(text(output.stdout))
+            #expect((0...2).map { descriptors[$0]?.hasPrefix("pipe:") } == [true, true, true], "run \(index): \(descriptors)")
+            #expect(Set([descriptors[0], descriptors[1], descriptors[2]]).count == 3, "run \(index): \(descriptors)")
+            for (fd, target) in descriptors where fd > 2 {
+                #expect(!target.hasPrefix("pipe:") && !target.hasPrefix("socket:"), "run \(index): fd \(fd) -> \(target) leaked into the plugin")
+            }
         }
     }
 

@@ -64,9 +64,12 @@ struct BinaryTests {
         let base = ["CNI_CONTAINERID=\(box.containerID)", "CNI_NETNS=\(box.netnsPath)", "CNI_IFNAME=eth0", "CNI_PATH=\(pluginDirectory)"]
         let (add, text) = try run(environment: ["CNI_COMMAND=ADD"] + base, stdin: config)
         #expect(add.succeeded, "\(text)")
-        #expect(try CNIResult(json: JSONValue.parse(text), fallbackVersion: .latest).ips.first?.address == "\(box.address(1, 2))/24")
-        let (del, _) = try run(environment: ["CNI_COMMAND=DEL"] + base, stdin: config)
-        #expect(del.succeeded)
-        #expect(box.leases("podnet").isEmpty)
+        #expect(try CNIResult(json: JSONValue.parse(text), fallbackVersion: .latest).ips.map(\.address) == ["\(box.address(1, 2))/24"])
+        #expect(box.podInterfaces() == ["lo": [], "eth0": ["\(box.address(1, 2))/24"]])
+        #expect(box.leases("podnet") == [box.address(1, 2)])
+        let (del, delText) = try run(environment: ["CNI_COMMAND=DEL"] + base, stdin: config)
+        #expect(del.succeeded, "\(delText)")
+        #expect(box.podInterfaces().keys.sorted() == ["lo"])
+        #expect(box.leases("podnet") == [])
     }
 }

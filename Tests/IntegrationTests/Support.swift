@@ -103,10 +103,18 @@ final class Sandbox: @unchecked Sendable {
         return found
     }
 
-    /// host-local lease files (named by IP) left for `network`.
-    func leases(_ network: String) -> [String] {
-        sh("ls \(ipamDir)/\(network) 2>/dev/null").output.split(separator: "\n").map(String.init)
-            .filter { $0 != "lock" && !$0.hasPrefix("last_reserved_ip") }
+    /// host-local lease files (named by IP, sorted) held in `network`; nil when host-local never
+    /// ran for it (no directory), so a wrong network name cannot pass for "no leases".
+    func leases(_ network: String) -> [String]? {
+        let directory = "\(ipamDir)/\(network)"
+        guard fileExists(directory) else { return nil }
+        return directoryEntries(directory).filter { $0 != "lock" && !$0.hasPrefix("last_reserved_ip") }.sorted()
+    }
+
+    /// The address host-local last handed out in `network` (its first range), which stays
+    /// after the lease is released: the evidence that an ADD undone since did allocate.
+    func lastReserved(_ network: String) -> String? {
+        readWholeFile("\(ipamDir)/\(network)/last_reserved_ip.0").map { String(decoding: $0, as: UTF8.self) }
     }
 
     // MARK: configs

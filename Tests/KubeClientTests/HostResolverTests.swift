@@ -461,7 +461,8 @@ extension HostResolverTests {
                     .a(Reply.encode("lb.example"), "10.8.0.1"), .a(Reply.encode("other.example"), "10.8.0.2"),
                 ])
             #expect(DNSMessage.answer(valid, id: 9, name: name, type: .a) == .addresses([[10, 8, 0, 1]]))
-            var generator = SystemRandomNumberGenerator()
+            var generator = SeededGenerator(seed: 0xD5_5EED)
+            var seen: [String: Int] = [:]
             for round in 0..<20_000 {
                 var packet = valid
                 if round % 4 == 0 {
@@ -477,12 +478,37 @@ extension HostResolverTests {
                         packet = Array(packet.prefix(Int.random(in: 0...packet.count, using: &generator)))
                     }
                 }
-                _ = DNSMessage.answer(packet, id: 9, name: name, type: .a)
-                _ = DNSMessage.answer(
-                    packet, id: UInt16(packet.first ?? 0) << 8 | UInt16(packet.dropFirst().first ?? 0), name: name,
-                    type: .aaaa)
+                let echoedID = UInt16(packet.first ?? 0) << 8 | UInt16(packet.dropFirst().first ?? 0)
+                for (id, type) in [(UInt16(9), DNSRecordType.a), (echoedID, .aaaa)] {
+                    let kind = answerKind(DNSMessage.answer(packet, id: id, name: name, type: type), type: type)
+                    if kind.hasPrefix("wrong"), !seen.keys.contains(where: { $0.hasPrefix("wrong") }) {
+                        Issue.record("\(generator), round \(round), \(type): \(kind) for \(packet)")
+                    }
+                    seen[kind.hasPrefix("wrong") ? "wrong" : kind, default: 0] += 1
+                }
             }
+            // Every outcome the decoder has comes up, and nothing else does.
+            #expect(seen.keys.sorted() == [
+                "addresses", "malformed", "nameError", "noData", "not an answer", "serverFailure", "truncated",
+            ], "\(generator): \(seen)")
+            #expect(seen.values.reduce(0, +) == 40_000, "\(generator)")
         }
+    }
+}
+
+/// The outcome of reading a fuzzed packet, by kind; "wrong ..." when the answer breaks the
+/// decoder's promises (addresses of the asked size and never none, a reason for malformed,
+/// an rcode other than 0 and 3 for a server failure).
+private func answerKind(_ answer: DNSAnswer?, type: DNSRecordType) -> String {
+    switch answer {
+    case nil: "not an answer"
+    case .addresses(let list):
+        !list.isEmpty && list.allSatisfy { $0.count == (type == .a ? 4 : 16) } ? "addresses" : "wrong addresses \(list)"
+    case .malformed(let reason): reason.isEmpty ? "wrong: malformed without a reason" : "malformed"
+    case .noData: "noData"
+    case .nameError: "nameError"
+    case .truncated: "truncated"
+    case .serverFailure(let rcode): rcode != 0 && rcode != 3 ? "serverFailure" : "wrong rcode \(rcode)"
     }
 }
 

@@ -55,9 +55,19 @@ struct TLSSessionCacheTests {
                 inputs.append(mutated)
             }
         }
+        var kept = 0
+        var stripped = 0
         for input in inputs {
-            guard let result = TLSSessionCache.withoutPeerCertificate(input) else { continue }
-            #expect(result.first == 0x30 && result.count < input.count)
+            guard let result = TLSSessionCache.withoutPeerCertificate(input) else {
+                kept += 1
+                continue
+            }
+            stripped += 1
+            #expect(result.first == 0x30 && result.count < input.count, "\(input)")
         }
+        // Both outcomes occur: many single-byte changes leave the structure intact.
+        #expect(kept + stripped == inputs.count)
+        #expect(kept > 0)
+        #expect(stripped > 0)
     }
 }

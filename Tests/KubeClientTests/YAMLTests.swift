@@ -182,21 +182,24 @@ struct YAMLTests {
     }
 
     @Test func garbageNeverCrashes() {
-        var random = SplitMix(seed: 0x5eed)
+        var random = SeededGenerator(seed: 0x5eed)
         let alphabet = Array(" \t\n\r:-?,[]{}#&*!|>'\"%@`abc0\\~=<".utf8)
+        var tally = FuzzTally()
         for round in 0..<3000 {
             let length = Int(random.next() % 160)
             let bytes: [UInt8] = (0..<length).map { _ in
                 round % 3 == 0 ? UInt8(truncatingIfNeeded: random.next()) : alphabet[Int(random.next() % UInt64(alphabet.count))]
             }
-            _ = yamlError(bytes)
+            tally.record(bytes, round: round)
         }
+        tally.expectBothOutcomes(rounds: 3000, random)
     }
 
     @Test func mutatedKubeconfigsNeverCrash() throws {
         let original = try readFile(testdata("kubeconfigs/named-contexts.kubeconfig"))
-        var random = SplitMix(seed: 42)
-        for _ in 0..<1500 {
+        var random = SeededGenerator(seed: 42)
+        var tally = FuzzTally()
+        for round in 0..<1500 {
             var bytes = original
             for _ in 0...(random.next() % 4) {
                 let index = Int(random.next() % UInt64(bytes.count))
@@ -207,20 +210,35 @@ struct YAMLTests {
                 }
                 if bytes.isEmpty { break }
             }
-            _ = yamlError(bytes)
+            tally.record(bytes, round: round)
         }
+        tally.expectBothOutcomes(rounds: 1500, random)
     }
 }
 
-/// A small deterministic generator, so a failing input can be reproduced.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+/// What fuzz inputs did: each either parses or is refused with a `.kubeconfig` error for the
+/// document whose reason starts with the line ("line 3: ..."); anything else is counted, and
+/// the first such input reported.
+private struct FuzzTally {
+    var parsed = 0
+    var refusedAtALine = 0
+    var other = 0
+    var firstOther = ""
+
+    mutating func record(_ bytes: [UInt8], round: Int) {
+        guard let error = yamlError(bytes) else { return parsed += 1 }
+        let reason = documentReason(error)
+        if reason.hasPrefix("line "), reason.dropFirst(5).first?.isNumber == true { return refusedAtALine += 1 }
+        if other == 0 { firstOther = "round \(round): \(error)" }
+        other += 1
+    }
+
+    /// Every round accounted for, and both outcomes seen: a fuzzer that only ever reaches one
+    /// of them exercises little.
+    func expectBothOutcomes(rounds: Int, _ random: SeededGenerator, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(other == 0, "\(random): \(other) inputs neither parsed nor named a line; first \(firstOther)", sourceLocation: sourceLocation)
+        #expect(parsed + refusedAtALine == rounds, "\(random)", sourceLocation: sourceLocation)
+        #expect(parsed > 0, "\(random): nothing parsed", sourceLocation: sourceLocation)
+        #expect(refusedAtALine > 0, "\(random): nothing refused", sourceLocation: sourceLocation)
     }
 }

@@ -38,10 +38,12 @@ struct DelTests {
             config["prevResult"] = add.config["prevResult"]
             #expect(JSONValue.object(config).serialized() == add.stdin.serialized())
         }
-        let addResult = { (type: String) in adds.first { $0.type == type }.map { FakeExecutor.standard($0).stdout } }
-        #expect(dels[0].config["prevResult"] == addResult("ipvlan").flatMap { try? JSONValue.parse($0) })
+        func addResult(_ type: String) throws -> JSONValue {
+            try JSONValue.parse(FakeExecutor.standard(try #require(adds.first { $0.type == type })).stdout)
+        }
+        #expect(dels[0].config["prevResult"] == (try addResult("ipvlan")))
         #expect(dels[1].config["prevResult"] == nil)
-        #expect(dels[3].config["prevResult"] == addResult("portmap").flatMap { try? JSONValue.parse($0) })
+        #expect(dels[3].config["prevResult"] == (try addResult("portmap")))
         #expect(dels[3].stdin.serialized().contains(#""zeta":{"b":1.50,"a":[1e3,null]}"#))
         #expect(dels[2].config["runtimeConfig"] == ["portMappings": [["hostPort": 80, "containerPort": 8080]]])
         #expect(!fileExists(box.cacheFile()))
@@ -116,7 +118,7 @@ struct DelTests {
         let executor = FakeExecutor()
         let config = try attached(box, executor)
         expectSuccess(run("DEL", config, executor: executor, env: ["CNI_NETNS": box.root + "/gone"]))
-        #expect(executor.calls.filter { $0.command == "DEL" }.allSatisfy { $0.env("CNI_NETNS") == "" })
+        #expect(executor.calls.filter { $0.command == "DEL" }.map { $0.env("CNI_NETNS") } == ["", "", "", ""])
     }
 
     @Test func aCorruptCacheFileIsBestEffortForDelAndAnErrorForCheck() throws {

@@ -45,11 +45,12 @@ struct MalformedCheckpointCase: Sendable, CustomTestStringConvertible {
     var testDescription: String { name }
 }
 
-/// A device-info document and what Multus makes of it (nil: it fails to decode).
+/// A device-info document and what Multus makes of it (nil: it fails to decode, for `problem`).
 struct DecodeCase: Sendable, CustomTestStringConvertible {
     var name: String
     var input: String
     var expected: String?
+    var problem = ""
     var testDescription: String { name }
 }
 
@@ -366,16 +367,25 @@ extension DeviceInfoTests {
             .init(name: "keys match ignoring case", input: #"{"TYPE":"pci","Pci":{"PCI-Address":"a"}}"#,
                   expected: #"{"type":"pci","pci":{"pci-address":"a"}}"#),
             .init(name: "a null document is an empty one", input: "null", expected: "{}"),
-            .init(name: "a wrongly typed string fails the document", input: #"{"type":"pci","version":1.1}"#, expected: nil),
-            .init(name: "a wrongly typed section fails the document", input: #"{"type":"pci","memif":[]}"#, expected: nil),
-            .init(name: "a wrongly typed section field fails the document", input: #"{"pci":{"pci-address":true}}"#, expected: nil),
-            .init(name: "a list is not a device-info", input: "[]", expected: nil),
+            .init(name: "a wrongly typed string fails the document", input: #"{"type":"pci","version":1.1}"#, expected: nil,
+                  problem: "device-info field version: must be a string, found a number"),
+            .init(name: "a wrongly typed section fails the document", input: #"{"type":"pci","memif":[]}"#, expected: nil,
+                  problem: "device-info field memif: must be an object, found an array"),
+            .init(name: "a wrongly typed section field fails the document", input: #"{"pci":{"pci-address":true}}"#, expected: nil,
+                  problem: "device-info field pci.pci-address: must be a string, found a boolean"),
+            .init(name: "a list is not a device-info", input: "[]", expected: nil,
+                  problem: "device-info must be an object, found an array"),
         ]
 
         @Test(arguments: decodeCases)
         func decodeAsMultusDoes(_ c: DecodeCase) throws {
-            let decoded = try? DeviceInfo.decode(Array(c.input.utf8), path: "/f")
-            #expect(decoded?.serialized() == (try c.expected.map { try json($0).serialized() }))
+            let input = Array(c.input.utf8)
+            guard let expected = c.expected else {
+                let error = #expect(throws: DeviceInfoError.self) { try DeviceInfo.decode(input, path: "/f") }
+                #expect(error == DeviceInfoError(path: "/f", problem: c.problem))
+                return
+            }
+            #expect(try DeviceInfo.decode(input, path: "/f").serialized() == json(expected).serialized())
         }
 
         @Test func decodeErrorNamesFileAndField() {

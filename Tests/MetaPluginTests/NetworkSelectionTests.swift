@@ -145,9 +145,9 @@ struct NetworkSelectionTests {
         .init(name: "space inside the name", text: "mac vlan", position: 0, element: "mac vlan", reasonContains: [#""mac vlan""#]),
         .init(name: "upper case namespace", text: "Blue/net", position: 0, element: "Blue/net", reasonContains: [#"namespace "Blue""#]),
         .init(name: "dotted namespace", text: "a.b/net", position: 0, element: "a.b/net", reasonContains: [#"namespace "a.b""#]),
-        .init(name: "64-character namespace", text: "\(longLabel)x/net", position: 0, element: "\(longLabel)x/net",
+        .init(name: "64-character namespace", text: "\(longLabel)x/net", position: 0, element: "\(longLabel)x…",
               reasonContains: ["longer than 63"]),
-        .init(name: "254-character name", text: "\(longName)n", position: 0, element: "\(longName)n", reasonContains: ["longer than 253"]),
+        .init(name: "254-character name", text: "\(longName)n", position: 0, element: String(repeating: "n", count: 64) + "…", reasonContains: ["longer than 253"]),
         .init(name: "space inside the interface", text: "x,blue/macvlan@eth1 x", position: 1, element: "blue/macvlan@eth1 x",
               reasonContains: [#"interface name "eth1 x" contains '/', ':' or whitespace"#]),
         .init(name: "16-byte interface", text: "a@abcdefghijklmnop", position: 0, element: "a@abcdefghijklmnop",
@@ -258,8 +258,7 @@ struct NetworkSelectionTests {
         let error = #expect(throws: NetworkSelectionError.self) { try NetworkSelection.parse(c.text, podNamespace: podNS) }
         guard let error else { return }
         #expect(error.position == c.position, "\(error)")
-        // Compared as the error keeps it: cut to a readable length.
-        #expect(error.element == NetworkSelectionError(element: c.element, reason: "").element, "\(error)")
+        #expect(error.element == c.element, "\(error)")
         for part in c.reasonContains { #expect(error.reason.contains(part), "\(error.reason)") }
     }
 
@@ -380,8 +379,6 @@ struct NetworkSelectionTests {
     static let hostile: [String: String] = [
         "deep list nesting": String(repeating: "[", count: 100_000),
         "deep object nesting": String(repeating: #"{"a":"#, count: 100_000),
-        "deep nesting inside cni-args, closed":
-            #"[{"name":"a","cni-args":{"x":"# + String(repeating: "[", count: 200) + String(repeating: "]", count: 200) + "}}]",
         "huge comma-form name": String(repeating: "a", count: 1 << 20) + "_",
         "huge comma-form interface": "a@" + String(repeating: "e", count: 1 << 20),
         "huge JSON name": #"[{"name":""# + String(repeating: "A", count: 1 << 20) + #""}]"#,
@@ -397,15 +394,19 @@ struct NetworkSelectionTests {
     ]
 
     @Test(arguments: hostile.keys.sorted())
-    func hostileInputIsRefusedWithAShortMessage(_ name: String) {
-        let text = Self.hostile[name] ?? ""
-        do {
-            _ = try NetworkSelection.parse(text, podNamespace: podNS)
-            // Only the closed nesting inside cni-args is acceptable: it is within the depth limit.
-            #expect(name == "deep nesting inside cni-args, closed")
-        } catch {
-            #expect(error.description.utf8.count < 400, "\(error.description.prefix(500))")
-        }
+    func hostileInputIsRefusedWithAShortMessage(_ name: String) throws {
+        let text = try #require(Self.hostile[name])
+        let error = #expect(throws: NetworkSelectionError.self) { try NetworkSelection.parse(text, podNamespace: podNS) }
+        let description = try #require(error?.description)
+        #expect(description.utf8.count < 400, "\(description.prefix(500))")
+    }
+
+    /// Deep nesting that is closed, inside cni-args, is within the depth limit: it parses.
+    @Test func deepButClosedNestingInsideCNIArgsParses() throws {
+        let nested = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
+        let parsed = try NetworkSelection.parse(#"[{"name":"a","cni-args":{"x":"# + nested + "}}]", podNamespace: podNS)
+        #expect(parsed.map(\.name) == ["a"])
+        #expect(parsed.first?.cniArgs?["x"] == (try JSONValue.parse(nested)))
     }
 
     @Test func manyElementsParse() throws {
