@@ -180,6 +180,8 @@ struct KubernetesTests {
         #expect(allowed.exitCode == 0, "\(allowed.stdout)")
         #expect(k.box.podInterfaces()["net1"] == ["10.\(k.box.number).4.2/24"])
         #expect(k.multus("DEL", pod: "web-blue").exitCode == 0)
+        let reserved = ["cluster-net", "blue-net"].map { k.box.lastReserved($0) }
+        #expect(reserved == ["10.\(k.box.number).0.2", "10.\(k.box.number).4.2"])
 
         let isolated = k.config(extra: ["namespaceIsolation": true])
         let refused = k.multus("ADD", pod: "web-blue", config: isolated)
@@ -187,6 +189,7 @@ struct KubernetesTests {
         #expect(error.code == .invalidNetworkConfig)
         #expect(error.msg.contains("blue/blue-net") && error.msg.contains("namespaceIsolation"))
         #expect(error.details.contains("pod default/web-blue"))
+        #expect(["cluster-net", "blue-net"].map { k.box.lastReserved($0) } == reserved, "no IPAM ran for the refused ADD")
         k.expectClean(["cluster-net", "blue-net"])
     }
 
@@ -206,11 +209,12 @@ struct KubernetesTests {
         let add = k.multus("ADD", pod: "coredns-0", namespace: "kube-system")
         #expect(add.exitCode == 0, "\(add.stdout)")
         #expect(k.box.podInterfaces()["net7"] == ["10.\(k.box.number).5.2/24"])
-        #expect(try k.takeRequests().filter { !$0.hasPrefix("POST") } == [
+        #expect(try k.takeRequests() == [
             "GET /api/v1/namespaces/kube-system/pods/coredns-0",
             "GET /apis/k8s.cni.cncf.io/v1/namespaces/kube-system/network-attachment-definitions/cluster-net",
             "GET /apis/k8s.cni.cncf.io/v1/namespaces/kube-system/network-attachment-definitions/alt-cluster",
-        ], "reads, events, and no status write")
+            "POST /api/v1/namespaces/kube-system/events", "POST /api/v1/namespaces/kube-system/events",
+        ], "reads and events, and no status write")
         #expect(k.multus("DEL", pod: "coredns-0", namespace: "kube-system").exitCode == 0)
         #expect(try k.takeRequests().isEmpty, "DEL needs no API call at all")
         k.expectClean(["cluster-net", "alt-cluster"])
@@ -224,6 +228,7 @@ struct KubernetesTests {
         #expect(error.code == .invalidNetworkConfig)
         #expect(error.msg.contains("default/no-such-net") && error.msg.contains("not found"))
         #expect(error.details.contains("pod default/web-missing"))
+        #expect(k.box.leases("cluster-net") == nil && k.box.leases("ptp-conf") == nil, "refused while resolving, before any IPAM ran")
         k.expectClean(["cluster-net", "ptp-conf"])
         #expect(k.multus("DEL", pod: "web-missing").exitCode == 0)
     }
@@ -233,11 +238,13 @@ struct KubernetesTests {
         let k = try KubeSandbox()
         let wrongToken = try k.server.kubeconfig(in: k.box.root, token: "not-a-token", fileName: "wrong-token")
         let unauthorized = try #require(k.multus("ADD", pod: "web-plain", config: k.config(kubeconfig: wrongToken)).error)
+        #expect(unauthorized.code == .generic, "401 is not worth a retry: the credentials are wrong")
         #expect(unauthorized.msg.contains("401") && unauthorized.msg.contains("web-plain"))
 
         try k.server.addToken("narrow", user: "narrow", namespaces: ["kube-system"])
         let narrow = try k.server.kubeconfig(in: k.box.root, token: "narrow", fileName: "narrow")
         let forbidden = try #require(k.multus("ADD", pod: "web-plain", config: k.config(kubeconfig: narrow)).error)
+        #expect(forbidden.code == .generic)
         #expect(forbidden.msg.contains("403") && forbidden.msg.contains("forbidden"))
 
         let away = k.box.root + "/away"
@@ -266,7 +273,9 @@ struct KubernetesTests {
     func podDeletedBeforeDel() throws {
         let k = try KubeSandbox()
         #expect(k.multus("ADD", pod: "web-comma").exitCode == 0)
-        _ = try k.server.delete(kind: "Pod", namespace: "default", name: "web-comma")
+        #expect(Set(k.box.podInterfaces().keys) == ["lo", "eth0", "net1", "net2"])
+        #expect(k.box.leases("macvlan-conf") == ["10.\(k.box.number).1.2"])
+        #expect(try k.server.delete(kind: "Pod", namespace: "default", name: "web-comma"), "the pod existed and is gone")
         let del = k.multus("DEL", pod: "web-comma")
         #expect(del.exitCode == 0, "\(del.stdout)")
         k.expectClean(["cluster-net", "macvlan-conf", "ptp-conf"])
