@@ -107,27 +107,11 @@ struct AddCommand {
     /// made its interface or taken a lease before failing). Whatever could not be undone stays in
     /// the cache so the runtime's DEL retries it. Returns the error ADD reports.
     private func rollBack(_ entry: CacheEntry, through last: Int, cause: MetaError) -> MetaError {
-        var undoFailures: [String] = []
-        var remaining: [CachedAttachment] = []
-        for cached in entry.attachments[0...last].reversed() {
-            let rt = context.runtimeConf(for: cached.attachment, netns: context.invocation.netns)
-            do {
-                try context.runner.del(cached.attachment.network, rt, cachedResult: cached.result)
-                cached.attachment.device.map { DeviceInfo.remove($0.infoFile) }
-            } catch {
-                undoFailures.append("rollback of \(cached.attachment.label) failed: \(error)")
-                remaining.insert(cached, at: 0)
-            }
-        }
+        let outcome = Teardown(context: context).run(Array(entry.attachments[0...last]), containerID: entry.containerID,
+                                                     netns: context.invocation.netns, cachedArgs: nil)
+        var undoFailures = (outcome.failures + outcome.ignored).map { "rollback of \($0.attachment) failed: \($0.error)" }
         do {
-            if remaining.isEmpty {
-                try context.cache.remove(entry.containerID)
-            } else {
-                var leftover = entry
-                leftover.state = .adding
-                leftover.attachments = remaining
-                try context.cache.store(leftover)
-            }
+            try context.cache.keepOnly(outcome.undone, of: entry, state: .adding)
         } catch {
             undoFailures.append("updating the cache after rollback failed: \(ErrorMapping.cniError(error, context: nil).msg)")
         }

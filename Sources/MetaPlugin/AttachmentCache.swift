@@ -32,10 +32,13 @@ public struct AttachmentCache: Sendable {
     public let directory: String
     /// Containers whose DEL completed and whose entry is therefore gone.
     public let deleted: DeletedContainers
+    /// What Multus recorded for the containers it attached before this node was upgraded.
+    let multus: MultusScratchCache
 
     public init(cniDir: String) {
         directory = FileSystem.join(cniDir, "attachments")
         deleted = DeletedContainers(cniDir: cniDir)
+        multus = MultusScratchCache(cniDir: cniDir)
     }
 
     public func path(for containerID: String) -> String { FileSystem.join(directory, containerID + ".json") }
@@ -64,6 +67,16 @@ public struct AttachmentCache: Sendable {
 
     public func remove(_ containerID: String) throws(MetaError) {
         try FileSystem.remove(path(for: containerID))
+    }
+
+    /// After a teardown: the entry goes when nothing is left, else it keeps only `remaining`
+    /// (and, given one, a new state), so the next DEL retries exactly what failed.
+    func keepOnly(_ remaining: [CachedAttachment], of entry: CacheEntry, state: CacheEntry.State? = nil) throws(MetaError) {
+        guard !remaining.isEmpty else { return try remove(entry.containerID) }
+        var leftover = entry
+        leftover.attachments = remaining
+        if let state { leftover.state = state }
+        try store(leftover)
     }
 
     /// Every entry on disk, each read on its own: one corrupt file does not hide the others.

@@ -11,16 +11,28 @@ struct CheckCommand {
             throw .incompatibleVersion("CHECK needs cniVersion 0.4.0 or later; the multus config says \(context.config.cniVersion)")
         }
         let containerID = context.invocation.containerID
-        guard let entry = try context.cache.load(containerID) else {
-            throw .notAttached(containerID: containerID, reason: "no cache entry at \(context.cache.path(for: containerID))")
+        if let entry = try context.cache.load(containerID) {
+            guard entry.state == .added else {
+                throw .notAttached(containerID: containerID, reason: "its ADD did not complete (cache entry \(context.cache.path(for: containerID)))")
+            }
+            try check(entry.attachments, cachedArgs: entry.args)
+        } else if let record = try context.cache.multus.load(containerID, mainIfName: context.invocation.ifName, config: context.config) {
+            // Attached by Multus before the upgrade: libcni's cached results stand in for ours.
+            if let missing = record.attachments.first(where: { $0.result == nil }) {
+                throw .notAttached(containerID: containerID, reason: "Multus's cache \(record.path) has no cached result for \(missing.attachment.label) "
+                    + "(looked in \(context.cache.multus.resultDirectories.joined(separator: ", ")))")
+            }
+            try check(record.attachments, cachedArgs: nil)
+        } else {
+            throw .notAttached(containerID: containerID, reason: "no cache entry at \(context.cache.path(for: containerID)), nor Multus's at \(context.cache.multus.path(for: containerID))")
         }
-        guard entry.state == .added else {
-            throw .notAttached(containerID: containerID, reason: "its ADD did not complete (cache entry \(context.cache.path(for: containerID)))")
-        }
-        for cached in entry.attachments {
+    }
+
+    private func check(_ attachments: [CachedAttachment], cachedArgs: CNIArgs?) throws(MetaError) {
+        for cached in attachments {
             guard let result = cached.result else { continue }
             do {
-                try context.runner.check(cached.attachment.network, context.runtimeConf(for: cached.attachment, netns: context.invocation.netns, cachedArgs: entry.args),
+                try context.runner.check(cached.attachment.network, context.runtimeConf(for: cached.attachment, netns: context.invocation.netns, cachedArgs: cachedArgs),
                                          cachedResult: result)
             } catch {
                 throw .delegate(error, attachment: cached.attachment.label, rollback: [])

@@ -8,9 +8,10 @@ import KubeClient
 /// container, a vanished netns, a second DEL all succeed. Errors are reported only for
 /// attachments whose ADD completed, because only those can hold resources worth a retry.
 ///
-/// DEL makes no API call when the cache has the container (as Multus, it leaves network-status
-/// alone: the pod is going away, or its next ADD writes a fresh one), nor when a DEL of it
-/// already completed.
+/// Where the attachments are known from: our cache, else what Multus recorded before the node was
+/// upgraded, else a tombstone of a DEL that already completed (nothing to do), else the config
+/// and the pod's networks resolved again. Only the last needs the API: DEL leaves network-status
+/// alone, as Multus does (the pod is going away, or its next ADD writes a fresh one).
 struct DelCommand {
     let context: PluginContext
 
@@ -27,6 +28,9 @@ struct DelCommand {
         }
         if let entry {
             try tearDown(entry, netns: netns)
+            if let stale = multusRecord() { context.cache.multus.remove(stale) }
+        } else if let record = multusRecord() {
+            try tearDown(record, netns: netns)
         } else if context.cache.deleted.contains(containerID, ifName: context.invocation.ifName) {
             return
         } else {
@@ -36,27 +40,39 @@ struct DelCommand {
     }
 
     private func tearDown(_ entry: CacheEntry, netns: String) throws(MetaError) {
-        var remaining: [CachedAttachment] = []
-        var failures: [DelegateFailure] = []
-        for cached in entry.attachments.reversed() {
-            do {
-                try context.runner.del(cached.attachment.network, context.runtimeConf(for: cached.attachment, netns: netns, cachedArgs: entry.args),
-                                       cachedResult: cached.result)
-                cached.attachment.device.map { DeviceInfo.remove($0.infoFile) }
-            } catch where cached.result == nil {
-                context.diagnostics.note("ignored: DEL of \(cached.attachment.label), which ADD never completed: \(error)")
-            } catch {
-                failures.append(DelegateFailure(error: error, attachment: cached.attachment.label))
-                remaining.insert(cached, at: 0)
-            }
+        let outcome = Teardown(context: context).run(entry.attachments, containerID: entry.containerID, netns: netns, cachedArgs: entry.args)
+        for ignored in outcome.ignored {
+            context.diagnostics.note("ignored: DEL of \(ignored.attachment), which ADD never completed: \(ignored.error)")
         }
-        guard failures.isEmpty else {
-            var leftover = entry
-            leftover.attachments = remaining
-            try context.cache.store(leftover)
-            throw .teardown(failures)
+        try context.cache.keepOnly(outcome.remaining, of: entry)
+        guard outcome.isComplete else { throw .teardown(outcome.failures) }
+    }
+
+    /// Multus's record of this container, if it left one we can read (one it cannot is noted and
+    /// passed over: the config then decides).
+    private func multusRecord() -> MultusRecord? {
+        do {
+            return try context.cache.multus.load(context.invocation.containerID, mainIfName: context.invocation.ifName, config: context.config)
+        } catch {
+            context.diagnostics.note("\(ErrorMapping.cniError(error, context: nil).msg); not using it")
+            return nil
         }
-        try context.cache.remove(entry.containerID)
+    }
+
+    /// What Multus attached. Whatever fails moves into our own cache (with its result), so the
+    /// next DEL retries it from there; Multus's record goes either way.
+    private func tearDown(_ record: MultusRecord, netns: String) throws(MetaError) {
+        let outcome = Teardown(context: context).run(record.attachments, containerID: record.containerID, netns: netns, cachedArgs: nil)
+        for ignored in outcome.ignored {
+            context.diagnostics.note("ignored: DEL of \(ignored.attachment), for which Multus's ADD left no result: \(ignored.error)")
+        }
+        if !outcome.isComplete {
+            let entry = CacheEntry(state: .added, containerID: record.containerID, netns: context.invocation.netns, args: context.invocation.args,
+                                   attachments: outcome.remaining)
+            try context.cache.store(entry)
+        }
+        context.cache.multus.remove(record)
+        guard outcome.isComplete else { throw .teardown(outcome.failures) }
     }
 
     /// Plugins treat an empty CNI_NETNS as "the namespace is gone, release what you hold", which
@@ -66,25 +82,22 @@ struct DelCommand {
         return netns.isEmpty || FileSystem.exists(netns) ? netns : ""
     }
 
-    /// No cache (never attached, or the cache was lost): DEL the networks the config and, if it
-    /// still exists, the pod name, so leases cannot leak; ignore their errors.
+    /// No record at all (never attached, or the cache was lost): DEL every network the config
+    /// and, if it still exists, the pod name, so leases cannot leak. A network that cannot be
+    /// resolved (its NAD deleted, the API away) is skipped and named; it never stops the others.
+    /// Delegates' errors are noted, never returned: there may be nothing to delete.
     private func tearDownFromConfig(netns: String) {
-        let plan: AttachmentPlan
-        do {
-            // Best effort: without the API or the pod, the config alone decides.
-            let api = context.pod == nil ? nil : (try? context.kube.api()) ?? nil
-            let pod = (try? context.lookUpPod(api))?.podForPlan
-            plan = try context.resolver(api: pod == nil ? nil : api).plan(for: pod, mainIfName: context.invocation.ifName)
-        } catch {
-            context.diagnostics.note("no cache entry and the configured networks cannot be loaded (\(ErrorMapping.cniError(error, context: nil).msg)); nothing to delete")
-            return
+        // Best effort: without the API or the pod, the config alone decides.
+        let api = context.pod == nil ? nil : (try? context.kube.api()) ?? nil
+        let pod = (try? context.lookUpPod(api))?.podForPlan
+        let plan = context.resolver(api: pod == nil ? nil : api).teardownPlan(for: pod, mainIfName: context.invocation.ifName)
+        for skipped in plan.skipped {
+            context.diagnostics.note("no cache entry, and a network cannot be resolved to DEL it (skipped): \(ErrorMapping.cniError(skipped, context: nil).msg)")
         }
-        for attachment in plan.attachments.reversed() {
-            do {
-                try context.runner.del(attachment.network, context.runtimeConf(for: attachment, netns: netns), cachedResult: nil)
-            } catch {
-                context.diagnostics.note("ignored: DEL of \(attachment.label) without a cache entry: \(error)")
-            }
+        let cached = plan.attachments.map { CachedAttachment(attachment: $0, result: nil) }
+        let outcome = Teardown(context: context).run(cached, containerID: context.invocation.containerID, netns: netns, cachedArgs: nil)
+        for failure in outcome.ignored {
+            context.diagnostics.note("ignored: DEL of \(failure.attachment) without a cache entry: \(failure.error)")
         }
     }
 }

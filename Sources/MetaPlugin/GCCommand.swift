@@ -50,25 +50,16 @@ struct GCCommand {
         guard failures.isEmpty else { throw .gc(failures) }
     }
 
-    /// DELs every network of a stale entry, newest first, and drops the entry.
+    /// DELs every network of a stale entry, newest first. What could not be undone stays in the
+    /// cache for the next GC or DEL; the rest of the entry goes.
     private func collect(_ entry: CacheEntry) -> [String] {
-        var failures: [String] = []
         // The netns ADD used, while it exists: its interfaces go too, not only the leases.
         let netns = !entry.netns.isEmpty && FileSystem.exists(entry.netns) ? entry.netns : ""
-        for cached in entry.attachments.reversed() {
-            var rt = context.runtimeConf(for: cached.attachment, netns: netns, cachedArgs: entry.args)
-            rt.containerID = entry.containerID
-            rt.args = entry.args
-            do {
-                try context.runner.del(cached.attachment.network, rt, cachedResult: cached.result)
-                cached.attachment.device.map { DeviceInfo.remove($0.infoFile) }
-            } catch where cached.result != nil {
-                failures.append("container \(entry.containerID): DEL of \(cached.attachment.label): \(error)")
-            } catch {
-                // Its ADD never completed: nothing of it can hold resources.
-            }
-        }
-        do { try context.cache.remove(entry.containerID) } catch {
+        let outcome = Teardown(context: context).run(entry.attachments, containerID: entry.containerID, netns: netns, cachedArgs: entry.args)
+        var failures = outcome.failures.map { "container \(entry.containerID): DEL of \($0.attachment): \($0.error)" }
+        do {
+            try context.cache.keepOnly(outcome.remaining, of: entry)
+        } catch {
             failures.append(ErrorMapping.cniError(error, context: nil).msg)
         }
         return failures

@@ -21,65 +21,112 @@ struct NetworkResolver {
 
     static let defaultNetworkAnnotation = "v1.multus-cni.io/default-network"
 
+    /// How to treat a network that cannot be resolved (a NAD deleted, the API away).
+    enum Resolution {
+        /// ADD: the first such network fails the call, before anything is attached.
+        case allOrNothing
+        /// DEL without any record: skip it, and tear down every other network.
+        case bestEffort
+    }
+
     /// The plan for `pod` (nil: no Kubernetes, the config alone decides).
     func plan(for pod: Pod?, mainIfName: String) throws(MetaError) -> AttachmentPlan {
-        var networks = try baseNetworks(for: pod)
-        if let pod, let text = pod.metadata.annotations[NetworkSelection.annotation], !text.trimmingWhitespace.isEmpty {
-            networks += try annotatedNetworks(text, pod: pod)
-        }
         var attachments: [Attachment] = []
         // One allocator for the pod: each network of a resource gets the next device, in order.
         var allocator = pod.map { DeviceAllocator(source: KubeletCheckpoint(path: devices.checkpoint), podUID: $0.metadata.uid) }
-        for (index, resolved) in networks.enumerated() {
-            guard !resolved.network.name.isEmpty else {
-                throw .invalidConfig("a delegate network needs a \"name\" (plugins key their state, such as IPAM leases, on it)", source: resolved.source)
-            }
-            let role: Attachment.Role = index == 0 ? .main : .secondary
-            let ifName = role == .main ? mainIfName : resolved.element?.interfaceRequest ?? "net\(index)"
-            var capabilities = role == .main ? config.runtimeConfig : JSONObject()
-            if let element = resolved.element { capabilities = Self.capabilityArgs(element, over: capabilities) }
-            var network = resolved.network
-            var device: AttachedDevice?
-            if let resourceName = resolved.resourceName, let deviceID = try nextDevice(&allocator, resourceName, for: resolved) {
-                // As Multus: deviceID and pciBusID in the config; for secondaries also the
-                // deviceID and CNIDeviceInfoFile capabilities.
-                let infoFile = DeviceInfo.cniFilePath(baseDirectory: devices.infoDirectory, networkName: resolved.statusName,
-                                                      containerID: containerID, ifName: ifName)
-                device = AttachedDevice(resourceName: resourceName, deviceID: deviceID, infoFile: infoFile)
-                network = DeviceInfo.injectingDeviceID(deviceID, into: network)
-                if role == .secondary {
-                    capabilities["deviceID"] = .string(deviceID)
-                    capabilities["CNIDeviceInfoFile"] = .string(infoFile)
-                }
-            }
-            attachments.append(Attachment(network: network, ifName: ifName, role: role, capabilityArgs: capabilities,
-                                          source: resolved.source, statusName: resolved.statusName,
-                                          extraArgs: resolved.element.map(Self.extraArgs) ?? CNIArgs(), device: device,
-                                          defaultGateways: resolved.element?.defaultRoute ?? []))
+        for (position, resolved) in try resolve(for: pod, .allOrNothing).enumerated() {
+            attachments.append(try attachment(try resolved.get(), position: position, mainIfName: mainIfName, allocator: &allocator))
         }
         return try AttachmentPlan(validating: attachments)
     }
 
-    /// The main network and, for pods outside `systemNamespaces`, `defaultNetworks`.
-    private func baseNetworks(for pod: Pod?) throws(MetaError) -> [ResolvedNetwork] {
-        var networks: [ResolvedNetwork] = []
+    /// For a DEL that has no record at all: every network that can still be resolved, each on the
+    /// interface its position gives it, and why each of the others was skipped.
+    func teardownPlan(for pod: Pod?, mainIfName: String) -> (attachments: [Attachment], skipped: [MetaError]) {
+        let resolved: [Result<ResolvedNetwork, MetaError>]
+        do { resolved = try resolve(for: pod, .bestEffort) } catch { return ([], [error]) }
+        var allocator = pod.map { DeviceAllocator(source: KubeletCheckpoint(path: devices.checkpoint), podUID: $0.metadata.uid) }
+        var attachments: [Attachment] = []
+        var skipped: [MetaError] = []
+        for (position, network) in resolved.enumerated() {
+            do throws(MetaError) {
+                attachments.append(try attachment(try network.get(), position: position, mainIfName: mainIfName, allocator: &allocator))
+            } catch {
+                skipped.append(error)
+            }
+        }
+        return (attachments, skipped)
+    }
+
+    /// Every network of the pod in order (the main network, `defaultNetworks` outside
+    /// `systemNamespaces`, the annotation's), or why it cannot be had. `.allOrNothing` throws the
+    /// first failure instead.
+    private func resolve(for pod: Pod?, _ mode: Resolution) throws(MetaError) -> [Result<ResolvedNetwork, MetaError>] {
+        func attempt(_ resolve: () throws(MetaError) -> ResolvedNetwork) throws(MetaError) -> Result<ResolvedNetwork, MetaError> {
+            do { return .success(try resolve()) } catch {
+                guard mode == .bestEffort else { throw error }
+                return .failure(error)
+            }
+        }
+        var networks: [Result<ResolvedNetwork, MetaError>] = []
         if let clusterNetwork = config.clusterNetwork {
-            networks.append(try reference(clusterNetwork, key: "clusterNetwork"))
+            networks.append(try attempt { () throws(MetaError) in try reference(clusterNetwork, key: "clusterNetwork") })
             if !isSystemNamespace(pod) {
                 for (i, name) in config.defaultNetworks.enumerated() {
-                    networks.append(try reference(name, key: "defaultNetworks[\(i)]"))
+                    networks.append(try attempt { () throws(MetaError) in try reference(name, key: "defaultNetworks[\(i)]") })
                 }
             }
         } else {
-            networks = config.delegates.enumerated().map { i, network in
-                ResolvedNetwork(network: network, source: "delegates[\(i)] of the multus config", statusName: network.name)
+            for (i, network) in config.delegates.enumerated() {
+                networks.append(.success(ResolvedNetwork(network: network, source: "delegates[\(i)] of the multus config", statusName: network.name)))
             }
         }
-        if let pod, let override = pod.metadata.annotations[Self.defaultNetworkAnnotation], !override.trimmingWhitespace.isEmpty {
-            let replacement = try defaultNetworkOverride(override, pod: pod)
+        guard let pod else { return networks }
+        if let override = pod.metadata.annotations[Self.defaultNetworkAnnotation], !override.trimmingWhitespace.isEmpty {
+            let replacement = try attempt { () throws(MetaError) in try defaultNetworkOverride(override, pod: pod) }
             if networks.isEmpty { networks = [replacement] } else { networks[0] = replacement }
         }
+        if let text = pod.metadata.annotations[NetworkSelection.annotation], !text.trimmingWhitespace.isEmpty {
+            let source = "annotation \(NetworkSelection.annotation) of pod \(pod.metadata.namespace)/\(pod.metadata.name)"
+            switch Result(catching: { () throws(NetworkSelectionError) in try NetworkSelection.parse(text, podNamespace: pod.metadata.namespace) }) {
+            case .success(let elements):
+                for element in elements {
+                    networks.append(try attempt { () throws(MetaError) in try annotatedNetwork(element, pod: pod, source: source) })
+                }
+            case .failure(let error):
+                networks.append(try attempt { () throws(MetaError) in throw .invalidConfig(error.description, source: source) })
+            }
+        }
         return networks
+    }
+
+    /// The attachment one resolved network becomes at `position` in the pod's list.
+    private func attachment(_ resolved: ResolvedNetwork, position: Int, mainIfName: String, allocator: inout DeviceAllocator?) throws(MetaError) -> Attachment {
+        guard !resolved.network.name.isEmpty else {
+            throw .invalidConfig("a delegate network needs a \"name\" (plugins key their state, such as IPAM leases, on it)", source: resolved.source)
+        }
+        let role: Attachment.Role = position == 0 ? .main : .secondary
+        let ifName = role == .main ? mainIfName : resolved.element?.interfaceRequest ?? "net\(position)"
+        var capabilities = role == .main ? config.runtimeConfig : JSONObject()
+        if let element = resolved.element { capabilities = Self.capabilityArgs(element, over: capabilities) }
+        var network = resolved.network
+        var device: AttachedDevice?
+        if let resourceName = resolved.resourceName, let deviceID = try nextDevice(&allocator, resourceName, for: resolved) {
+            // As Multus: deviceID and pciBusID in the config; for secondaries also the
+            // deviceID and CNIDeviceInfoFile capabilities.
+            let infoFile = DeviceInfo.cniFilePath(baseDirectory: devices.infoDirectory, networkName: resolved.statusName,
+                                                  containerID: containerID, ifName: ifName)
+            device = AttachedDevice(resourceName: resourceName, deviceID: deviceID, infoFile: infoFile)
+            network = DeviceInfo.injectingDeviceID(deviceID, into: network)
+            if role == .secondary {
+                capabilities["deviceID"] = .string(deviceID)
+                capabilities["CNIDeviceInfoFile"] = .string(infoFile)
+            }
+        }
+        return Attachment(network: network, ifName: ifName, role: role, capabilityArgs: capabilities,
+                          source: resolved.source, statusName: resolved.statusName,
+                          extraArgs: resolved.element.map(Self.extraArgs) ?? CNIArgs(), device: device,
+                          defaultGateways: resolved.element?.defaultRoute ?? [])
     }
 
     private func nextDevice(_ allocator: inout DeviceAllocator?, _ resourceName: String, for resolved: ResolvedNetwork) throws(MetaError) -> String? {
@@ -108,23 +155,14 @@ struct NetworkResolver {
         return try nad(element, requestedBy: source)
     }
 
-    /// The pod's own networks, each checked against namespace isolation.
-    private func annotatedNetworks(_ text: String, pod: Pod) throws(MetaError) -> [ResolvedNetwork] {
-        let source = "annotation \(NetworkSelection.annotation) of pod \(pod.metadata.namespace)/\(pod.metadata.name)"
-        let elements: [NetworkSelectionElement]
-        do { elements = try NetworkSelection.parse(text, podNamespace: pod.metadata.namespace) } catch {
-            throw .invalidConfig(error.description, source: source)
+    /// One of the pod's own networks, checked against namespace isolation.
+    private func annotatedNetwork(_ element: NetworkSelectionElement, pod: Pod, source: String) throws(MetaError) -> ResolvedNetwork {
+        if config.namespaceIsolation, element.namespace != pod.metadata.namespace, !config.globalNamespaces.contains(element.namespace) {
+            throw .invalidConfig(
+                "network \(element.namespace)/\(element.name) is in another namespace, and namespaceIsolation allows only the pod's own namespace and globalNamespaces (\(config.globalNamespaces.joined(separator: ", ")))",
+                source: source)
         }
-        var networks: [ResolvedNetwork] = []
-        for element in elements {
-            if config.namespaceIsolation, element.namespace != pod.metadata.namespace, !config.globalNamespaces.contains(element.namespace) {
-                throw .invalidConfig(
-                    "network \(element.namespace)/\(element.name) is in another namespace, and namespaceIsolation allows only the pod's own namespace and globalNamespaces (\(config.globalNamespaces.joined(separator: ", ")))",
-                    source: source)
-            }
-            networks.append(try nad(element, requestedBy: source))
-        }
-        return networks
+        return try nad(element, requestedBy: source)
     }
 
     /// `clusterNetwork`/`defaultNetworks[i]`: a path, else a NAD in `multusNamespace`, else a name in `confDir`.

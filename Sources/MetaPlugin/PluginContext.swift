@@ -21,12 +21,14 @@ struct PluginContext: Sendable {
     let devices: DevicePaths
 
     /// The runtime conf of one attachment's delegate calls.
-    /// - Parameter cachedArgs: CNI_ARGS as ADD had them; used when this call carries none
-    ///   (a DEL from a runtime that forgot the pod's identity must still reach the same leases).
-    func runtimeConf(for attachment: Attachment, netns: String, cachedArgs: CNIArgs? = nil) -> RuntimeConf {
+    /// - Parameters:
+    ///   - cachedArgs: CNI_ARGS as ADD had them; used when this call carries none (a DEL from a
+    ///     runtime that forgot the pod's identity, or a GC, must still reach the same leases).
+    ///   - containerID: the attachment's container, when it is not the call's (GC).
+    func runtimeConf(for attachment: Attachment, netns: String, cachedArgs: CNIArgs? = nil, containerID: String? = nil) -> RuntimeConf {
         var args = invocation.args.isEmpty ? (cachedArgs ?? invocation.args) : invocation.args
         for (key, value) in attachment.extraArgs.pairs { args[key] = value }
-        return RuntimeConf(containerID: invocation.containerID, netns: netns, ifName: attachment.ifName, args: args,
+        return RuntimeConf(containerID: containerID ?? invocation.containerID, netns: netns, ifName: attachment.ifName, args: args,
                            capabilityArgs: attachment.capabilityArgs, pluginDirectories: pluginDirectories,
                            passthroughEnvironment: passthroughEnvironment)
     }

@@ -1,0 +1,156 @@
+import CNI
+import KubeClient
+
+/// What Multus (v3 and v4) left on a node for each container it attached, so that a node upgraded
+/// in place can still DEL, CHECK and GC those pods with no API call and no NAD:
+/// - `<cniDir>/<containerID>`: the JSON list of its delegates, as Multus's `saveDelegates` writes
+///   it (`DelegateNetConf`: the config itself base64-encoded in `Bytes`, beside `Conf`/`ConfList`,
+///   the network's `Name` and the pod's requests: `ifnameRequest`, `macRequest`, `ipRequest`, ...);
+/// - libcni's result cache, `<cacheDir>/results/<network>-<containerID>-<ifname>`, written by the
+///   libcni Multus runs delegates through, with Multus's cniDir as its cache directory.
+struct MultusScratchCache {
+    let cniDir: String
+    /// Where libcni's cached results may be: Multus's cniDir first, then libcni's default.
+    var resultDirectories: [String]
+
+    static let libcniResultDirectory = "/var/lib/cni/results"
+
+    init(cniDir: String, resultDirectories: [String]? = nil) {
+        self.cniDir = cniDir
+        self.resultDirectories = resultDirectories ?? [FileSystem.join(cniDir, "results"), Self.libcniResultDirectory]
+    }
+
+    func path(for containerID: String) -> String { FileSystem.join(cniDir, containerID) }
+
+    /// The attachments Multus recorded for `containerID`, as we would have cached them; nil when
+    /// Multus left nothing for it.
+    /// - Parameters:
+    ///   - mainIfName: the interface the main network was given (CNI_IFNAME): Multus does not record it.
+    ///   - config: for the multus config's cniVersion (Multus gives it to a conflist that has none)
+    ///     and the runtime's runtimeConfig (offered to the main network, as Multus does).
+    /// - Throws: `MetaError.corruptCache` naming the file when it is there but not Multus's format.
+    func load(_ containerID: String, mainIfName: String, config: MultusConfig) throws(MetaError) -> MultusRecord? {
+        let path = path(for: containerID)
+        guard FileSystem.kind(of: path) == .file else { return nil }
+        let delegates: [JSONValue]
+        do {
+            guard let list = try JSONValue.parse(try FileSystem.readFile(path)).arrayValue else {
+                throw MetaError.corruptCache(path: path, reason: "not a JSON list of delegates")
+            }
+            delegates = list
+        } catch let error as JSONSyntaxError {
+            throw .corruptCache(path: path, reason: error.description)
+        } catch let error as MetaError {
+            throw error
+        } catch {
+            throw .corruptCache(path: path, reason: "\(error)")
+        }
+        var record = MultusRecord(containerID: containerID, path: path)
+        for (index, delegate) in delegates.enumerated() {
+            do throws(SpecError) {
+                let (attachment, resultFile) = try self.attachment(delegate, index: index, containerID: containerID, mainIfName: mainIfName,
+                                                                   config: config, source: path)
+                record.attachments.append(CachedAttachment(attachment: attachment, result: resultFile.flatMap { cachedResult($0, network: attachment.network) }))
+                if let resultFile { record.resultFiles.append(resultFile) }
+            } catch {
+                throw .corruptCache(path: path, reason: "delegate \(index): \(error)")
+            }
+        }
+        guard !record.attachments.isEmpty else { throw .corruptCache(path: path, reason: "lists no delegate") }
+        return record
+    }
+
+    /// Removes Multus's record of the container and the libcni results it pointed at.
+    func remove(_ record: MultusRecord) {
+        for file in record.resultFiles + [record.path] { try? FileSystem.remove(file) }
+    }
+
+    /// Containers Multus left a record for: the files in cniDir whose name is a container ID.
+    func containerIDs() -> [String] {
+        guard let names = try? FileSystem.listDirectory(cniDir) else { return [] }
+        return names.filter { NameRules.containerIDProblem($0) == nil && FileSystem.kind(of: path(for: $0)) == .file }.sorted()
+    }
+
+    /// One `DelegateNetConf` as the attachment Multus made of it (its getIfname and
+    /// CreateCNIRuntimeConf), and where libcni cached its result, if anywhere.
+    private func attachment(_ delegate: JSONValue, index: Int, containerID: String, mainIfName: String, config: MultusConfig,
+                            source: String) throws(SpecError) -> (Attachment, String?) {
+        let fields = try JSONFields(delegate, path: "")
+        let network = try NetworkConfigList(json: try Self.delegateConfig(fields, cniVersion: config.cniVersion), path: "Bytes")
+        let requested = try fields.string("ifnameRequest") ?? ""
+        let role: Attachment.Role = index == 0 ? .main : .secondary
+        let ifName = role == .main ? mainIfName : requested.isEmpty ? "net\(index)" : requested
+        var capabilities = role == .main ? config.runtimeConfig : JSONObject()
+        var extraArgs = CNIArgs()
+        if let mac = try fields.string("macRequest"), !mac.isEmpty {
+            capabilities["mac"] = .string(mac)
+            extraArgs["MAC"] = mac
+        }
+        let ips = try fields.strings("ipRequest")
+        if !ips.isEmpty {
+            capabilities["ips"] = .array(ips.map { .string($0) })
+            extraArgs["IP"] = ips.joined(separator: ",")
+        }
+        if let guid = try fields.string("infinibandGUIDRequest"), !guid.isEmpty { capabilities["infinibandGUID"] = .string(guid) }
+        if !extraArgs.isEmpty { extraArgs["IgnoreUnknown"] = "true" }
+        let name = try fields.string("Name") ?? ""
+        let statusName = name.isEmpty ? network.name : name
+        var device: AttachedDevice?
+        if let deviceID = try fields.string("deviceID"), !deviceID.isEmpty {
+            if role == .secondary { capabilities["deviceID"] = .string(deviceID) }
+            device = AttachedDevice(resourceName: try fields.string("resourceName") ?? "", deviceID: deviceID,
+                                    infoFile: DeviceInfo.cniFilePath(networkName: statusName, containerID: containerID, ifName: ifName))
+        }
+        let attachment = Attachment(network: network, ifName: ifName, role: role, capabilityArgs: capabilities,
+                                    source: "Multus's cache \(source)", statusName: statusName, extraArgs: extraArgs, device: device)
+        let resultName = "\(network.name)-\(containerID)-\(ifName)"
+        let resultFile = resultDirectories.map { FileSystem.join($0, resultName) }.first { FileSystem.kind(of: $0) == .file }
+        return (attachment, resultFile)
+    }
+
+    /// The config Multus ran: `Bytes` (base64 of the config as written), else the decoded
+    /// `ConfList` (when it has plugins) or `Conf`. A conflist without cniVersion gets the multus
+    /// config's, as Multus's DEL gives it.
+    static func delegateConfig(_ fields: JSONFields, cniVersion: SpecVersion) throws(SpecError) -> JSONValue {
+        var config: JSONObject
+        if let encoded = try fields.string("Bytes"), !encoded.isEmpty {
+            guard let bytes = Base64.decode(encoded) else { throw .invalidField(path: "Bytes", reason: "is not base64") }
+            do {
+                guard let object = try JSONValue.parse(bytes).objectValue else { throw SpecError.invalidField(path: "Bytes", reason: "does not hold a JSON object") }
+                config = object
+            } catch let error as SpecError {
+                throw error
+            } catch {
+                throw .invalidField(path: "Bytes", reason: "does not hold JSON: \(error)")
+            }
+        } else if let list = try fields.object("ConfList"), !(list["plugins"]?.arrayValue ?? []).isEmpty {
+            config = list
+        } else if let conf = try fields.object("Conf") {
+            config = conf
+        } else {
+            throw .missingField(path: "Bytes")
+        }
+        if config["plugins"] != nil, (config["cniVersion"]?.stringValue ?? "").isEmpty {
+            config["cniVersion"] = .string(cniVersion.description)
+        }
+        return .object(config)
+    }
+
+    /// libcni's cached result: a `cniCacheV1` record holding it (libcni 0.8+), or the bare result
+    /// (older libcni). Unreadable means none: the DEL then runs without prevResult, as libcni's would.
+    private func cachedResult(_ path: String, network: NetworkConfigList) -> CNIResult? {
+        guard let bytes = try? FileSystem.readFile(path), let object = (try? JSONValue.parse(bytes))?.objectValue else { return nil }
+        let result = object["kind"]?.stringValue == "cniCacheV1" ? object["result"] : .object(object)
+        guard let result, result != .null else { return nil }
+        return try? CNIResult(json: result, fallbackVersion: network.cniVersion, path: path)
+    }
+}
+
+/// One container's attachments as Multus recorded them.
+struct MultusRecord {
+    var containerID: String
+    var path: String
+    var attachments: [CachedAttachment] = []
+    /// libcni's cached results that were read, removed with the record.
+    var resultFiles: [String] = []
+}
