@@ -28,7 +28,8 @@ struct GCCommand {
         }
         let valid = try MultusPlugin.validAttachments(request)
         var failures: [String] = []
-        let remaining = try context.cache.withExclusiveLock { () throws(MetaError) -> [CacheEntry] in
+        // Under the scan lock: two GCs never tear down the same stale entry.
+        let live = try context.cache.withExclusiveLock { () throws(MetaError) -> [CacheEntry] in
             var kept: [CacheEntry] = []
             for listed in context.cache.allEntries() {
                 switch listed.entry {
@@ -43,11 +44,54 @@ struct GCCommand {
                     }
                 }
             }
-            return kept
+            let (multusLive, multusFailures) = collectMultusRecords(valid: valid)
+            failures += multusFailures
+            return kept + multusLive
         }
         context.cache.deleted.sweep(keeping: Set(valid.map(\.containerID)))
-        failures += forwardGC(remaining)
+        let known = Set(live.map(\.containerID))
+        let unknown = valid.filter { !known.contains($0.containerID) }.sorted { ($0.containerID, $0.ifName) < ($1.containerID, $1.ifName) }
+        if unknown.isEmpty {
+            failures += forwardGC(live)
+        } else {
+            // A live attachment we cannot tell the networks of (attached by something that left
+            // no record we can read) could be on any network: telling a plugin it is not valid
+            // would release its addresses while the pod runs.
+            let listed = unknown.prefix(5).map { "\($0.containerID)/\($0.ifName)" }.joined(separator: ", ")
+            context.diagnostics.note("GC: plugin-level GC skipped for every network: the runtime lists \(unknown.count) live attachment(s) "
+                + "with no record here or in Multus's cache (\(listed)), which may be using any of them")
+        }
         guard failures.isEmpty else { throw .gc(failures) }
+    }
+
+    /// What Multus attached before the upgrade: containers the runtime no longer lists are torn
+    /// down from Multus's record (which then goes); the live ones are returned, as entries, so
+    /// their networks are told they are still valid.
+    private func collectMultusRecords(valid: Set<AttachmentKey>) -> (live: [CacheEntry], failures: [String]) {
+        var live: [CacheEntry] = []
+        var failures: [String] = []
+        let multus = context.cache.multus
+        for containerID in multus.containerIDs() {
+            let listed = valid.first { $0.containerID == containerID }
+            do {
+                guard let record = try multus.load(containerID, mainIfName: listed?.ifName ?? multus.mainIfName(of: containerID), config: context.config)
+                else { continue }
+                let entry = CacheEntry(state: .added, containerID: containerID, netns: "", args: CNIArgs(), attachments: record.attachments)
+                if listed != nil {
+                    live.append(entry)
+                    continue
+                }
+                let outcome = Teardown(context: context).run(record.attachments, containerID: containerID, netns: "", cachedArgs: nil)
+                failures += outcome.failures.map { "container \(containerID) (Multus's cache): DEL of \($0.attachment): \($0.error)" }
+                if !outcome.isComplete {
+                    try context.cache.store(CacheEntry(state: .added, containerID: containerID, netns: "", args: CNIArgs(), attachments: outcome.remaining))
+                }
+                multus.remove(record)
+            } catch {
+                failures.append(ErrorMapping.cniError(error, context: nil).msg)
+            }
+        }
+        return (live, failures)
     }
 
     /// DELs every network of a stale entry, newest first. What could not be undone stays in the

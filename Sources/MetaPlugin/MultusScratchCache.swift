@@ -60,6 +60,22 @@ struct MultusScratchCache {
         return record
     }
 
+    /// The interface Multus gave a container's main network, which its record does not keep:
+    /// libcni's cached result of the main network is named after it. `eth0` when there is none.
+    func mainIfName(of containerID: String) -> String {
+        guard let list = (try? FileSystem.readFile(path(for: containerID))).flatMap({ try? JSONValue.parse($0) })?.arrayValue,
+              let first = list.first.flatMap({ try? JSONFields($0, path: "") }),
+              let network = try? NetworkConfigList(json: Self.delegateConfig(first, cniVersion: .latest))
+        else { return "eth0" }
+        let prefix = "\(network.name)-\(containerID)-"
+        for directory in resultDirectories {
+            if let name = (try? FileSystem.listDirectory(directory))?.sorted().first(where: { $0.hasPrefix(prefix) }) {
+                return String(name.dropFirst(prefix.count))
+            }
+        }
+        return "eth0"
+    }
+
     /// Removes Multus's record of the container and the libcni results it pointed at.
     func remove(_ record: MultusRecord) {
         for file in record.resultFiles + [record.path] { try? FileSystem.remove(file) }

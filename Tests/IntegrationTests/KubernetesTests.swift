@@ -13,6 +13,8 @@ final class KubeSandbox: @unchecked Sendable {
     let server: TestAPIServer
     let kubeconfig: String
     let confDir: String
+    /// What this test's placeholders stand for (see testdata/kube-scenarios/README.md).
+    let substitutions: [String: String]
     static let token = "multus-token"
 
     init() throws {
@@ -20,9 +22,8 @@ final class KubeSandbox: @unchecked Sendable {
         let parent = box.makeParentBridge()
         let bridge = box.hostName("kb")
         box.bridges += [bridge, bridge + "d"]
-        server = try TestAPIServer(objects: testdata("kube-scenarios"), substitutions: [
-            "@N@": "\(box.number)", "@HEX@": String(format2: box.number), "@IPAM@": box.ipamDir, "@BRIDGE@": bridge, "@PARENT@": parent,
-        ])
+        substitutions = ["@N@": "\(box.number)", "@HEX@": String(format2: box.number), "@IPAM@": box.ipamDir, "@BRIDGE@": bridge, "@PARENT@": parent]
+        server = try TestAPIServer(objects: testdata("kube-scenarios"), substitutions: substitutions)
         try server.addToken(Self.token)
         kubeconfig = try server.kubeconfig(in: box.root, token: Self.token)
         confDir = box.root + "/net.d"
@@ -40,12 +41,20 @@ final class KubeSandbox: @unchecked Sendable {
         return .object(config)
     }
 
+    /// `text` with this test's placeholders filled in.
+    func substituted(_ text: String) -> String {
+        substitutions.reduce(text) { $0.replacing($1.key, with: $1.value) }
+    }
+
+    /// The CNI_ARGS the runtime passes for `pod`.
+    func podArgs(_ pod: String, namespace: String = "default", uid: String? = nil) -> String {
+        "IgnoreUnknown=1;K8S_POD_NAMESPACE=\(namespace);K8S_POD_NAME=\(pod);K8S_POD_INFRA_CONTAINER_ID=\(box.containerID);K8S_POD_UID=\(uid ?? "uid-\(pod)")"
+    }
+
     /// A CNI call for `pod`, with the UID the runtime passes (by default the fixture's, `uid-<pod>`).
     func multus(_ command: String, pod: String, namespace: String = "default", uid: String? = nil, config: JSONValue? = nil,
                 devices: DevicePaths = .live, netns: String? = nil) -> Outcome {
-        box.multus(command, config ?? self.config(), netns: netns,
-                   args: "IgnoreUnknown=1;K8S_POD_NAMESPACE=\(namespace);K8S_POD_NAME=\(pod);K8S_POD_INFRA_CONTAINER_ID=\(box.containerID);K8S_POD_UID=\(uid ?? "uid-\(pod)")",
-                   devices: devices)
+        box.multus(command, config ?? self.config(), netns: netns, args: podArgs(pod, namespace: namespace, uid: uid), devices: devices)
     }
 
     /// The events stored about `pod`, oldest first, as "Type Reason: message".

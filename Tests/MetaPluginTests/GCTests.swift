@@ -1,6 +1,7 @@
 import CNI
 import Glibc
 import MetaPlugin
+import KubeClient
 import Testing
 import TestSupport
 
@@ -88,5 +89,60 @@ struct GCTests {
         defer { box.remove() }
         let config = multusConfig(box, version: "1.0.0", delegates: Self.delegates)
         expectFailure(run("GC", gc(config, valid: []), executor: FakeExecutor()), code: 1, msgContains: ["1.1.0"])
+    }
+}
+
+/// GC after an in-place upgrade from Multus: a live attachment nobody recorded must never be
+/// reported as invalid to any network; what Multus recorded counts as a record.
+@Suite("GC and what Multus attached")
+struct GCUpgradeTests {
+    /// Multus's record of `containerID` (one single-config delegate, as its saveDelegates writes
+    /// one), plus libcni's cached result of it for interface `ifName`.
+    func writeMultusRecord(_ box: Sandbox, _ containerID: String, ifName: String = "eth0") throws {
+        let config = #"{"cniVersion":"1.1.0","name":"net-a","type":"bridge"}"#
+        let record: JSONValue = [["Conf": ["cniVersion": "1.1.0", "name": "net-a", "type": "bridge", "ipam": [:], "dns": [:]], "ConfList": [:],
+                                  "Name": "net-a", "IsFilterV4Gateway": false, "IsFilterV6Gateway": false,
+                                  "Bytes": .string(Base64.encode(Array(config.utf8)))]]
+        try box.mkdirs(box.cniDir + "/results")
+        try box.write(box.cniDir + "/" + containerID, record.serialized())
+        try box.write(box.cniDir + "/results/net-a-\(containerID)-\(ifName)",
+                      #"{"kind":"cniCacheV1","containerId":"\#(containerID)","ifName":"\#(ifName)","networkName":"net-a","result":{"cniVersion":"1.1.0","interfaces":[{"name":"\#(ifName)","sandbox":"/ns"}]}}"#)
+    }
+
+    @Test func aLiveAttachmentWithNoRecordStopsPluginGCUntilItsRecordExists() throws {
+        let box = try Sandbox()
+        defer { box.remove() }
+        let config = GCTests().attach(box, ["ctr1"])
+        let blind = FakeExecutor()
+        let outcome = run("GC", GCTests().gc(config, valid: ["ctr1", "ctr-unknown"]), executor: blind)
+        expectSuccess(outcome)
+        #expect(blind.steps == [], "no plugin is told anything while ctr-unknown's networks are unknown")
+        #expect(outcome.outcome.diagnostics.count == 1)
+        #expect(outcome.outcome.diagnostics.first?.contains("ctr-unknown/eth0") == true, "\(outcome.outcome.diagnostics)")
+
+        expectSuccess(run("ADD", config, executor: FakeExecutor(), env: ["CNI_CONTAINERID": "ctr-unknown"]))
+        let informed = FakeExecutor()
+        expectSuccess(run("GC", GCTests().gc(config, valid: ["ctr1", "ctr-unknown"]), executor: informed))
+        #expect(informed.steps == ["GC bridge@", "GC macvlan@"])
+        #expect(informed.calls.first?.config["cni.dev/valid-attachments"] == [["containerID": "ctr-unknown", "ifname": "eth0"], ["containerID": "ctr1", "ifname": "eth0"]])
+    }
+
+    @Test func multusRecordsCountAsRecordsAndStaleOnesAreDeletedFromThem() throws {
+        let box = try Sandbox()
+        defer { box.remove() }
+        let config = GCTests().attach(box, ["ctr1"])
+        try writeMultusRecord(box, "ctr-old-live")
+        try writeMultusRecord(box, "ctr-old-gone", ifName: "eth7")
+        let executor = FakeExecutor()
+        expectSuccess(run("GC", GCTests().gc(config, valid: ["ctr1", "ctr-old-live"]), executor: executor))
+        // The stale one is torn down on the interface libcni's cache names, with its cached result.
+        let dels = executor.calls.filter { $0.command == "DEL" }
+        #expect(dels.map { "\($0.env("CNI_CONTAINERID") ?? "") \($0.type)@\($0.ifName)" } == ["ctr-old-gone bridge@eth7"])
+        #expect(dels.first?.config["prevResult"]?.objectValue?["interfaces"] != nil)
+        #expect(!fileExists(box.cniDir + "/ctr-old-gone") && !fileExists(box.cniDir + "/results/net-a-ctr-old-gone-eth7"))
+        #expect(fileExists(box.cniDir + "/ctr-old-live"))
+        let gcs = executor.calls.filter { $0.command == "GC" }
+        #expect(gcs.map(\.network) == ["net-a", "net-b"])
+        #expect(gcs.first?.config["cni.dev/valid-attachments"] == [["containerID": "ctr1", "ifname": "eth0"], ["containerID": "ctr-old-live", "ifname": "eth0"]])
     }
 }
