@@ -12,8 +12,8 @@ corpus=.build/fuzz/corpus
 mkdir -p "$corpus" .build/fuzz/crashes
 # Seeds: every JSON and YAML fixture, tagged for each entry point.
 i=0
-for f in testdata/configs/*.conf* testdata/results/*.json testdata/meta/*.conf* testdata/annotations/* testdata/kubeconfigs/*.kubeconfig; do
-  for tag in 0 1 2 3 4; do printf "\\x$(printf %02x $tag)" | cat - "$f" > "$corpus/seed-$i-$tag"; done
+for f in testdata/configs/*.conf* testdata/results/*.json testdata/meta/*.conf* testdata/annotations/* testdata/kubeconfigs/*.kubeconfig testdata/install/*.conf*; do
+  for tag in 0 1 2 3 4 5 6; do printf "\\x$(printf %02x $tag)" | cat - "$f" > "$corpus/seed-$i-$tag"; done
   i=$((i + 1))
 done
 exec .build/fuzz-build/debug/multus-fuzz "$corpus" -max_total_time="$seconds" -max_len=65536 -artifact_prefix=.build/fuzz/crashes/ -print_final_stats=1
