@@ -53,18 +53,20 @@ public struct GeneratedConfig: Sendable, Hashable {
         Set(network.plugins.flatMap(\.capabilities)).sorted()
     }
 
-    /// The multus plugin's own keys, in the order Multus's template writes them.
+    /// The multus plugin's own keys, in the order Multus's template writes them; each optional
+    /// one only when its flag asks for it.
     static func pluginFields(options: InstallOptions, capabilities: [String]) -> JSONObject {
         var plugin: JSONObject = ["type": "multus"]
         if !capabilities.isEmpty { plugin["capabilities"] = .object(JSONObject(capabilities.map { ($0, true) })) }
         if options.isOn(.namespaceIsolation) { plugin["namespaceIsolation"] = true }
-        let text: [(InstallFlag, String)] = [(.globalNamespaces, "globalNamespaces")]
-        for (flag, key) in text where !options.text(flag).isEmpty { plugin[key] = .string(options.text(flag)) }
+        /// The flag's text, or nil (which sets no key) when it is empty.
+        func given(_ flag: InstallFlag) -> JSONValue? { options.text(flag).isEmpty ? nil : .string(options.text(flag)) }
+        plugin["globalNamespaces"] = given(.globalNamespaces)
         if !options.isOn(.multusLogToStderr) { plugin["logToStderr"] = false }
-        let level = options.text(.multusLogLevel).lowercased()
-        if !level.isEmpty { plugin["logLevel"] = .string(level) }
-        let more: [(InstallFlag, String)] = [(.multusLogFile, "logFile"), (.additionalBinDir, "binDir"), (.readinessIndicatorFile, "readinessindicatorfile")]
-        for (flag, key) in more where !options.text(flag).isEmpty { plugin[key] = .string(options.text(flag)) }
+        plugin["logLevel"] = given(.multusLogLevel).flatMap(\.stringValue).map { .string($0.lowercased()) }
+        plugin["logFile"] = given(.multusLogFile)
+        plugin["binDir"] = given(.additionalBinDir)
+        plugin["readinessindicatorfile"] = given(.readinessIndicatorFile)
         plugin["kubeconfig"] = .string(options.text(.multusKubeconfigFileHost))
         return plugin
     }

@@ -52,10 +52,7 @@ struct Installation {
             try copyConfig(from: source, to: target)
             return
         }
-        let finder = PrimaryFinder(directory: paths.autoconfigDir,
-                                   explicitName: options.text(.multusMasterCNIFileName).isEmpty ? nil : options.text(.multusMasterCNIFileName),
-                                   ownNames: paths.autoconfigDir == paths.confDir || InstallFiles.isSameFile(paths.autoconfigDir, paths.confDir) ? paths.ownNames : [])
-        switch finder.find(pinned: pinnedPrimary, renamed: options.isOn(.renameConfFile)) {
+        switch primaryFinder.find(pinned: pinnedPrimary, renamed: options.isOn(.renameConfFile)) {
         case .waiting(let reason): notice(reason)
         case .unusable(let error): notice("\(error); waiting for it to change")
         case .found(let primary):
@@ -66,13 +63,22 @@ struct Installation {
         }
     }
 
+    private var primaryFinder: PrimaryFinder {
+        let explicit = options.text(.multusMasterCNIFileName)
+        // Our own files can only be mistaken for the primary where we write them.
+        let sameDirectory = paths.autoconfigDir == paths.confDir || InstallFiles.isSameFile(paths.autoconfigDir, paths.confDir)
+        return PrimaryFinder(directory: paths.autoconfigDir, explicitName: explicit.isEmpty ? nil : explicit,
+                             ownNames: sameDirectory ? paths.ownNames : [])
+    }
+
     private mutating func write(_ config: GeneratedConfig, around primary: PrimaryConfig) throws(InstallError) {
         let target = InstallPaths.join(paths.confDir, config.fileName)
         for stale in paths.generatedConfigs where stale != target { try InstallFiles.remove(stale) }
         if try InstallFiles.update(target, with: config.bytes, mode: 0o600) {
             log("wrote \(target) around the primary CNI config \(primary.path) (cniVersion \(primary.cniVersion))")
         }
-        if pinnedPrimary != primary.path { lastNotice = nil }
+        // Whatever was waited for is over: the next wait is logged again.
+        lastNotice = nil
         pinnedPrimary = primary.path
         if options.isOn(.renameConfFile) && InstallFiles.exists(primary.path) {
             try InstallFiles.rename(primary.path, to: primary.path + ".old")

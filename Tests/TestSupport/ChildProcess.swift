@@ -53,7 +53,7 @@ public final class ChildProcess: @unchecked Sendable {
     public var output: String { readWholeFile(logPath).map { String(decoding: $0, as: UTF8.self) } ?? "" }
 
     /// Whether the child is still running (reaps it if it has exited).
-    public var isRunning: Bool { reap(blocking: false) == nil }
+    public var isRunning: Bool { reap() == nil }
 
     /// Sends `signal` and waits for the child to end.
     public func stop(_ signal: Int32 = SIGTERM, within limit: Duration = .seconds(10)) -> Ending? {
@@ -65,16 +65,16 @@ public final class ChildProcess: @unchecked Sendable {
     public func waitForExit(within limit: Duration = .seconds(10)) -> Ending? {
         var ending: Ending? = nil
         _ = waitUntil(within: limit) {
-            ending = reap(blocking: false)
+            ending = reap()
             return ending != nil
         }
         return ending
     }
 
-    private func reap(blocking: Bool) -> Ending? {
+    private func reap() -> Ending? {
         if status == nil {
             var raw: Int32 = 0
-            if waitpid(pid, &raw, blocking ? 0 : WNOHANG) == pid { status = raw }
+            if waitpid(pid, &raw, WNOHANG) == pid { status = raw }
         }
         guard let status else { return nil }
         // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift cannot import as macros.
