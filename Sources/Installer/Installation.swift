@@ -1,4 +1,5 @@
 import CNI
+import MetaPlugin
 
 /// What install has put on the node and keeps current: the token copy, the kubeconfig, and the
 /// config (generated around the primary, or copied). Every step compares before it writes, so
@@ -73,10 +74,10 @@ struct Installation {
 
     private mutating func write(_ config: GeneratedConfig, around primary: PrimaryConfig) throws(InstallError) {
         let target = InstallPaths.join(paths.confDir, config.fileName)
+        let wrote = try InstallFiles.update(target, with: config.bytes, mode: 0o600)
+        if wrote { log("wrote \(target) around the primary CNI config \(primary.path) (cniVersion \(primary.cniVersion))") }
+        // Removed only once the new one is in place: the runtime always finds one of ours.
         for stale in paths.generatedConfigs where stale != target { try InstallFiles.remove(stale) }
-        if try InstallFiles.update(target, with: config.bytes, mode: 0o600) {
-            log("wrote \(target) around the primary CNI config \(primary.path) (cniVersion \(primary.cniVersion))")
-        }
         // Whatever was waited for is over: the next wait is logged again.
         lastNotice = nil
         pinnedPrimary = primary.path
@@ -84,6 +85,17 @@ struct Installation {
             try InstallFiles.rename(primary.path, to: primary.path + ".old")
             log("renamed \(primary.path) to \(primary.path).old")
         }
+        if wrote { warnIfShadowed(config.fileName) }
+    }
+
+    /// A runtime uses the first config in the conf dir; one sorting before ours (as
+    /// `00-calico.conflist` does before `00-multus.conf`) means pods never reach multus.
+    private func warnIfShadowed(_ ours: String) {
+        guard let names = try? Platform.listDirectory(paths.confDir) else { return }
+        let before = names.filter { NetworkFiles.hasConfigExtension($0) && !paths.ownNames.contains($0) && $0.utf8.lexicographicallyPrecedes(ours.utf8) }
+        guard !before.isEmpty else { return }
+        log("warning: \(before.sorted().joined(separator: ", ")) in \(paths.confDir) sorts before \(ours), so the runtime uses it and not multus; "
+               + "rename it, or use --rename-conf-file")
     }
 
     private mutating func copyConfig(from source: String, to target: String) throws(InstallError) {

@@ -25,8 +25,10 @@ public struct Installer: Sendable {
     /// - Throws: what stopped the start (a missing directory, an unreadable service account, a
     ///   file that could not be written). Later failures are logged and retried.
     public func run(stop: Int32) throws(InstallError) {
-        var installation = try start()
+        var installation = try prepare()
+        // Watching starts before the first write, so a change made while it runs is not missed.
         let watcher = DirectoryWatcher(directories: installation.watchedDirectories, stop: stop)
+        try installation.refreshAll()
         log(watcher.isNotified ? "watching \(installation.watchedDirectories.joined(separator: " and ")) for changes"
                                : "inotify unavailable; checking for changes every second")
         while watcher.wait(timeout: Self.recheckInterval) != .stop {
@@ -40,9 +42,10 @@ public struct Installer: Sendable {
         if options.isOn(.cleanupConfigOnExit) { installation.cleanUp() }
     }
 
-    /// Checks the flags' paths, copies the binary, and writes everything once.
-    func start() throws(InstallError) -> Installation {
-        var installation = Installation(options: options, environment: environment, log: log)
+    /// Checks the flags' paths and the service account, then copies the binary: a node is
+    /// only touched once everything needed is there.
+    func prepare() throws(InstallError) -> Installation {
+        let installation = Installation(options: options, environment: environment, log: log)
         let paths = installation.paths
         try requireDirectory(paths.confDir, flag: .cniConfDir)
         if let source = paths.copiedConfigSource {
@@ -50,9 +53,9 @@ public struct Installer: Sendable {
         } else {
             try requireDirectory(paths.autoconfigDir, flag: .multusAutoconfigDir)
         }
+        _ = try ServiceAccount.read(directory: paths.serviceAccountDir, environment: environment)
         if !options.isOn(.skipMultusBinaryCopy) { try copyBinary(to: paths.binDir) }
         try InstallFiles.ensureDirectory(paths.privateDir, mode: 0o700)
-        try installation.refreshAll()
         return installation
     }
 

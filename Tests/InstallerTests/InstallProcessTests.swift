@@ -131,6 +131,18 @@ struct InstallProcessTests {
         #expect(install.stop() == .exited(0))
     }
 
+    @Test("a primary sorting before 00-multus.conflist is warned about, unless --rename-conf-file moves it away", arguments: [false, true])
+    func shadowingPrimary(rename: Bool) throws {
+        let node = try InstallNode()
+        try node.addPrimary("10-flannel.conflist", as: "00-calico.conflist")
+        let install = try node.start(rename ? ["--rename-conf-file"] : [])
+        #expect(waitUntil { install.output.contains("watching") }, "\(install.output)")
+        let warning = "warning: 00-calico.conflist in \(node.confDir) sorts before 00-multus.conflist"
+        #expect(install.output.contains(warning) == !rename, "\(install.output)")
+        #expect(directoryEntries(node.confDir).sorted() == (rename ? ["00-calico.conflist.old"] : ["00-calico.conflist"]) + ["00-multus.conflist", "multus.d"])
+        #expect(install.stop() == .exited(0))
+    }
+
     @Test("no primary yet: install waits with a log line instead of exiting, then writes the config when one appears")
     func waitsForAPrimary() throws {
         let node = try InstallNode()
@@ -173,7 +185,17 @@ struct InstallProcessTests {
         let install = try node.start(flags.map { $0.replacing("@", with: node.root.path) })
         #expect(install.waitForExit() == .exited(status), "\(install.output)")
         #expect(install.output.contains(message.replacing("@", with: node.root.path)), "\(install.output)")
-        #expect(!fileExists(node.kubeconfig))
+        #expect(!fileExists(node.kubeconfig) && directoryEntries(node.binDir).isEmpty, "nothing installed")
+    }
+
+    @Test("--help prints every flag and installs nothing")
+    func help() throws {
+        let node = try InstallNode()
+        let install = try node.start(["--help"])
+        #expect(install.waitForExit() == .exited(0))
+        #expect(install.output.hasPrefix("usage: multus install"))
+        #expect(install.output.contains("--service-account-dir  the pod's service account"), "\(install.output)")
+        #expect(!fileExists(node.kubeconfig) && directoryEntries(node.binDir).isEmpty)
     }
 
     @Test("without the service environment install says which variables it needs")
