@@ -62,6 +62,21 @@ struct InstallProcessTests {
         #expect(install.stop() == .exited(0))
     }
 
+    @Test("--multus-conf-file copies a config as it is, beside a fresh kubeconfig; --skip-tls-verify and --skip-multus-binary-copy")
+    func copiedConfig() throws {
+        let node = try InstallNode()
+        let source = try node.root.file("70-multus.conf", contents: try readFile(testdata("install/05-old-multus.conf")))
+        let install = try node.start(["--multus-conf-file=\(source)", "--skip-tls-verify", "--skip-multus-binary-copy", "--cleanup-config-on-exit"])
+        let copied = node.confDir + "/70-multus.conf"
+        #expect(waitUntil { fileExists(copied) }, "\(install.output)")
+        #expect(try readFile(copied) == (try readFile(source)))
+        let kubeconfig = try Kubeconfig.load(path: node.kubeconfig)
+        #expect(kubeconfig.insecureSkipTLSVerify && kubeconfig.certificateAuthority == nil)
+        #expect(directoryEntries(node.binDir).isEmpty)
+        #expect(install.stop() == .exited(0))
+        #expect(directoryEntries(node.confDir) == ["multus.d"], "the copy is removed on exit")
+    }
+
     @Test("an explicit primary (--multus-master-cni-file-name) wins over the first in order")
     func explicitPrimary() throws {
         let node = try InstallNode()
