@@ -53,7 +53,8 @@ struct Installation {
             try copyConfig(from: source, to: target)
             return
         }
-        switch primaryFinder.find(pinned: pinnedPrimary, renamed: options.isOn(.renameConfFile)) {
+        let movedTo = options.isOn(.renameConfFile) ? pinnedPrimary.map { $0 + ".old" } : nil
+        switch primaryFinder.find(pinned: pinnedPrimary, movedTo: movedTo) {
         case .waiting(let reason): notice(reason)
         case .unusable(let error): notice("\(error); waiting for it to change")
         case .found(let primary):

@@ -58,10 +58,11 @@ struct PrimaryFinder: Sendable {
     ///
     /// `pinned` is the primary chosen before: if it has disappeared, it is waited for rather
     /// than replaced by the next file (a CNI daemon rewriting its config must not switch the
-    /// node's cluster network). `renamed` says it may be read from `<pinned>.old`.
-    func find(pinned: String?, renamed: Bool) -> Outcome {
+    /// node's cluster network). `movedTo` is where install renamed it (`<pinned>.old` under
+    /// `--rename-conf-file`), read while the original is absent.
+    func find(pinned: String?, movedTo: String?) -> Outcome {
         if let pinned, access(pinned, F_OK) != 0 {
-            if renamed, let bytes = try? Platform.readFile(pinned + ".old", limit: 1 << 20) {
+            if let movedTo, let bytes = try? Platform.readFile(movedTo, limit: 1 << 20) {
                 return load(pinned, bytes)
             }
             return .waiting("the primary CNI config \(pinned) has gone; waiting for it to come back")
