@@ -46,22 +46,25 @@ let package = Package(
         .target(name: "KubeClient", dependencies: ["CNI", "CYAML", "COpenSSL"], swiftSettings: strict),
         // The meta-plugin: config, delegate resolution, ADD/DEL/CHECK, result merge, cache.
         .target(name: "MetaPlugin", dependencies: ["CNI", "CNIExec", "KubeClient", "CShims"], swiftSettings: strict),
+        // `multus install`: the DaemonSet entrypoint that puts the binary, kubeconfig and config on the node.
+        .target(name: "Installer", dependencies: ["CNI", "KubeClient", "MetaPlugin", "CShims"], swiftSettings: strict),
         // The only code that touches the process: environ, stdin, stdout, exit.
         .executableTarget(
             name: "multus",
-            dependencies: ["MetaPlugin"],
+            dependencies: ["MetaPlugin", "Installer"],
             exclude: ["link-order.txt"],
             swiftSettings: strict,
             linkerSettings: [.unsafeFlags(releaseLinkFlags, .when(configuration: .release))]
         ),
         // Fuzzing every input entry point (Tests/scripts/fuzz.sh); otherwise a replay tool for saved inputs.
-        .executableTarget(name: "multus-fuzz", dependencies: ["MetaPlugin", "KubeClient"], path: "Tests/Fuzz", swiftSettings: strict),
+        .executableTarget(name: "multus-fuzz", dependencies: ["MetaPlugin", "KubeClient", "Installer"], path: "Tests/Fuzz", swiftSettings: strict),
         // Fixtures every test target shares (testdata/, temporary directories, canned outputs).
         .target(name: "TestSupport", dependencies: ["CNI", "CNIExec", "KubeClient"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "CNITests", dependencies: ["CNI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CNIExecTests", dependencies: ["CNIExec", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MetaPluginTests", dependencies: ["MetaPlugin", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "InstallerTests", dependencies: ["Installer", "MetaPlugin", "multus", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["MetaPlugin", "multus", "TestSupport"], swiftSettings: strict),
     ]
 )

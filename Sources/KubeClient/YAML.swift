@@ -364,3 +364,21 @@ private struct Loader {
         }
     }
 }
+
+extension YAMLNode {
+    /// `text` as a YAML double-quoted scalar, for the kubeconfigs we write: any path, name or URL
+    /// reads back exactly, whatever YAML would otherwise make of it.
+    public static func doubleQuoted(_ text: String) -> String {
+        var quoted = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": quoted += "\\\""
+            case "\\": quoted += "\\\\"
+            case "\n": quoted += "\\n"
+            case "\t": quoted += "\\t"
+            default: quoted.unicodeScalars.append(scalar)
+            }
+        }
+        return quoted + "\""
+    }
+}

@@ -19,16 +19,9 @@ enum FileSystem {
 
     /// Names in `directory`, without "." and "..".
     static func listDirectory(_ directory: String) throws(MetaError) -> [String] {
-        guard let dir = opendir(directory) else { throw .io(path: directory, operation: "list", errno: errno) }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
+        do { return try Platform.listDirectory(directory) } catch {
+            throw .io(path: directory, operation: error.operation, errno: error.errno)
         }
-        return names
     }
 
     /// The whole file. Files larger than `limit` are refused: configs are small, and a runaway
@@ -51,45 +44,15 @@ enum FileSystem {
 
     /// Writes `path` in place, without fsync: for small records whose loss costs only time.
     static func writeFile(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws(MetaError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw .io(path: path, operation: "create", errno: errno) }
-        defer { close(fd) }
-        try writeAll(bytes, to: fd, path: path)
-    }
-
-    /// Every byte, retrying short writes and EINTR.
-    private static func writeAll(_ bytes: [UInt8], to fd: Int32, path: String) throws(MetaError) {
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { raw in raw.baseAddress.map { write(fd, $0 + written, raw.count - written) } ?? 0 }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw .io(path: path, operation: "write", errno: errno) }
-            written += n
+        do { try Platform.writeFile(bytes, to: path, mode: mode) } catch {
+            throw .io(path: error.path ?? path, operation: error.operation, errno: error.errno)
         }
     }
 
-    /// Replaces `path` atomically: write a temporary file beside it, fsync, rename. A reader sees
-    /// the old content or the new, never a torn file, even if we are killed halfway.
+    /// Replaces `path` atomically (see `Platform.writeFileAtomically`).
     static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws(MetaError) {
-        let temporary = "\(path).tmp\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw .io(path: temporary, operation: "create", errno: errno) }
-        do { try writeAll(bytes, to: fd, path: temporary) } catch {
-            close(fd)
-            unlink(temporary)
-            throw error
-        }
-        guard fsync(fd) == 0 else {
-            let error = errno
-            close(fd)
-            unlink(temporary)
-            throw .io(path: temporary, operation: "fsync", errno: error)
-        }
-        close(fd)
-        guard rename(temporary, path) == 0 else {
-            let error = errno
-            unlink(temporary)
-            throw .io(path: path, operation: "rename into place", errno: error)
+        do { try Platform.writeFileAtomically(bytes, to: path, mode: mode) } catch {
+            throw .io(path: error.path ?? path, operation: error.operation, errno: error.errno)
         }
     }
 

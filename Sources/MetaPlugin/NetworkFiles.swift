@@ -73,7 +73,8 @@ public struct NetworkFiles: Sendable {
         }
     }
 
-    static func hasConfigExtension(_ file: String) -> Bool {
+    /// A name libcni would load: a .conf, .conflist or .json file that is not hidden.
+    public static func hasConfigExtension(_ file: String) -> Bool {
         !file.hasPrefix(".") && extensions.contains { file.hasSuffix($0) }
     }
 }

@@ -3,6 +3,7 @@
 import CNIExec
 import KubeClient
 import Glibc
+import Installer
 import MetaPlugin
 
 let help = """
@@ -28,6 +29,9 @@ let help = """
     delegateTimeout. See README.md.
 
     Options: --version, --help
+
+    In the DaemonSet's container, `multus install [--flag=value ...]` puts the binary, its
+    kubeconfig and its config on the node and keeps them current: `multus install --help`.
     """
 
 func writeAll(_ fd: Int32, _ text: String) {
@@ -63,7 +67,37 @@ while let entry = cursor.pointee {
     cursor += 1
 }
 
+/// `multus install`: runs until SIGTERM; the exit status says whether it could install.
+func install(_ arguments: [String], environment: [String: String]) -> Never {
+    // Blocked before anything else runs, so SIGTERM only ever arrives through the descriptor.
+    let stop: Int32
+    do { stop = try Installer.terminationSignals() } catch {
+        writeAll(2, "multus install: \(error)\n")
+        exit(error.exitCode)
+    }
+    do {
+        let options = try InstallOptions.parse(arguments, executable: executablePath())
+        try Installer(options: options, environment: environment, log: { writeAll(1, "multus install: \($0)\n") }).run(stop: stop)
+        exit(0)
+    } catch .helpRequested {
+        writeAll(1, InstallOptions.usage + "\n")
+        exit(0)
+    } catch {
+        writeAll(2, "multus install: \(error)\n")
+        exit(error.exitCode)
+    }
+}
+
+/// This executable's path, the default `--multus-bin-file`.
+func executablePath() -> String {
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    let count = buffer.withUnsafeMutableBytes { raw in raw.baseAddress.map { readlink("/proc/self/exe", $0, raw.count - 1) } ?? -1 }
+    return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : CommandLine.arguments.first ?? "multus"
+}
+
 switch CommandLine.arguments.dropFirst().first {
+case "install":
+    install(Array(CommandLine.arguments.dropFirst(2)), environment: environment)
 case "--version", "-v":
     writeAll(1, "multus \(MultusPlugin.version) (swift-multus; CNI spec 0.1.0 to 1.1.0; \(LinkedLibraries.openSSL); libyaml \(LinkedLibraries.libyaml))\n")
     exit(0)

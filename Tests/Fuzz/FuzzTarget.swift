@@ -1,10 +1,12 @@
 // Feeds arbitrary bytes to every entry point that takes input from outside: the multus config on
-// stdin, a delegate's output, the networks annotation, CNI_ARGS, kubeconfig YAML. Nothing may
+// stdin, a delegate's output, the networks annotation, CNI_ARGS, kubeconfig YAML, and `multus
+// install`'s command line and the primary CNI config it wraps. Nothing may
 // crash; errors are fine. Built with libFuzzer by Tests/scripts/fuzz.sh (-D FUZZING); otherwise
 // a replay tool: `multus-fuzz FILE...` runs saved inputs (crash reproductions) through the same code.
 import CNI
 import CNIExec
 import Glibc
+import Installer
 import KubeClient
 import MetaPlugin
 
@@ -24,6 +26,11 @@ let cacheDirectory = "/dev/shm/swift-multus-fuzz-\(getpid())"
 let environment = ["CNI_COMMAND": "ADD", "CNI_CONTAINERID": "fuzz", "CNI_NETNS": "/proc/self/ns/net", "CNI_IFNAME": "eth0", "CNI_PATH": "/fuzz"]
 let validResult = Array(#"{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","sandbox":"/x"}],"ips":[{"address":"10.0.0.2/24","interface":0}]}"#.utf8)
 let fixedConfig = Array(#"{"cniVersion":"1.1.0","name":"m","type":"multus","cniDir":"CACHE","delegates":[{"cniVersion":"0.4.0","name":"a","type":"x"},{"cniVersion":"1.0.0","name":"b","plugins":[{"type":"y"},{"type":"z"}]}]}"#.replacing("CACHE", with: cacheDirectory).utf8)
+
+let fixedPrimary = Array(#"{"cniVersion":"0.4.0","name":"p","plugins":[{"type":"bridge","capabilities":{"ips":true}}]}"#.utf8)
+let allInstallFlags = (try? InstallOptions.parse(["--namespace-isolation", "--global-namespaces=a,b", "--multus-log-to-stderr=false", "--multus-log-level=debug",
+                                                  "--multus-log-file=/l", "--additional-bin-dir=/b", "--readiness-indicator-file=/r", "--override-network-name"],
+                                                 executable: "/multus"))
 
 /// No Kubernetes: a mutated `kubeconfig` must never make the fuzzer talk to a real cluster.
 func plugin(answering output: [UInt8]) -> MultusPlugin {
@@ -45,7 +52,7 @@ func confined(_ input: [UInt8]) -> [UInt8] {
 func exercise(_ data: [UInt8]) {
     guard let selector = data.first else { return }
     let input = Array(data.dropFirst())
-    switch selector % 6 {
+    switch selector % 9 {
     case 0:
         // The multus config on stdin, delegates answering with a valid result.
         var env = environment
@@ -73,8 +80,31 @@ func exercise(_ data: [UInt8]) {
             }
             _ = try? NetworkAttachmentDefinition(json: json)
         }
-    default:
+    case 5:
         _ = try? YAMLNode.parse(input)
+    case 6:
+        // install's flags, one argument per line; a command line that parses drives the generated config.
+        let arguments = input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        if let options = try? InstallOptions.parse(arguments, executable: "/multus"), let primary = try? PrimaryConfig(path: "/fuzz", bytes: Array(fixedPrimary)) {
+            _ = try? GeneratedConfig(primary: primary, options: options).bytes
+        }
+    case 7:
+        // A primary CNI config as install finds it, wrapped with every optional key set.
+        if let primary = try? PrimaryConfig(path: "/fuzz", bytes: input), let options = allInstallFlags {
+            _ = try? GeneratedConfig(primary: primary, options: options).bytes
+        }
+    default:
+        // What Multus left for a container before an in-place upgrade: DEL and CHECK read it.
+        let record = cacheDirectory + "/fuzz"
+        guard mkdir(cacheDirectory, 0o700) == 0 || errno == EEXIST, let file = fopen(record, "wb") else { return }
+        _ = input.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+        fclose(file)
+        for command in ["CHECK", "DEL"] {
+            var env = environment
+            env["CNI_COMMAND"] = command
+            _ = plugin(answering: validResult).run(environment: env, stdin: fixedConfig)
+        }
+        unlink(record)
     }
 }
 

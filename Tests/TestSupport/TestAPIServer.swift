@@ -340,19 +340,7 @@ private func packageRoot() -> String {
 }
 
 /// A YAML double-quoted scalar.
-private func yamlQuoted(_ text: String) -> String {
-    var quoted = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": quoted += "\\\""
-        case "\\": quoted += "\\\\"
-        case "\n": quoted += "\\n"
-        case "\t": quoted += "\\t"
-        default: quoted.unicodeScalars.append(scalar)
-        }
-    }
-    return quoted + "\""
-}
+private func yamlQuoted(_ text: String) -> String { YAMLNode.doubleQuoted(text) }
 
 
 /// The server process and our ends of its stdin and stdout. Only used under the Mutex.

@@ -15,4 +15,7 @@ int cshims_setns_net(int fd);
 // Extended acks (the kernel's error text) are requested where supported. Stores the port in
 // `*port_id`. -1 with errno on failure.
 int cshims_netlink_route_socket(unsigned int *port_id, int timeout_seconds);
+// Blocks SIGTERM and SIGINT in the calling thread (and the threads it starts later) and returns a
+// close-on-exec, non-blocking signalfd that polls readable when either arrives; -1 with errno.
+int cshims_termination_signalfd(void);
 #endif
