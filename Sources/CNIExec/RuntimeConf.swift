@@ -13,8 +13,8 @@ public struct RuntimeConf: Sendable, Hashable {
     /// Plugin search order (binDir, then CNI_PATH); also what delegates get as CNI_PATH, so an
     /// IPAM plugin is found where its main plugin was.
     public var pluginDirectories: [String]
-    /// Non-CNI variables delegates may rely on (PATH for portmap's iptables), chosen explicitly:
-    /// the process environment is never passed through wholesale.
+    /// The runtime's own environment, without its CNI_* variables (`KEY=value`): delegates
+    /// inherit it, as libcni's invoke hands a plugin its caller's environment.
     public var passthroughEnvironment: [String]
 
     public init(containerID: String = "", netns: String = "", ifName: String = "", args: CNIArgs = CNIArgs(),
@@ -28,16 +28,16 @@ public struct RuntimeConf: Sendable, Hashable {
         self.passthroughEnvironment = passthroughEnvironment
     }
 
-    /// The environment one plugin process gets for `command`.
+    /// The environment one plugin process gets for `command`: the inherited environment, then
+    /// every CNI_* variable (empty where the verb has no container), each once. Mirrors libcni's
+    /// Args.AsEnv.
     public func environment(for command: CNICommand) -> [String] {
-        var env = ["CNI_COMMAND=\(command.rawValue)"]
-        switch command {
-        case .add, .del, .check:
-            env += ["CNI_CONTAINERID=\(containerID)", "CNI_NETNS=\(netns)", "CNI_IFNAME=\(ifName)", "CNI_ARGS=\(args.serialized)"]
-        case .version, .status, .gc:
-            break
+        let container: (id: String, netns: String, args: String, ifName: String) = switch command {
+        case .add, .del, .check: (containerID, netns, args.serialized, ifName)
+        case .version, .status, .gc: ("", "", "", "")
         }
-        env.append("CNI_PATH=\(pluginDirectories.joined(separator: ":"))")
-        return env + passthroughEnvironment
+        let own = ["CNI_COMMAND=\(command.rawValue)", "CNI_CONTAINERID=\(container.id)", "CNI_NETNS=\(container.netns)",
+                   "CNI_ARGS=\(container.args)", "CNI_IFNAME=\(container.ifName)", "CNI_PATH=\(pluginDirectories.joined(separator: ":"))"]
+        return passthroughEnvironment.filter { !$0.hasPrefix("CNI_") } + own
     }
 }

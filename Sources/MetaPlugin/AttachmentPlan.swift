@@ -8,6 +8,9 @@ public struct Attachment: Sendable, Hashable {
         case main
         /// Any other network: `net1`, `net2`, ... by position.
         case secondary
+        /// `auxiliaryCNIChainName`: plugins that run for every pod after all other networks, as a
+        /// chain of their own that starts from an empty result (Multus v4.2.1+).
+        case auxiliary
     }
 
     public var network: NetworkConfigList

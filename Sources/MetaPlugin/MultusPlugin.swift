@@ -15,9 +15,14 @@ public struct PluginOutcome: Sendable {
 public struct MultusPlugin: Sendable {
     public static let version = "0.1.0"
 
-    /// Variables delegates inherit from our environment; everything else is CNI_* we set.
-    public static let passthroughVariables = ["PATH", "TMPDIR"]
-    static let defaultPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    /// What delegates inherit: the runtime's whole environment but its CNI_* variables, which
+    /// each delegate gets its own values of. libcni's invoke (Args.AsEnv) and Multus do the same,
+    /// and delegates rely on it: proxies, their own settings (CALICO_*), the W3C trace context
+    /// libcni sets (TRACEPARENT, TRACESTATE, BAGGAGE). Sorted, so a delegate's environment does
+    /// not depend on hashing.
+    static func inheritedEnvironment(_ environment: [String: String]) -> [String] {
+        environment.filter { !$0.key.hasPrefix("CNI_") && !$0.key.isEmpty }.map { "\($0.key)=\($0.value)" }.sorted()
+    }
 
     public let executor: any PluginExecutor
     public let kubeAPIProvider: KubeAPIProvider
@@ -95,10 +100,7 @@ public struct MultusPlugin: Sendable {
         for directory in [config.binDir] + invocation.path where !directory.isEmpty && !directories.contains(directory) {
             directories.append(directory)
         }
-        var passthrough: [String] = []
-        for name in Self.passthroughVariables {
-            if let value = environment[name] ?? (name == "PATH" ? Self.defaultPATH : nil) { passthrough.append("\(name)=\(value)") }
-        }
+        let passthrough = Self.inheritedEnvironment(environment)
         return PluginContext(
             config: config, invocation: invocation,
             runner: DelegateRunner(executor: executor, timeout: config.delegateTimeout),

@@ -23,11 +23,11 @@ enum NetworkStatus {
                !gateways.contains(gw) { gateways.append(gw) }
         }
         let podSide = result.interfaces.indices.filter { result.interfaces[$0].sandbox.map { !$0.isEmpty } ?? false }
-        func entry(interface: CNIResult.Interface?, ips: [String]) -> JSONValue {
+        func entry(interface: CNIResult.Interface?, ips: [CNIResult.IPConfig], isDefault: Bool) -> JSONValue {
             var o = JSONObject()
             o["name"] = .string(attachment.statusName)
             if let interface { o["interface"] = .string(interface.name) }
-            if !ips.isEmpty { o["ips"] = .array(ips.map { .string($0) }) }
+            if !ips.isEmpty { o["ips"] = .array(ips.map { .string(String($0.address.prefix { $0 != "/" })) }) }
             if let mac = interface?.mac, !mac.isEmpty { o["mac"] = .string(mac) }
             if let mtu = interface?.mtu, mtu > 0 { o["mtu"] = JSONValue(mtu) }
             if isDefault { o["default"] = true }
@@ -36,14 +36,30 @@ enum NetworkStatus {
             if !gateways.isEmpty { o["gateway"] = .array(gateways.map { .string($0) }) }
             return .object(o)
         }
-        let bare = { (ip: CNIResult.IPConfig) in String(ip.address.prefix { $0 != "/" }) }
-        guard !podSide.isEmpty else {
-            // A result naming no pod interface (0.2.0 style): one entry on the requested name.
-            return [entry(interface: CNIResult.Interface(name: attachment.ifName), ips: result.ips.map(bare))]
+        guard let lastPodInterface = podSide.last else {
+            // A result naming no pod interface (0.2.0 style): one entry on the requested name;
+            // none for the auxiliary chain, which has no interface of its own.
+            guard attachment.role != .auxiliary else { return [] }
+            return [entry(interface: CNIResult.Interface(name: attachment.ifName), ips: result.ips, isDefault: isDefault)]
         }
+        let defaultIndex = isDefault ? Self.defaultInterface(of: result, among: podSide) : nil
         return podSide.map { index in
-            entry(interface: result.interfaces[index], ips: result.ips.filter { $0.interface == index }.map(bare))
+            // IPs that name no interface (or one that is not there) belong to the last pod interface, as in Multus.
+            let ips = result.ips.filter { ip in
+                guard let owner = ip.interface, result.interfaces.indices.contains(owner) else { return index == lastPodInterface }
+                return owner == index
+            }
+            return entry(interface: result.interfaces[index], ips: ips, isDefault: index == defaultIndex)
         }
+    }
+
+    /// The one pod interface of the default network that network-status marks `default`: the
+    /// first that an IP with a gateway names, else the first. Multus v4.1+ (the NAD client's
+    /// CreateNetworkStatuses) picks the same, except that when the gateway's IP names a host-side
+    /// interface it marks none; a reader looking for the default entry then finds nothing.
+    static func defaultInterface(of result: CNIResult, among podSide: [Int]) -> Int? {
+        let viaGateway = result.ips.first { ip in ip.gateway != nil && ip.interface.map(podSide.contains) == true }?.interface
+        return viaGateway ?? podSide.first
     }
 
     static func annotationValue(_ entries: [JSONValue]) -> String { JSONValue.array(entries).serialized() }

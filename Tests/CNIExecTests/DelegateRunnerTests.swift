@@ -292,8 +292,8 @@ struct DelegateRunnerErrorTests {
 @Suite("Delegate environment")
 struct DelegateEnvironmentTests {
     static let containerEnvironment = [
-        "CNI_CONTAINERID=ctr1", "CNI_NETNS=/var/run/netns/test", "CNI_IFNAME=eth0", "CNI_ARGS=K8S_POD_NAME=web-0;IgnoreUnknown=1",
-        "CNI_PATH=/opt/cni/bin:/usr/libexec/cni", "PATH=/usr/bin:/bin",
+        "CNI_CONTAINERID=ctr1", "CNI_NETNS=/var/run/netns/test", "CNI_ARGS=K8S_POD_NAME=web-0;IgnoreUnknown=1", "CNI_IFNAME=eth0",
+        "CNI_PATH=/opt/cni/bin:/usr/libexec/cni",
     ]
 
     @Test(arguments: [CNICommand.add, .del, .check])
@@ -306,22 +306,30 @@ struct DelegateEnvironmentTests {
         case .del: try runner.del(net, rt, cachedResult: nil)
         default: try runner.check(net, rt, cachedResult: cachedResult)
         }
-        #expect(executor.calls.map(\.environment) == [["CNI_COMMAND=\(command.rawValue)"] + Self.containerEnvironment])
+        #expect(executor.calls.map(\.environment) == [["PATH=/usr/bin:/bin", "CNI_COMMAND=\(command.rawValue)"] + Self.containerEnvironment])
         #expect(executor.finds == ["p1"])
     }
 
     @Test(arguments: [CNICommand.status, .gc])
-    func containerlessCommandsGetOnlyCommandPathAndPassthrough(_ command: CNICommand) throws {
+    func containerlessCommandsGetEmptyContainerVariables(_ command: CNICommand) throws {
         let executor = RecordingExecutor()
         let runner = DelegateRunner(executor: executor)
         let net = try list(.v1_1_0, plugins: 1)
         if command == .status { try runner.status(net, rt) } else { try runner.gc(net, rt, validAttachments: []) }
-        let expected = ["CNI_COMMAND=\(command.rawValue)", "CNI_PATH=/opt/cni/bin:/usr/libexec/cni", "PATH=/usr/bin:/bin"]
+        // As libcni: every CNI_* variable is set, the container's empty, so none of the caller's leaks through.
+        let expected = ["PATH=/usr/bin:/bin", "CNI_COMMAND=\(command.rawValue)", "CNI_CONTAINERID=", "CNI_NETNS=", "CNI_ARGS=", "CNI_IFNAME=",
+                        "CNI_PATH=/opt/cni/bin:/usr/libexec/cni"]
         #expect(executor.calls.map(\.environment) == [expected])
         #expect(rt.environment(for: command) == expected)
     }
 
     @Test func emptyValuesAreStillSet() {
-        #expect(RuntimeConf().environment(for: .del) == ["CNI_COMMAND=DEL", "CNI_CONTAINERID=", "CNI_NETNS=", "CNI_IFNAME=", "CNI_ARGS=", "CNI_PATH="])
+        #expect(RuntimeConf().environment(for: .del) == ["CNI_COMMAND=DEL", "CNI_CONTAINERID=", "CNI_NETNS=", "CNI_ARGS=", "CNI_IFNAME=", "CNI_PATH="])
+    }
+
+    @Test func theCallersCNIVariablesNeverReachAPlugin() {
+        let rt = RuntimeConf(containerID: "c", passthroughEnvironment: ["HTTPS_PROXY=http://proxy:3128", "CNI_CONTAINERID=runtime's", "TRACEPARENT=00-abc-01"])
+        #expect(rt.environment(for: .add) == ["HTTPS_PROXY=http://proxy:3128", "TRACEPARENT=00-abc-01", "CNI_COMMAND=ADD", "CNI_CONTAINERID=c",
+                                             "CNI_NETNS=", "CNI_ARGS=", "CNI_IFNAME=", "CNI_PATH="])
     }
 }

@@ -81,7 +81,8 @@ struct StatusTests {
         let delegates = [delegate("main", type: "bridge", version: "1.1.0"), delegate("second", type: "macvlan", version: "1.1.0")]
         expectSuccess(run("STATUS", multusConfig(box, version: "1.1.0", delegates: delegates), executor: executor, env: Self.containerless))
         #expect(executor.calls.map { "\($0.command) \($0.type)" } == ["STATUS bridge"])
-        #expect(executor.calls.first?.environment == ["CNI_COMMAND=STATUS", "CNI_PATH=/opt/cni/bin:/usr/libexec/cni", "PATH=/usr/bin:/bin"])
+        #expect(executor.calls.first?.environment == ["PATH=/usr/bin:/bin", "CNI_COMMAND=STATUS", "CNI_CONTAINERID=", "CNI_NETNS=", "CNI_ARGS=",
+                                                      "CNI_IFNAME=", "CNI_PATH=/opt/cni/bin:/usr/libexec/cni"])
     }
 
     @Test func statusPassesOnTheMainNetworksError() throws {
