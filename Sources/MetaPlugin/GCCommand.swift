@@ -22,11 +22,35 @@ struct GCCommand {
         return listed.age < longestAdd
     }
 
+    /// The attachments the runtime says are still in use: `cni.dev/valid-attachments`, else the
+    /// legacy `cni.dev/attachments` (the spec's first name, which libcni still sends beside it).
+    /// nil when neither key is there, as when libcni's GC is called without a list (cnitool gc);
+    /// `null` or `[]` means nothing is valid.
+    static func validAttachments(_ json: JSONValue) throws(MetaError) -> Set<AttachmentKey>? {
+        do throws(SpecError) {
+            let fields = try JSONFields(json, path: "")
+            guard let key = ["cni.dev/valid-attachments", "cni.dev/attachments"].first(where: { fields.object[$0] != nil }) else { return nil }
+            guard fields.object[key] != .null else { return [] }
+            var keys = Set<AttachmentKey>()
+            for element in try fields.objects(key) {
+                keys.insert(AttachmentKey(containerID: try element.requiredString("containerID"), ifName: try element.requiredString("ifname")))
+            }
+            return keys
+        } catch {
+            throw .spec(error, source: "the GC config (stdin)")
+        }
+    }
+
     func run() throws(MetaError) {
         guard context.config.cniVersion.supportsStatusAndGC else {
             throw .incompatibleVersion("GC needs cniVersion 1.1.0 or later; the multus config says \(context.config.cniVersion)")
         }
-        let valid = try MultusPlugin.validAttachments(request)
+        guard let valid = try Self.validAttachments(request) else {
+            // Never read as "nothing is valid": a runtime that forgot the list must not tear
+            // down every pod's networks.
+            context.diagnostics.note("GC: nothing collected: the runtime listed no attachments (neither cni.dev/valid-attachments nor cni.dev/attachments)")
+            return
+        }
         var failures: [String] = []
         // Under the scan lock: two GCs never tear down the same stale entry.
         let live = try context.cache.withExclusiveLock { () throws(MetaError) -> [CacheEntry] in

@@ -109,22 +109,6 @@ public struct MultusPlugin: Sendable {
             pod: pod, kube: KubeAccess(provider: kubeAPIProvider, config: config, environment: environment), devices: devices)
     }
 
-    /// `cni.dev/valid-attachments` of a GC call.
-    static func validAttachments(_ json: JSONValue) throws(MetaError) -> Set<GCCommand.AttachmentKey> {
-        var keys = Set<GCCommand.AttachmentKey>()
-        do throws(SpecError) {
-            let fields = try JSONFields(json, path: "")
-            // Without the list every attachment would look stale: never guess, refuse.
-            guard fields.object["cni.dev/valid-attachments"] != nil else { throw SpecError.missingField(path: "cni.dev/valid-attachments") }
-            for element in try fields.objects("cni.dev/valid-attachments") {
-                keys.insert(GCCommand.AttachmentKey(containerID: try element.requiredString("containerID"), ifName: try element.requiredString("ifname")))
-            }
-        } catch {
-            throw .spec(error, source: "the GC config (stdin)")
-        }
-        return keys
-    }
-
     /// VERSION's reply: every version we speak, labelled with the caller's version when it gave one.
     static func versionReply(_ stdin: [UInt8]) -> JSONValue {
         let asked = (try? JSONValue.parse(stdin))?.objectValue?["cniVersion"]?.stringValue.flatMap(SpecVersion.init)

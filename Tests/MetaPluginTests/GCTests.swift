@@ -75,13 +75,49 @@ struct GCTests {
         #expect(executor.calls.filter { $0.command == "DEL" }.count == 4, "every container was tried")
     }
 
-    @Test func withoutTheValidListNothingIsCollected() throws {
+    /// What libcni v1.3.0 sends for `cnitool gc <net> <netns>`: GCNetworkList with no args, so
+    /// the plugin's config with `name` and `cniVersion` injected and neither attachments key;
+    /// every CNI_* variable but the command and path empty (Args.AsEnv of an empty RuntimeConf).
+    @Test func cnitoolGCWithoutAListSucceedsAndCollectsNothing() throws {
         let box = try Sandbox()
         defer { box.remove() }
         let config = attach(box, ["ctr1"])
         let executor = FakeExecutor()
-        expectFailure(run("GC", gc(config, valid: nil), executor: executor), code: 7, msgContains: ["cni.dev/valid-attachments"])
-        #expect(executor.calls.isEmpty && fileExists(box.cacheFile("ctr1")))
+        var stdin = try #require(config.objectValue)
+        stdin["name"] = "multus-cni-network"
+        stdin["cniVersion"] = "1.1.0"
+        let reply = run("GC", .object(stdin), executor: executor,
+                        env: ["CNI_CONTAINERID": "", "CNI_NETNS": "", "CNI_ARGS": "", "CNI_IFNAME": "", "CNI_PATH": "/opt/cni/bin"])
+        expectSuccess(reply)
+        #expect(executor.calls.isEmpty, "no DEL, no plugin-level GC")
+        #expect(fileExists(box.cacheFile("ctr1")))
+        #expect(reply.outcome.diagnostics == ["GC: nothing collected: the runtime listed no attachments (neither cni.dev/valid-attachments nor cni.dev/attachments)"])
+    }
+
+    @Test("null or [] under either key: nothing is valid, everything is collected",
+          arguments: ["cni.dev/valid-attachments", "cni.dev/attachments"], [JSONValue.null, []])
+    func anEmptyListCollectsEverything(key: String, list: JSONValue) throws {
+        let box = try Sandbox()
+        defer { box.remove() }
+        let config = attach(box, ["ctr1"])
+        var stdin = try #require(config.objectValue)
+        stdin[key] = list
+        let executor = FakeExecutor()
+        expectSuccess(run("GC", .object(stdin), executor: executor))
+        #expect(executor.steps == ["DEL macvlan@net1", "DEL bridge@eth0", "GC bridge@", "GC macvlan@"])
+        #expect(!fileExists(box.cacheFile("ctr1")))
+    }
+
+    @Test func theLegacyKeyIsReadWhenTheNewOneIsAbsent() throws {
+        let box = try Sandbox()
+        defer { box.remove() }
+        let config = attach(box, ["ctr1", "ctr2"])
+        var stdin = try #require(config.objectValue)
+        stdin["cni.dev/attachments"] = [["containerID": "ctr1", "ifname": "eth0"]]
+        let executor = FakeExecutor()
+        expectSuccess(run("GC", .object(stdin), executor: executor))
+        #expect(executor.calls.filter { $0.command == "DEL" }.map { $0.env("CNI_CONTAINERID") } == ["ctr2", "ctr2"])
+        #expect(fileExists(box.cacheFile("ctr1")) && !fileExists(box.cacheFile("ctr2")))
     }
 
     @Test func needsCNI110() throws {
