@@ -44,7 +44,7 @@ public struct NetworkConfigList: Sendable, Hashable {
     /// - Throws: `SpecError` naming the field (prefixed by `path`).
     public init(json: JSONValue, path: String = "") throws(SpecError) {
         let fields = try JSONFields(json, path: path)
-        let version = try fields.specVersion()
+        let version = try Self.negotiatedVersion(fields)
         let name = try fields.string("name") ?? ""
         if !name.isEmpty, let problem = NameRules.networkNameProblem(name) {
             throw .invalidField(path: fields.path("name"), reason: problem)
@@ -74,8 +74,38 @@ public struct NetworkConfigList: Sendable, Hashable {
         self.isSingleConfig = isSingleConfig
     }
 
+    /// The version to run a list at. With `cniVersions` (libcni v1.2+), the highest listed
+    /// version we implement, `cniVersion` counted too; versions above ours are skipped, as libcni
+    /// skips those above its own. Without it, `cniVersion` as always.
+    /// - Throws: a `cniVersions` entry that is no version, naming its index.
+    static func negotiatedVersion(_ fields: JSONFields) throws(SpecError) -> SpecVersion {
+        guard let listed = fields.object["cniVersions"], listed != .null else { return try fields.specVersion() }
+        guard let entries = listed.arrayValue else {
+            throw .invalidField(path: fields.path("cniVersions"), reason: "must be a list of versions, found \(listed.kindName)")
+        }
+        var candidates: [SpecVersion] = []
+        for (i, entry) in entries.enumerated() {
+            guard let text = entry.stringValue, let version = SpecVersion(text) else {
+                throw .invalidField(path: "\(fields.path("cniVersions"))[\(i)]", reason: "\(entry.serialized()) is not a version")
+            }
+            if version <= .latest { candidates.append(version) }
+        }
+        if let text = try fields.string("cniVersion"), !text.isEmpty {
+            guard let version = SpecVersion(text) else { throw .unsupportedVersion(path: fields.path("cniVersion"), value: text) }
+            if version <= .latest { candidates.append(version) }
+        }
+        guard let best = candidates.max() else { return try fields.specVersion() }
+        guard best.isSupported else { throw .unsupportedVersion(path: fields.path("cniVersions"), value: best.description) }
+        return best
+    }
+
+    /// A libcni boolean of a list (`disableCheck`, `loadOnlyInlinedPlugins`, ...): false when absent.
+    public static func flag(_ key: String, of object: JSONObject) throws(SpecError) -> Bool {
+        try flag(JSONFields(object, path: ""), key)
+    }
+
     /// libcni accepts `disableCheck` as a boolean or the strings "true"/"false".
-    private static func flag(_ fields: JSONFields, _ key: String) throws(SpecError) -> Bool {
+    static func flag(_ fields: JSONFields, _ key: String) throws(SpecError) -> Bool {
         switch fields.object[key] {
         case nil, .null?: return false
         case .bool(let b)?: return b

@@ -39,9 +39,11 @@ public struct DelegateRunner: Sendable {
     }
 
     /// ADD each plugin in order, threading each result into the next as `prevResult`.
+    /// - Parameter first: the first plugin's `prevResult` (none for an ordinary network; an
+    ///   empty result for a chain of plugins that only act on what is there).
     /// - Returns: the last plugin's result, in the network's `cniVersion`.
-    public func add(_ network: NetworkConfigList, _ rt: RuntimeConf) throws(DelegateError) -> CNIResult {
-        var result: CNIResult?
+    public func add(_ network: NetworkConfigList, _ rt: RuntimeConf, startingFrom first: CNIResult? = nil) throws(DelegateError) -> CNIResult {
+        var result = first
         for plugin in network.plugins {
             let config = Injection.pluginConfig(plugin, of: network, prevResult: result, capabilityArgs: rt.capabilityArgs)
             let output = try invoke(plugin, .add, config, rt)

@@ -20,7 +20,8 @@ struct AddCommand {
             let attachment = entry.attachments[index].attachment
             prepareDeviceInfo(attachment)
             do {
-                let result = try context.runner.add(attachment.network, context.runtimeConf(for: attachment, netns: context.invocation.netns))
+                let result = try context.runner.add(attachment.network, context.runtimeConf(for: attachment, netns: context.invocation.netns),
+                                                    startingFrom: attachment.role == .auxiliary ? CNIResult(cniVersion: attachment.network.cniVersion) : nil)
                 entry.attachments[index].result = result
                 events.addedInterface(attachment, result: result)
             } catch {

@@ -37,11 +37,13 @@ public enum MetaError: Error, Sendable {
 /// Names one attachment in messages: which network, on which interface, from which source.
 public struct AttachmentLabel: Sendable, Hashable, CustomStringConvertible {
     public var network: String
-    public var ifName: String
+    /// nil for a verb that concerns no interface (STATUS): naming eth0 there would mislead.
+    public var ifName: String?
     public var source: String
 
     public var description: String {
-        "network \"\(network)\" (interface \(ifName), from \(source))"
+        guard let ifName else { return "network \"\(network)\" (from \(source))" }
+        return "network \"\(network)\" (interface \(ifName), from \(source))"
     }
 }
 

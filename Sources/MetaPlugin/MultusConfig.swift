@@ -30,6 +30,9 @@ public struct MultusConfig: Sendable {
     public var resultMode: ResultMode
     /// How long one delegate plugin may run before it is killed.
     public var delegateTimeout: Duration
+    /// `auxiliaryCNIChainName` (Multus v4.2.1+): the plugins of `<the cluster network's directory>/<name>/`
+    /// run for every pod, after all other networks, as a chain of their own.
+    public var auxiliaryChainName: String?
     /// Whether ADD records Kubernetes events on the pod (`AddedInterface`, `NoNetworkFound`).
     public var events: Bool
     /// The result the runtime hands back on CHECK (and DEL), if any.
@@ -68,6 +71,10 @@ public struct MultusConfig: Sendable {
             readinessIndicatorTimeout = .seconds(try Self.positiveSeconds(f, "readinessindicatortimeout") ?? 45)
             delegateTimeout = .seconds(try Self.positiveSeconds(f, "delegateTimeout") ?? 120)
             events = try f.bool("events") ?? true
+            auxiliaryChainName = try f.string("auxiliaryCNIChainName").flatMap { $0.isEmpty ? nil : $0 }
+            if let name = auxiliaryChainName, let problem = NameRules.networkNameProblem(name) {
+                throw SpecError.invalidField(path: "auxiliaryCNIChainName", reason: problem)
+            }
             let mode = try f.string("resultMode") ?? ResultMode.merged.rawValue
             guard let resultMode = ResultMode(rawValue: mode) else {
                 throw SpecError.invalidField(path: "resultMode", reason: "\"\(mode)\" is not one of \(ResultMode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")

@@ -58,18 +58,70 @@ public struct NetworkFiles: Sendable {
         throw .networkNotFound(reference: name, key: key, searched: searched)
     }
 
-    /// Reads and decodes one config file.
+    /// Reads and decodes one config file. A `.conflist` also gets the plugins of its
+    /// subdirectory (see `withSubdirectoryPlugins`).
     public func loadFile(_ path: String) throws(MetaError) -> LoadedNetwork {
         let bytes = try FileSystem.readFile(path)
         do {
-            let json = try JSONValue.parse(bytes)
+            var json = try JSONValue.parse(bytes)
+            if path.hasSuffix(".conflist"), let list = json.objectValue { json = .object(try Self.withSubdirectoryPlugins(list, beside: path)) }
             return LoadedNetwork(network: try NetworkConfigList(json: json), source: path)
+        } catch let error as MetaError {
+            throw error
         } catch let error as JSONSyntaxError {
             throw .spec(.syntax(error), source: path)
         } catch let error as SpecError {
             throw .spec(error, source: path)
         } catch {
             throw .spec(.invalidField(path: "(document)", reason: "\(error)"), source: path)
+        }
+    }
+
+    /// libcni v1.2+ (NetworkConfFromFile): a conflist read from a file gets every `*.conf` of
+    /// `<its directory>/<its name>/`, in lexical order, appended to its `plugins`, unless it says
+    /// `"loadOnlyInlinedPlugins": true`. The plugins are written into the list itself, so the
+    /// cache keeps exactly what ADD ran and DEL never reads the directory again.
+    /// - Throws: a subdirectory file that is not a plugin config (no `type`), naming the file;
+    ///   a list that ends up with no plugin at all.
+    /// - Parameter required: whether a list with no plugin at all is an error (it is for a file;
+    ///   an empty auxiliary chain simply does not run).
+    static func withSubdirectoryPlugins(_ list: JSONObject, beside path: String, required: Bool = true) throws(MetaError) -> JSONObject {
+        let inlineOnly: Bool
+        do { inlineOnly = try NetworkConfigList.flag("loadOnlyInlinedPlugins", of: list) } catch { throw .spec(error, source: path) }
+        var plugins = list["plugins"]?.arrayValue ?? []
+        if !inlineOnly, let name = list["name"]?.stringValue, !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") {
+            let directory = FileSystem.join(String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]), name)
+            let files = FileSystem.kind(of: directory) == .directory ? try FileSystem.listDirectory(directory) : []
+            for file in files.filter({ $0.hasSuffix(".conf") }).sorted() {
+                let pluginPath = FileSystem.join(directory, file)
+                guard FileSystem.kind(of: pluginPath) == .file else { continue }
+                plugins.append(try pluginConfig(at: pluginPath))
+            }
+        }
+        if required && (list["plugins"] == nil || list["plugins"]?.arrayValue?.isEmpty == true) && plugins.isEmpty {
+            throw .invalidConfig(inlineOnly ? "\"loadOnlyInlinedPlugins\" is true and the list has no \"plugins\""
+                                            : "the list has no \"plugins\" and its subdirectory none either", source: path)
+        }
+        var extended = list
+        if !plugins.isEmpty { extended["plugins"] = .array(plugins) }
+        return extended
+    }
+
+    /// One plugin config of a list's subdirectory (libcni's NetworkPluginConfFromBytes).
+    private static func pluginConfig(at path: String) throws(MetaError) -> JSONValue {
+        do {
+            let json = try JSONValue.parse(try FileSystem.readFile(path))
+            guard let object = json.objectValue else { throw MetaError.invalidConfig("a plugin config must be a JSON object", source: path) }
+            guard let type = object["type"]?.stringValue, !type.isEmpty else {
+                throw MetaError.invalidConfig("a plugin config in a network's subdirectory needs a \"type\"", source: path)
+            }
+            return json
+        } catch let error as MetaError {
+            throw error
+        } catch let error as JSONSyntaxError {
+            throw .spec(.syntax(error), source: path)
+        } catch {
+            throw .invalidConfig("\(error)", source: path)
         }
     }
 

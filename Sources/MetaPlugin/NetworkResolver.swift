@@ -81,7 +81,7 @@ struct NetworkResolver {
                 networks.append(.success(ResolvedNetwork(network: network, source: "delegates[\(i)] of the multus config", statusName: network.name)))
             }
         }
-        guard let pod else { return networks }
+        guard let pod else { return networks + (try auxiliaryChain(mode).map { [$0] } ?? []) }
         if let override = pod.metadata.annotations[Self.defaultNetworkAnnotation], !override.trimmingWhitespace.isEmpty {
             let replacement = try attempt { () throws(MetaError) in try defaultNetworkOverride(override, pod: pod) }
             if networks.isEmpty { networks = [replacement] } else { networks[0] = replacement }
@@ -97,7 +97,34 @@ struct NetworkResolver {
                 networks.append(try attempt { () throws(MetaError) in throw .invalidConfig(error.description, source: source) })
             }
         }
-        return networks
+        return networks + (try auxiliaryChain(mode).map { [$0] } ?? [])
+    }
+
+    /// `auxiliaryCNIChainName`, as Multus v4.2.1+ runs it: the `*.conf` plugins of
+    /// `<directory of the cluster network's file>/<name>/`, in lexical order, as one more network
+    /// named `<name>`. Nothing when that subdirectory is missing or empty. Multus chains them
+    /// behind a `passthru` helper plugin for their empty first result; we hand them one directly,
+    /// so no helper binary is needed on the node.
+    private func auxiliaryChain(_ mode: Resolution) throws(MetaError) -> Result<ResolvedNetwork, MetaError>? {
+        guard let name = config.auxiliaryChainName else { return nil }
+        do throws(MetaError) {
+            guard let clusterNetwork = config.clusterNetwork, clusterNetwork.contains("/") else {
+                throw MetaError.invalidConfig("auxiliaryCNIChainName \"\(name)\" needs clusterNetwork to be a file path (its plugins live beside it), and it is \(config.clusterNetwork.map { "\"\($0)\"" } ?? "not set")",
+                                              source: "the multus config (stdin)")
+            }
+            let directory = FileSystem.kind(of: clusterNetwork) == .directory ? clusterNetwork : String(clusterNetwork[..<(clusterNetwork.lastIndex(of: "/") ?? clusterNetwork.startIndex)])
+            let source = "auxiliaryCNIChainName: \(FileSystem.join(directory, name))/"
+            let list: JSONObject = ["cniVersion": .string(config.cniVersion.description), "name": .string(name), "plugins": [],
+                                    "loadOnlyInlinedPlugins": false]
+            let withPlugins = try NetworkFiles.withSubdirectoryPlugins(list, beside: FileSystem.join(directory, "\(name).conflist"), required: false)
+            guard !(withPlugins["plugins"]?.arrayValue ?? []).isEmpty else { return nil }
+            let network: NetworkConfigList
+            do { network = try NetworkConfigList(json: .object(withPlugins)) } catch { throw MetaError.spec(error, source: source) }
+            return .success(ResolvedNetwork(network: network, source: source, statusName: name, isAuxiliary: true))
+        } catch {
+            guard mode == .bestEffort else { throw error }
+            return .failure(error)
+        }
     }
 
     /// The attachment one resolved network becomes at `position` in the pod's list.
@@ -105,7 +132,7 @@ struct NetworkResolver {
         guard !resolved.network.name.isEmpty else {
             throw .invalidConfig("a delegate network needs a \"name\" (plugins key their state, such as IPAM leases, on it)", source: resolved.source)
         }
-        let role: Attachment.Role = position == 0 ? .main : .secondary
+        let role: Attachment.Role = resolved.isAuxiliary ? .auxiliary : position == 0 ? .main : .secondary
         let ifName = role == .main ? mainIfName : resolved.element?.interfaceRequest ?? "net\(position)"
         var capabilities = role == .main ? config.runtimeConfig : JSONObject()
         if let element = resolved.element { capabilities = Self.capabilityArgs(element, over: capabilities) }
@@ -266,4 +293,6 @@ struct ResolvedNetwork {
     var element: NetworkSelectionElement?
     /// A NAD's `k8s.v1.cni.cncf.io/resourceName`: the device-plugin resource it draws a device from.
     var resourceName: String?
+    /// The `auxiliaryCNIChainName` chain rather than a network of the pod's.
+    var isAuxiliary = false
 }

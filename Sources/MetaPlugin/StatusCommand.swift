@@ -15,7 +15,7 @@ struct StatusCommand {
             do {
                 try context.runner.status(attachment.network, context.containerlessRuntimeConf)
             } catch {
-                throw .delegate(error, attachment: attachment.label, rollback: [])
+                throw .delegate(error, attachment: AttachmentLabel(network: attachment.statusName, ifName: nil, source: attachment.source), rollback: [])
             }
         }
     }

@@ -92,6 +92,8 @@ struct StatusTests {
         let reply = run("STATUS", multusConfig(box, version: "1.1.0", delegates: [delegate("main", type: "bridge", version: "1.1.0")]),
                         executor: executor, env: Self.containerless)
         expectFailure(reply, code: 50, msgContains: ["no route to API"])
+        // Which network and plugin; no interface, which STATUS does not have.
+        #expect(reply.error?.details == #"STATUS: network "main" (from delegates[0] of the multus config), plugin bridge STATUS"#)
     }
 
     /// STATUS needs a 1.1.0 config; GC is not implemented and says so with the same code.
