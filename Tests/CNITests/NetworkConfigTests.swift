@@ -111,3 +111,31 @@ struct NetworkConfigTests {
         #expect(unnamed.renamed("nad").isSingleConfig)
     }
 }
+
+/// libcni v1.2+'s `cniVersions`: the highest version listed that is implemented, `cniVersion`
+/// counted among them; newer ones skipped; a malformed entry named.
+@Suite("cniVersions")
+struct CNIVersionsTests {
+    @Test(arguments: [
+        (#"{"name":"n","cniVersions":["0.4.0","1.0.0"],"plugins":[{"type":"x"}]}"#, "1.0.0"),
+        (#"{"name":"n","cniVersion":"1.1.0","cniVersions":["0.4.0"],"plugins":[{"type":"x"}]}"#, "1.1.0"),
+        (#"{"name":"n","cniVersion":"0.3.1","cniVersions":["1.0.0","0.4.0"],"plugins":[{"type":"x"}]}"#, "1.0.0"),
+        (#"{"name":"n","cniVersions":["1.0.0","1.2.0","2.0.0"],"plugins":[{"type":"x"}]}"#, "1.0.0"),
+        (#"{"name":"n","cniVersion":"1.0.0","cniVersions":["9.9.9"],"plugins":[{"type":"x"}]}"#, "1.0.0"),
+        (#"{"name":"n","cniVersion":"0.4.0","cniVersions":[],"plugins":[{"type":"x"}]}"#, "0.4.0"),
+    ])
+    func negotiated(json: String, version: String) throws {
+        let list = try NetworkConfigList(json: JSONValue.parse(Array(json.utf8)))
+        #expect(list.cniVersion.description == version)
+    }
+
+    @Test(arguments: [
+        (#"{"name":"n","cniVersions":["1.0.0","one"],"plugins":[{"type":"x"}]}"#, "cniVersions[1]"),
+        (#"{"name":"n","cniVersions":[1],"plugins":[{"type":"x"}]}"#, "cniVersions[0]"),
+        (#"{"name":"n","cniVersions":"1.0.0","plugins":[{"type":"x"}]}"#, "cniVersions"),
+    ])
+    func malformedEntriesAreNamed(json: String, path: String) throws {
+        let error = #expect(throws: SpecError.self) { try NetworkConfigList(json: JSONValue.parse(Array(json.utf8))) }
+        #expect(error?.description.contains(path) == true, "\(String(describing: error))")
+    }
+}

@@ -61,6 +61,16 @@ final class Sandbox: @unchecked Sendable {
     }
 
     var cniDir: String { root + "/cache" }
+
+    /// A plugin directory with the reference plugins and the test plugins of testdata/plugins
+    /// side by side (made on first use).
+    var pluginDirectoryWithTestPlugins: String {
+        let directory = root + "/bin"
+        if !fileExists(directory) {
+            sh("mkdir -p '\(directory)' && ln -s \(pluginDirectory)/* '\(directory)/' && ln -s '\(testdata("plugins"))'/recorder '\(testdata("plugins"))'/double-bridge '\(directory)/'")
+        }
+        return directory
+    }
     var ipamDir: String { root + "/ipam" }
     var containerID: String { "ctr-\(id)" }
 
@@ -80,13 +90,14 @@ final class Sandbox: @unchecked Sendable {
 
     /// Runs the meta-plugin in-process, exactly as `main` would for these inputs.
     func multus(_ command: String, _ config: JSONValue, netns: String? = nil, ifName: String = "eth0", args: String? = nil,
-                devices: DevicePaths = .live) -> Outcome {
+                devices: DevicePaths = .live, environment extra: [String: String] = [:]) -> Outcome {
         var environment = [
             "CNI_COMMAND": command, "CNI_CONTAINERID": containerID, "CNI_NETNS": netns ?? netnsPath,
             "CNI_IFNAME": ifName, "CNI_PATH": pluginDirectory, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
             "CNI_ARGS": "IgnoreUnknown=true;K8S_POD_NAMESPACE=default;K8S_POD_NAME=pod-\(id)",
         ]
         if let args { environment["CNI_ARGS"] = args }
+        for (key, value) in extra { environment[key] = value }
         let outcome = MultusPlugin(executor: PosixSpawnExecutor(), devices: devices).run(environment: environment, stdin: config.serializedBytes())
         return Outcome(exitCode: outcome.exitCode, stdout: outcome.stdout, diagnostics: outcome.diagnostics)
     }
