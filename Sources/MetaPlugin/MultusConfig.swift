@@ -35,9 +35,10 @@ public struct MultusConfig: Sendable {
     /// The result the runtime hands back on CHECK (and DEL), if any.
     public var prevResult: CNIResult?
 
-    /// What ADD prints: everything attached, or (as Multus does) the main network's result only.
+    /// What ADD prints: the main network's result only (the default, safe with every runtime), or
+    /// every network under the rules in `ResultMerge` (for containerd and for use by hand).
     public enum ResultMode: String, Sendable, CaseIterable {
-        case merged, main
+        case main, merged
     }
 
     public static let defaultConfDir = "/etc/cni/multus/net.d"
@@ -68,7 +69,7 @@ public struct MultusConfig: Sendable {
             readinessIndicatorTimeout = .seconds(try Self.positiveSeconds(f, "readinessindicatortimeout") ?? 45)
             delegateTimeout = .seconds(try Self.positiveSeconds(f, "delegateTimeout") ?? 120)
             events = try f.bool("events") ?? true
-            let mode = try f.string("resultMode") ?? ResultMode.merged.rawValue
+            let mode = try f.string("resultMode") ?? ResultMode.main.rawValue
             guard let resultMode = ResultMode(rawValue: mode) else {
                 throw SpecError.invalidField(path: "resultMode", reason: "\"\(mode)\" is not one of \(ResultMode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
             }

@@ -25,11 +25,16 @@ struct PluginContext: Sendable {
     ///   (a DEL from a runtime that forgot the pod's identity must still reach the same leases).
     func runtimeConf(for attachment: Attachment, netns: String, cachedArgs: CNIArgs? = nil) -> RuntimeConf {
         var args = invocation.args.isEmpty ? (cachedArgs ?? invocation.args) : invocation.args
+        if attachment.role != .main { for key in Self.interfaceArgs { args[key] = nil } }
         for (key, value) in attachment.extraArgs.pairs { args[key] = value }
         return RuntimeConf(containerID: invocation.containerID, netns: netns, ifName: attachment.ifName, args: args,
                            capabilityArgs: attachment.capabilityArgs, pluginDirectories: pluginDirectories,
                            passthroughEnvironment: passthroughEnvironment)
     }
+
+    /// CNI_ARGS the runtime sets for CNI_IFNAME alone (podman's `--ip`, `--mac-address` and
+    /// `network reload`): handed to a secondary they would give it eth0's address or MAC.
+    static let interfaceArgs = ["IP", "MAC"]
 
     /// The conf for calls that concern no container (STATUS, GC).
     var containerlessRuntimeConf: RuntimeConf {

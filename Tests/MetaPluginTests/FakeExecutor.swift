@@ -74,7 +74,7 @@ func networkNumber(_ ifName: String) -> Int {
 func attachmentResult(version: String, ifName: String, netns: String) -> JSONValue {
     let n = networkNumber(ifName)
     let main = ifName == "eth0"
-    let pod: JSONValue = ["name": .string(ifName), "sandbox": .string(netns)]
+    let pod: JSONValue = ["name": .string(ifName), "mac": .string("02:00:00:00:\(n < 10 ? "0" : "")\(n):05"), "sandbox": .string(netns)]
     var ip = JSONObject()
     if let v = SpecVersion(version), v < .v1_0_0 { ip["version"] = "4" }
     ip["interface"] = JSONValue(main ? 1 : 0)
