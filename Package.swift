@@ -42,10 +42,13 @@ let package = Package(
         // Debian's C libraries, linked statically into the release binary.
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // The log file: Multus's keys and line format, rotation safe across processes, redaction.
+        .target(name: "Logging", dependencies: ["CNI", "CZlib"], swiftSettings: strict),
         // Talking to Kubernetes: kubeconfig (YAML), HTTPS (OpenSSL), the objects we read and write.
         .target(name: "KubeClient", dependencies: ["CNI", "CYAML", "COpenSSL"], swiftSettings: strict),
         // The meta-plugin: config, delegate resolution, ADD/DEL/CHECK, result merge, cache.
-        .target(name: "MetaPlugin", dependencies: ["CNI", "CNIExec", "KubeClient", "CShims"], swiftSettings: strict),
+        .target(name: "MetaPlugin", dependencies: ["CNI", "CNIExec", "KubeClient", "Logging", "CShims"], swiftSettings: strict),
         // The only code that touches the process: environ, stdin, stdout, exit.
         .executableTarget(
             name: "multus",
@@ -62,6 +65,7 @@ let package = Package(
         .testTarget(name: "CNIExecTests", dependencies: ["CNIExec", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MetaPluginTests", dependencies: ["MetaPlugin", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "LoggingTests", dependencies: ["Logging", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["MetaPlugin", "multus", "TestSupport"], swiftSettings: strict),
     ]
 )
