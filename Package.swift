@@ -58,7 +58,7 @@ let package = Package(
             linkerSettings: [.unsafeFlags(releaseLinkFlags, .when(configuration: .release))]
         ),
         // Fuzzing every input entry point (Tests/scripts/fuzz.sh); otherwise a replay tool for saved inputs.
-        .executableTarget(name: "multus-fuzz", dependencies: ["MetaPlugin", "KubeClient"], path: "Tests/Fuzz", swiftSettings: strict),
+        .executableTarget(name: "multus-fuzz", dependencies: ["MetaPlugin", "KubeClient", "Logging"], path: "Tests/Fuzz", swiftSettings: strict),
         // Fixtures every test target shares (testdata/, temporary directories, canned outputs).
         .target(name: "TestSupport", dependencies: ["CNI", "CNIExec", "KubeClient"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "CNITests", dependencies: ["CNI", "TestSupport"], swiftSettings: strict),

@@ -1,4 +1,5 @@
 import CNI
+import Logging
 
 /// The meta-plugin's own config (`00-multus.conf`), decoded once. Only wire fields live here;
 /// what is derived from them (which delegate is main, interface names) lives in `AttachmentPlan`.
@@ -32,6 +33,8 @@ public struct MultusConfig: Sendable {
     public var delegateTimeout: Duration
     /// Whether ADD records Kubernetes events on the pod (`AddedInterface`, `NoNetworkFound`).
     public var events: Bool
+    /// `logFile`, `logLevel`, `logToStderr`, `logOptions`, as Multus reads them.
+    public var logging: LogSettings
     /// The result the runtime hands back on CHECK (and DEL), if any.
     public var prevResult: CNIResult?
 
@@ -69,6 +72,7 @@ public struct MultusConfig: Sendable {
             readinessIndicatorTimeout = .seconds(try Self.positiveSeconds(f, "readinessindicatortimeout") ?? 45)
             delegateTimeout = .seconds(try Self.positiveSeconds(f, "delegateTimeout") ?? 120)
             events = try f.bool("events") ?? true
+            logging = try LogSettings(f)
             let mode = try f.string("resultMode") ?? ResultMode.main.rawValue
             guard let resultMode = ResultMode(rawValue: mode) else {
                 throw SpecError.invalidField(path: "resultMode", reason: "\"\(mode)\" is not one of \(ResultMode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")

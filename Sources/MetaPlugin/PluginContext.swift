@@ -1,6 +1,7 @@
 import CNI
 import CNIExec
 import KubeClient
+import Logging
 import Synchronization
 
 /// What every command of one invocation shares. Built once by `MultusPlugin`; commands never
@@ -19,6 +20,7 @@ struct PluginContext: Sendable {
     let pod: PodReference?
     let kube: KubeAccess
     let devices: DevicePaths
+    let log: Logger
 
     /// The runtime conf of one attachment's delegate calls.
     /// - Parameter cachedArgs: CNI_ARGS as ADD had them; used when this call carries none
@@ -105,11 +107,13 @@ final class KubeAccess: Sendable {
     private let config: MultusConfig
     private let environment: [String: String]
     private let state = Mutex<(any KubeAPI)??>(nil)
+    private let log: Logger
 
-    init(provider: @escaping KubeAPIProvider, config: MultusConfig, environment: [String: String]) {
+    init(provider: @escaping KubeAPIProvider, config: MultusConfig, environment: [String: String], log: Logger) {
         self.provider = provider
         self.config = config
         self.environment = environment
+        self.log = log
     }
 
     /// The API, or nil when no kubeconfig and no in-cluster service account is configured.
@@ -118,6 +122,7 @@ final class KubeAccess: Sendable {
         try state.withLock { (made) throws(MetaError) -> (any KubeAPI)? in
             if let existing = made { return existing }
             let created = try provider(config, environment)
+            if let live = created as? LiveKubeAPI, log.enables(.verbose) { live.observeCalls(InvocationLog.apiCall(log)) }
             made = .some(created)
             return created
         }
@@ -127,10 +132,15 @@ final class KubeAccess: Sendable {
 /// Lines for stderr: what happened that did not fail the call but an operator should see.
 public final class Diagnostics: Sendable {
     private let lines = Mutex<[String]>([])
+    private let log: Logger?
 
-    public init() {}
+    /// - Parameter log: where notes are also logged (at `verbose`).
+    public init(log: Logger? = nil) { self.log = log }
 
-    func note(_ line: String) { lines.withLock { $0.append(line) } }
+    func note(_ line: String) {
+        lines.withLock { $0.append(line) }
+        log?.log(.verbose, line)
+    }
 
     public var all: [String] { lines.withLock { $0 } }
 }
