@@ -74,6 +74,13 @@ public struct NetworkConfigList: Sendable, Hashable {
         self.isSingleConfig = isSingleConfig
     }
 
+    /// A list whose plugins each carry a `cniVersion` while the list itself has none: libcni reads
+    /// such a list as 0.1.0, so chained plugins get no `prevResult` and DEL gets no cached result
+    /// (IPAM leases stay). Almost always a config meant for a newer version.
+    public var hasVersionOnlyInPlugins: Bool {
+        !isSingleConfig && raw["cniVersion"] == nil && plugins.allSatisfy { $0.raw["cniVersion"] != nil }
+    }
+
     /// libcni accepts `disableCheck` as a boolean or the strings "true"/"false".
     private static func flag(_ fields: JSONFields, _ key: String) throws(SpecError) -> Bool {
         switch fields.object[key] {
