@@ -48,11 +48,9 @@ public final class LogFile: Sendable {
             defer { open = descriptors }
             try lock(descriptors.lock, LOCK_SH)
             defer { flock(descriptors.lock, LOCK_UN) }
-            try followPath(&descriptors.file)
-            if wouldOverflow(descriptors.file, adding: line.count) {
+            if wouldOverflow(try followPath(&descriptors.file), adding: line.count) {
                 try lock(descriptors.lock, LOCK_EX)
-                try followPath(&descriptors.file)
-                if wouldOverflow(descriptors.file, adding: line.count) { try rotate(&descriptors.file) }
+                if wouldOverflow(try followPath(&descriptors.file), adding: line.count) { try rotate(&descriptors.file) }
             }
             let written = line.withUnsafeBytes { write(descriptors.file, $0.baseAddress, $0.count) }
             guard written == line.count else { throw failure("write", errno: written < 0 ? errno : EIO) }
@@ -89,20 +87,20 @@ public final class LogFile: Sendable {
     }
 
     /// Re-opens the path when another process rotated the file away from under `fd`.
-    private func followPath(_ fd: inout Int32) throws(LogFileError) {
+    /// - Returns: the size of the file `fd` now names (0 for a file just opened).
+    private func followPath(_ fd: inout Int32) throws(LogFileError) -> Int {
         var held = stat(), named = stat()
         guard fstat(fd, &held) == 0 else { throw failure("stat", errno: errno) }
-        if stat(path, &named) == 0 && named.st_ino == held.st_ino && named.st_dev == held.st_dev { return }
+        if stat(path, &named) == 0 && named.st_ino == held.st_ino && named.st_dev == held.st_dev { return Int(held.st_size) }
         let fresh = try openFile()
         close(fd)
         fd = fresh
+        guard fstat(fd, &held) == 0 else { throw failure("stat", errno: errno) }
+        return Int(held.st_size)
     }
 
-    private func wouldOverflow(_ fd: Int32, adding count: Int) -> Bool {
-        guard rotation.maxSizeMB > 0 else { return false }
-        var held = stat()
-        guard fstat(fd, &held) == 0 else { return false }
-        return held.st_size > 0 && Int(held.st_size) + count > rotation.maxSizeMB << 20
+    private func wouldOverflow(_ size: Int, adding count: Int) -> Bool {
+        rotation.maxSizeMB > 0 && size > 0 && size + count > rotation.maxSizeMB << 20
     }
 
     /// Moves the file to its backup name and starts a new one; then prunes and compresses

@@ -18,9 +18,6 @@ public final class Logger: Sendable {
         self.clock = clock
     }
 
-    /// A logger that writes nothing anywhere.
-    public static func discarding() -> Logger { Logger(LogSettings(level: .panic, toStderr: false)) }
-
     /// Whether lines of `level` are written: ask before building an expensive message.
     public func enables(_ level: LogLevel) -> Bool { level <= settings.level }
 

@@ -12,10 +12,16 @@ public enum Redaction {
 
     /// Key names (compared without case, `-` and `_`) whose values are secrets wherever they appear.
     static let sensitiveKeyParts = ["token", "password", "passwd", "secret", "keydata", "privatekey", "authorization", "credential", "apikey"]
+        .map { Array($0.utf8) }
+    /// Some of these appears (without case) in any text a pass below would change: most lines
+    /// have none, and are returned after one scan.
+    static let triggers = ["token", "passw", "secret", "key", "auth", "credential", "bearer", "basic"].map { Array($0.utf8) }
+    static let schemes = ["bearer ", "basic "].map { Array($0.utf8) }
 
     public static func redact(_ text: String) -> String {
-        guard !text.isEmpty else { return text }
         var bytes = Array(text.utf8)
+        let folded = bytes.map(lowercased)
+        guard triggers.contains(where: { firstIndex(of: $0, in: folded, from: 0) != nil }) else { return text }
         bytes = redactPrivateKeys(bytes)
         bytes = redactSchemes(bytes)
         bytes = redactKeyedValues(bytes)
@@ -28,7 +34,7 @@ public enum Redaction {
         var out: [UInt8] = []
         var i = 0
         while i < bytes.count {
-            if bytes[i...].starts(with: begin), let header = firstIndex(of: privateKey, in: bytes, from: i),
+            if bytes[i] == UInt8(ascii: "-"), bytes[i...].starts(with: begin), let header = firstIndex(of: privateKey, in: bytes, from: i),
                 !bytes[i..<header].contains(UInt8(ascii: "\n")) {
                 let afterEnd = firstIndex(of: end, in: bytes, from: header).flatMap { firstIndex(of: Array("-----".utf8), in: bytes, from: $0 + end.count) }
                 out += Array("[redacted private key]".utf8)
@@ -46,10 +52,9 @@ public enum Redaction {
         var out: [UInt8] = []
         var i = 0
         while i < bytes.count {
-            if let scheme = ["bearer ", "basic "].first(where: { startsWithoutCase(bytes, at: i, $0) }),
-                i == 0 || !isWordByte(bytes[i - 1]) {
-                out += bytes[i..<(i + scheme.utf8.count)]
-                i += scheme.utf8.count
+            if i == 0 || !isWordByte(bytes[i - 1]), let scheme = schemes.first(where: { startsWithoutCase(bytes, at: i, $0) }) {
+                out += bytes[i..<(i + scheme.count)]
+                i += scheme.count
                 while i < bytes.count, bytes[i] == UInt8(ascii: " ") { i += 1 }
                 let start = i
                 while i < bytes.count, !isValueEnd(bytes[i]) { i += 1 }
@@ -123,10 +128,13 @@ public enum Redaction {
         return bytes.count
     }
 
-    private static func isSensitiveKey(_ key: some Collection<UInt8>) -> Bool {
-        let folded = String(decoding: key.filter { $0 != UInt8(ascii: "-") && $0 != UInt8(ascii: "_") }, as: UTF8.self).lowercased()
-        return sensitiveKeyParts.contains { folded.contains($0) }
+    private static func isSensitiveKey(_ key: ArraySlice<UInt8>) -> Bool {
+        guard key.count >= 5 else { return false }
+        let folded = key.filter { $0 != UInt8(ascii: "-") && $0 != UInt8(ascii: "_") }.map(lowercased)
+        return sensitiveKeyParts.contains { firstIndex(of: $0, in: folded, from: 0) != nil }
     }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
 
     private static func isKeyByte(_ byte: UInt8) -> Bool {
         (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
@@ -135,20 +143,30 @@ public enum Redaction {
     private static func isWordByte(_ byte: UInt8) -> Bool { isKeyByte(byte) }
 
     private static func isValueEnd(_ byte: UInt8) -> Bool {
-        [" ", "\t", "\n", "\r", ";", ",", "}", "]", "\"", "'", "&"].contains { byte == UInt8(ascii: $0) }
+        switch byte {
+        case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: ";"), UInt8(ascii: ","),
+             UInt8(ascii: "}"), UInt8(ascii: "]"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "&"): true
+        default: false
+        }
     }
 
-    private static func startsWithoutCase(_ bytes: [UInt8], at index: Int, _ prefix: String) -> Bool {
-        let wanted = Array(prefix.utf8)
-        guard index + wanted.count <= bytes.count else { return false }
-        return zip(bytes[index..<(index + wanted.count)], wanted).allSatisfy { a, b in a == b || (a | 0x20 == b && b >= 0x61 && b <= 0x7A) }
+    /// Whether `prefix` (lowercase) starts at `index`, without case.
+    private static func startsWithoutCase(_ bytes: [UInt8], at index: Int, _ prefix: [UInt8]) -> Bool {
+        guard index + prefix.count <= bytes.count else { return false }
+        for offset in prefix.indices where lowercased(bytes[index + offset]) != prefix[offset] { return false }
+        return true
     }
 
     private static func firstIndex(of needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
-        guard needle.count <= bytes.count else { return nil }
+        guard let first = needle.first, needle.count <= bytes.count else { return nil }
         var i = start
-        while i + needle.count <= bytes.count {
-            if bytes[i..<(i + needle.count)].elementsEqual(needle) { return i }
+        let last = bytes.count - needle.count
+        while i <= last {
+            if bytes[i] == first {
+                var offset = 1
+                while offset < needle.count && bytes[i + offset] == needle[offset] { offset += 1 }
+                if offset == needle.count { return i }
+            }
             i += 1
         }
         return nil

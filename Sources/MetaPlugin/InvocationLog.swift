@@ -8,14 +8,17 @@ import Logging
 enum InvocationLog {
     /// The logging keys, read before the config is decoded so that a broken config is logged
     /// too. Lenient on purpose: decoding the config reports any mistake in these keys.
-    static func settings(_ stdin: [UInt8]) -> LogSettings {
-        guard let object = (try? JSONValue.parse(stdin))?.objectValue else { return LogSettings() }
+    static func settings(_ config: JSONValue?) -> LogSettings {
+        guard let object = config?.objectValue else { return LogSettings() }
         return (try? LogSettings(JSONFields(object))) ?? LogSettings()
     }
 
     /// `ADD pod default/web-0 container c1: ok in 41.2 ms`, or the error at `error` level.
     static func outcome(_ log: Logger, _ context: ErrorContext?, _ error: CNIError?, since started: ContinuousClock.Instant) {
-        let what = context.map { "\($0.command.rawValue) pod \($0.pod ?? "(none)") container \($0.containerID)" } ?? "call"
+        let what = context.map { context in
+            [context.command.rawValue, context.pod.map { "pod \($0)" }, context.containerID.isEmpty ? nil : "container \(context.containerID)"]
+                .compactMap { $0 }.joined(separator: " ")
+        } ?? "call"
         let took = milliseconds(.now - started)
         guard let error else { return log.log(.verbose, "\(what): ok in \(took)") }
         let details = error.details.isEmpty ? "" : " (\(error.details))"

@@ -51,13 +51,15 @@ public struct MultusPlugin: Sendable {
         if environment["CNI_COMMAND"] == CNICommand.version.rawValue {
             return PluginOutcome(stdout: Self.versionReply(stdin).serialized(), exitCode: 0, diagnostics: [])
         }
-        let log = Logger(InvocationLog.settings(stdin))
-        var outcome = run(environment: environment, stdin: stdin, log: log)
+        // Parsed once, before the logger exists, so that the logger can log a config that fails.
+        let stdinJSON = Result { () throws(JSONSyntaxError) in try JSONValue.parse(stdin) }
+        let log = Logger(InvocationLog.settings(try? stdinJSON.get()))
+        var outcome = run(environment: environment, stdinJSON: stdinJSON, log: log)
         outcome.log = log.stderrLines
         return outcome
     }
 
-    private func run(environment: [String: String], stdin: [UInt8], log: Logger) -> PluginOutcome {
+    private func run(environment: [String: String], stdinJSON: Result<JSONValue, JSONSyntaxError>, log: Logger) -> PluginOutcome {
         let diagnostics = Diagnostics(log: log)
         let started = ContinuousClock.now
         var errorVersion = SpecVersion.latest
@@ -69,7 +71,7 @@ public struct MultusPlugin: Sendable {
             }
             errorContext = ErrorContext(command: invocation.command, containerID: invocation.containerID, args: invocation.args)
             let json: JSONValue
-            do { json = try JSONValue.parse(stdin) } catch { throw MetaError.spec(.syntax(error), source: "the multus config (stdin)") }
+            do { json = try stdinJSON.get() } catch { throw MetaError.spec(.syntax(error), source: "the multus config (stdin)") }
             if let declared = json.objectValue?["cniVersion"]?.stringValue.flatMap(SpecVersion.init), declared.isSupported {
                 errorVersion = declared
             }
@@ -82,7 +84,7 @@ public struct MultusPlugin: Sendable {
             case .check: try CheckCommand(context: context).run(); stdout = ""
             case .status: try StatusCommand(context: context).run(); stdout = ""
             case .gc: try GCCommand(context: context, request: json).run(); stdout = ""
-            case .version: stdout = Self.versionReply(stdin).serialized()
+            case .version: stdout = Self.versionReply(json.serializedBytes()).serialized()
             }
             InvocationLog.outcome(log, errorContext, nil, since: started)
             return PluginOutcome(stdout: stdout, exitCode: 0, diagnostics: diagnostics.all)
