@@ -42,10 +42,13 @@ let package = Package(
         // Debian's C libraries, linked statically into the release binary.
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // The log file: Multus's keys and line format, rotation safe across processes, redaction.
+        .target(name: "Logging", dependencies: ["CNI", "CZlib"], swiftSettings: strict),
         // Talking to Kubernetes: kubeconfig (YAML), HTTPS (OpenSSL), the objects we read and write.
         .target(name: "KubeClient", dependencies: ["CNI", "CYAML", "COpenSSL"], swiftSettings: strict),
         // The meta-plugin: config, delegate resolution, ADD/DEL/CHECK, result merge, cache.
-        .target(name: "MetaPlugin", dependencies: ["CNI", "CNIExec", "KubeClient", "CShims"], swiftSettings: strict),
+        .target(name: "MetaPlugin", dependencies: ["CNI", "CNIExec", "KubeClient", "Logging", "CShims"], swiftSettings: strict),
         // `multus install`: the DaemonSet entrypoint that puts the binary, kubeconfig and config on the node.
         .target(name: "Installer", dependencies: ["CNI", "KubeClient", "MetaPlugin", "CShims"], swiftSettings: strict),
         // The only code that touches the process: environ, stdin, stdout, exit.
@@ -57,7 +60,7 @@ let package = Package(
             linkerSettings: [.unsafeFlags(releaseLinkFlags, .when(configuration: .release))]
         ),
         // Fuzzing every input entry point (Tests/scripts/fuzz.sh); otherwise a replay tool for saved inputs.
-        .executableTarget(name: "multus-fuzz", dependencies: ["MetaPlugin", "KubeClient", "Installer"], path: "Tests/Fuzz", swiftSettings: strict),
+        .executableTarget(name: "multus-fuzz", dependencies: ["MetaPlugin", "KubeClient", "Installer", "Logging"], path: "Tests/Fuzz", swiftSettings: strict),
         // Fixtures every test target shares (testdata/, temporary directories, canned outputs).
         .target(name: "TestSupport", dependencies: ["CNI", "CNIExec", "KubeClient"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "CNITests", dependencies: ["CNI", "TestSupport"], swiftSettings: strict),
@@ -65,6 +68,7 @@ let package = Package(
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MetaPluginTests", dependencies: ["MetaPlugin", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "InstallerTests", dependencies: ["Installer", "MetaPlugin", "multus", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "LoggingTests", dependencies: ["Logging", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["MetaPlugin", "multus", "TestSupport"], swiftSettings: strict),
     ]
 )

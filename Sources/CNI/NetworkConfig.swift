@@ -104,6 +104,13 @@ public struct NetworkConfigList: Sendable, Hashable {
         try flag(JSONFields(object, path: ""), key)
     }
 
+    /// A list whose plugins each carry a `cniVersion` while the list itself has none: libcni reads
+    /// such a list as 0.1.0, so chained plugins get no `prevResult` and DEL gets no cached result
+    /// (IPAM leases stay). Almost always a config meant for a newer version.
+    public var hasVersionOnlyInPlugins: Bool {
+        !isSingleConfig && raw["cniVersion"] == nil && raw["cniVersions"] == nil && plugins.allSatisfy { $0.raw["cniVersion"] != nil }
+    }
+
     /// libcni accepts `disableCheck` as a boolean or the strings "true"/"false".
     static func flag(_ fields: JSONFields, _ key: String) throws(SpecError) -> Bool {
         switch fields.object[key] {

@@ -32,10 +32,13 @@ public struct DelegateRunner: Sendable {
     public let executor: any PluginExecutor
     /// How long one plugin process may run before it is killed.
     public let timeout: Duration
+    /// Told about every network call and plugin process, for the log.
+    public let observer: DelegateObserver?
 
-    public init(executor: any PluginExecutor, timeout: Duration = .seconds(120)) {
+    public init(executor: any PluginExecutor, timeout: Duration = .seconds(120), observer: DelegateObserver? = nil) {
         self.executor = executor
         self.timeout = timeout
+        self.observer = observer
     }
 
     /// ADD each plugin in order, threading each result into the next as `prevResult`.
@@ -43,6 +46,10 @@ public struct DelegateRunner: Sendable {
     ///   empty result for a chain of plugins that only act on what is there).
     /// - Returns: the last plugin's result, in the network's `cniVersion`.
     public func add(_ network: NetworkConfigList, _ rt: RuntimeConf, startingFrom first: CNIResult? = nil) throws(DelegateError) -> CNIResult {
+        try observed(.add, network, rt) { () throws(DelegateError) in try addPlugins(network, rt, startingFrom: first) }
+    }
+
+    private func addPlugins(_ network: NetworkConfigList, _ rt: RuntimeConf, startingFrom first: CNIResult?) throws(DelegateError) -> CNIResult {
         var result = first
         for plugin in network.plugins {
             let config = Injection.pluginConfig(plugin, of: network, prevResult: result, capabilityArgs: rt.capabilityArgs)
@@ -63,6 +70,10 @@ public struct DelegateRunner: Sendable {
     /// `disableCheck`, as libcni's CheckNetworkList.
     public func check(_ network: NetworkConfigList, _ rt: RuntimeConf, cachedResult: CNIResult) throws(DelegateError) {
         guard network.cniVersion.supportsCheck, !network.disableCheck else { return }
+        try observed(.check, network, rt) { () throws(DelegateError) in try checkPlugins(network, rt, cachedResult: cachedResult) }
+    }
+
+    private func checkPlugins(_ network: NetworkConfigList, _ rt: RuntimeConf, cachedResult: CNIResult) throws(DelegateError) {
         for plugin in network.plugins {
             let config = Injection.pluginConfig(plugin, of: network, prevResult: cachedResult, capabilityArgs: rt.capabilityArgs)
             _ = try invoke(plugin, .check, config, rt)
@@ -72,6 +83,10 @@ public struct DelegateRunner: Sendable {
     /// DEL each plugin in reverse order. From 0.4.0 on, every plugin sees the network's cached
     /// final result as `prevResult` (libcni's DelNetworkList).
     public func del(_ network: NetworkConfigList, _ rt: RuntimeConf, cachedResult: CNIResult?) throws(DelegateError) {
+        try observed(.del, network, rt) { () throws(DelegateError) in try delPlugins(network, rt, cachedResult: cachedResult) }
+    }
+
+    private func delPlugins(_ network: NetworkConfigList, _ rt: RuntimeConf, cachedResult: CNIResult?) throws(DelegateError) {
         let prevResult = network.cniVersion >= .v0_4_0 ? cachedResult : nil
         for plugin in network.plugins.reversed() {
             let config = Injection.pluginConfig(plugin, of: network, prevResult: prevResult, capabilityArgs: rt.capabilityArgs)
@@ -104,7 +119,9 @@ public struct DelegateRunner: Sendable {
         let output: ExecOutput
         do {
             let path = try executor.find(plugin.type, in: rt.pluginDirectories)
-            output = try executor.run(path, stdin: JSONValue.object(config).serializedBytes(), environment: rt.environment(for: command), timeout: timeout)
+            let stdin = JSONValue.object(config).serializedBytes()
+            output = try executor.run(path, stdin: stdin, environment: rt.environment(for: command), timeout: timeout)
+            observer?.exchange?(PluginExchange(command: command, path: path, ifName: rt.ifName, stdin: stdin, output: output))
         } catch {
             throw DelegateError(command: command, plugin: plugin.type, failure: .exec(error))
         }

@@ -32,6 +32,7 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
     private let callTimeout: Duration
     private let deadline: ContinuousClock.Instant
     private let attempts: Int
+    private let observer = Mutex<(@Sendable (KubeCallReport) -> Void)?>(nil)
 
     /// - Parameter sessionCache: where TLS sessions wait for the next invocation (see
     ///   `TLSSessionCache`); nil makes every invocation's handshake a full one.
@@ -47,6 +48,12 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
         self.callTimeout = callTimeout
         deadline = ContinuousClock.now + budget
         self.attempts = max(1, attempts)
+    }
+
+    /// Hands every HTTP exchange (retries included) to `observer` once it is over: the log
+    /// shows which calls a CNI call made and what the server answered.
+    public func observeCalls(_ observer: @escaping @Sendable (KubeCallReport) -> Void) {
+        self.observer.withLock { $0 = observer }
     }
 
     public func pod(namespace: String, name: String) throws(KubeError) -> Pod {
@@ -108,9 +115,17 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
             throw .timeout(server: kubeconfig.server.description, call: label, after: .zero)
         }
         let request = HTTPRequest(method: method, path: path, headers: headers, body: body)
-        let response = try client.withLock { (client) throws(KubeError) -> HTTPResponse in
-            try client.send(request, deadline: callDeadline, call: label)
+        let started = ContinuousClock.now
+        let response: HTTPResponse
+        do {
+            response = try client.withLock { (client) throws(KubeError) -> HTTPResponse in
+                try client.send(request, deadline: callDeadline, call: label)
+            }
+        } catch {
+            report(KubeCallReport(call: label, status: nil, failure: error.description, duration: .now - started))
+            throw error
         }
+        report(KubeCallReport(call: label, status: response.status, failure: nil, duration: .now - started))
         guard (200..<300).contains(response.status) else {
             let status = KubeStatus(body: response.body)
             let text = status?.message ?? String(decoding: response.body.prefix(300), as: UTF8.self)
@@ -122,4 +137,21 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
             throw .malformedResponse(server: kubeconfig.server.description, call: label, reason: error.description)
         }
     }
+}
+
+extension LiveKubeAPI {
+    private func report(_ call: KubeCallReport) {
+        observer.withLock { $0 }?(call)
+    }
+}
+
+/// One HTTP exchange with the API server, as `LiveKubeAPI.observeCalls` reports it.
+public struct KubeCallReport: Sendable, Hashable {
+    /// What the call was for: `GET pod default/web-0`.
+    public var call: String
+    /// The HTTP status, when the server answered.
+    public var status: Int?
+    /// Why there was no answer (connection, TLS, timeout).
+    public var failure: String?
+    public var duration: Duration
 }

@@ -35,8 +35,7 @@ struct AddCommand {
         }
         let merged: CNIResult
         do {
-            merged = try ResultMerge.merge(entry.attachments.compactMap { c in c.result.map { (c.attachment.role, $0) } },
-                                           version: context.config.cniVersion, mode: context.config.resultMode)
+            merged = try ResultMerge.result(for: entry, context: context)
         } catch {
             throw rollBack(entry, through: entry.attachments.count - 1, cause: .spec(error, source: "the merged result"))
         }

@@ -73,6 +73,11 @@ public struct AttachmentPlan: Sendable {
                 }
                 gateways[family] = (gateway, attachment.statusName)
             }
+            if attachment.network.hasVersionOnlyInPlugins {
+                throw .invalidConfig(
+                    "network \"\(attachment.statusName)\" is a plugin list without a top-level cniVersion while each of its plugins has one, so it would run as 0.1.0 (as libcni reads it): chained plugins would fail with \"Required prevResult missing\" and DEL would leave IPs behind; move cniVersion to the top of the list",
+                    source: attachment.source)
+            }
             for plugin in attachment.network.plugins {
                 do { try ExecError.validatePluginType(plugin.type) } catch {
                     throw .invalidConfig("network \"\(attachment.network.name)\": \(error)", source: attachment.source)

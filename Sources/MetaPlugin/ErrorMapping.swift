@@ -91,6 +91,11 @@ enum ErrorMapping {
             return e.adding(context: where_)
         case .exec(.invalidPluginType(let type)):
             return CNIError(.invalidNetworkConfig, ExecError.invalidPluginType(type).description, details: where_)
+        case .exec(.notFound(let type, let searched)):
+            // A wrong `type` or a plugin not installed: say where we looked and whose config named it.
+            let directories = searched.isEmpty ? "no directories (set binDir or CNI_PATH)" : searched.joined(separator: ", ")
+            return CNIError(.invalidNetworkConfig, "plugin \"\(type)\" of network \"\(attachment.network)\" (from \(attachment.source)) is not in binDir or CNI_PATH: searched \(directories)",
+                            details: where_)
         case .exec(let e):
             return CNIError(.generic, e.description, details: where_)
         case .result(let e):

@@ -1,4 +1,5 @@
 import CNI
+import Logging
 
 /// The meta-plugin's own config (`00-multus.conf`), decoded once. Only wire fields live here;
 /// what is derived from them (which delegate is main, interface names) lives in `AttachmentPlan`.
@@ -35,12 +36,15 @@ public struct MultusConfig: Sendable {
     public var auxiliaryChainName: String?
     /// Whether ADD records Kubernetes events on the pod (`AddedInterface`, `NoNetworkFound`).
     public var events: Bool
+    /// `logFile`, `logLevel`, `logToStderr`, `logOptions`, as Multus reads them.
+    public var logging: LogSettings
     /// The result the runtime hands back on CHECK (and DEL), if any.
     public var prevResult: CNIResult?
 
-    /// What ADD prints: everything attached, or (as Multus does) the main network's result only.
+    /// What ADD prints: the main network's result only (the default, safe with every runtime), or
+    /// every network under the rules in `ResultMerge` (for containerd and for use by hand).
     public enum ResultMode: String, Sendable, CaseIterable {
-        case merged, main
+        case main, merged
     }
 
     public static let defaultConfDir = "/etc/cni/multus/net.d"
@@ -75,7 +79,8 @@ public struct MultusConfig: Sendable {
             if let name = auxiliaryChainName, let problem = NameRules.networkNameProblem(name) {
                 throw SpecError.invalidField(path: "auxiliaryCNIChainName", reason: problem)
             }
-            let mode = try f.string("resultMode") ?? ResultMode.merged.rawValue
+            logging = try LogSettings(f)
+            let mode = try f.string("resultMode") ?? ResultMode.main.rawValue
             guard let resultMode = ResultMode(rawValue: mode) else {
                 throw SpecError.invalidField(path: "resultMode", reason: "\"\(mode)\" is not one of \(ResultMode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
             }

@@ -1,6 +1,7 @@
 import CNI
 import CNIExec
 import KubeClient
+import Logging
 
 /// What the process prints and how it exits.
 public struct PluginOutcome: Sendable {
@@ -8,6 +9,8 @@ public struct PluginOutcome: Sendable {
     public var exitCode: Int32
     /// Lines for stderr.
     public var diagnostics: [String]
+    /// Log lines for stderr, as they are (`logToStderr`), and a log file's failure.
+    public var log: [String] = []
 }
 
 /// The meta-plugin as a function of its inputs: environment and stdin in, outcome out. `main`
@@ -50,25 +53,35 @@ public struct MultusPlugin: Sendable {
     }
 
     public func run(environment: [String: String], stdin: [UInt8]) -> PluginOutcome {
-        let diagnostics = Diagnostics()
+        if environment["CNI_COMMAND"] == CNICommand.version.rawValue {
+            return PluginOutcome(stdout: Self.versionReply(stdin).serialized(), exitCode: 0, diagnostics: [])
+        }
+        // Parsed once, before the logger exists, so that the logger can log a config that fails.
+        let stdinJSON = Result { () throws(JSONSyntaxError) in try JSONValue.parse(stdin) }
+        let log = Logger(InvocationLog.settings(try? stdinJSON.get()))
+        var outcome = run(environment: environment, stdinJSON: stdinJSON, log: log)
+        outcome.log = log.stderrLines
+        return outcome
+    }
+
+    private func run(environment: [String: String], stdinJSON: Result<JSONValue, JSONSyntaxError>, log: Logger) -> PluginOutcome {
+        let diagnostics = Diagnostics(log: log)
+        let started = ContinuousClock.now
         var errorVersion = SpecVersion.latest
         var errorContext: ErrorContext?
         do {
-            if environment["CNI_COMMAND"] == CNICommand.version.rawValue {
-                return PluginOutcome(stdout: Self.versionReply(stdin).serialized(), exitCode: 0, diagnostics: [])
-            }
             let invocation: Invocation
             do { invocation = try Invocation(environment: environment, pathOptional: true) } catch {
                 throw MetaError.spec(error, source: "the CNI environment")
             }
             errorContext = ErrorContext(command: invocation.command, containerID: invocation.containerID, args: invocation.args)
             let json: JSONValue
-            do { json = try JSONValue.parse(stdin) } catch { throw MetaError.spec(.syntax(error), source: "the multus config (stdin)") }
+            do { json = try stdinJSON.get() } catch { throw MetaError.spec(.syntax(error), source: "the multus config (stdin)") }
             if let declared = json.objectValue?["cniVersion"]?.stringValue.flatMap(SpecVersion.init), declared.isSupported {
                 errorVersion = declared
             }
             let config = try MultusConfig(json: json)
-            let context = makeContext(config, invocation, environment, diagnostics)
+            let context = makeContext(config, invocation, environment, diagnostics, log)
             let stdout: String
             switch invocation.command {
             case .add: stdout = try AddCommand(context: context).run().serialized()
@@ -76,19 +89,19 @@ public struct MultusPlugin: Sendable {
             case .check: try CheckCommand(context: context).run(); stdout = ""
             case .status: try StatusCommand(context: context).run(); stdout = ""
             case .gc: try GCCommand(context: context, request: json).run(); stdout = ""
-            case .version: stdout = Self.versionReply(stdin).serialized()
+            case .version: stdout = Self.versionReply(json.serializedBytes()).serialized()
             }
+            InvocationLog.outcome(log, errorContext, nil, since: started)
             return PluginOutcome(stdout: stdout, exitCode: 0, diagnostics: diagnostics.all)
-        } catch let error as MetaError {
-            let cniError = ErrorMapping.cniError(error, context: errorContext)
-            return PluginOutcome(stdout: cniError.json(cniVersion: errorVersion).serialized(), exitCode: 1, diagnostics: diagnostics.all)
         } catch {
-            let cniError = CNIError(.generic, "\(error)")
+            let cniError = (error as? MetaError).map { ErrorMapping.cniError($0, context: errorContext) } ?? CNIError(.generic, "\(error)")
+            InvocationLog.outcome(log, errorContext, cniError, since: started)
             return PluginOutcome(stdout: cniError.json(cniVersion: errorVersion).serialized(), exitCode: 1, diagnostics: diagnostics.all)
         }
     }
 
-    private func makeContext(_ config: MultusConfig, _ invocation: Invocation, _ environment: [String: String], _ diagnostics: Diagnostics) -> PluginContext {
+    private func makeContext(_ config: MultusConfig, _ invocation: Invocation, _ environment: [String: String], _ diagnostics: Diagnostics,
+                             _ log: Logger) -> PluginContext {
         var invocation = invocation
         let pod = PodReference(args: invocation.args)
         if pod != nil {
@@ -103,10 +116,10 @@ public struct MultusPlugin: Sendable {
         let passthrough = Self.inheritedEnvironment(environment)
         return PluginContext(
             config: config, invocation: invocation,
-            runner: DelegateRunner(executor: executor, timeout: config.delegateTimeout),
+            runner: DelegateRunner(executor: executor, timeout: config.delegateTimeout, observer: InvocationLog.delegates(log)),
             cache: AttachmentCache(cniDir: config.cniDir), files: NetworkFiles(confDir: config.confDir),
             pluginDirectories: directories, passthroughEnvironment: passthrough, diagnostics: diagnostics,
-            pod: pod, kube: KubeAccess(provider: kubeAPIProvider, config: config, environment: environment), devices: devices)
+            pod: pod, kube: KubeAccess(provider: kubeAPIProvider, config: config, environment: environment, log: log), devices: devices, log: log)
     }
 
     /// VERSION's reply: every version we speak, labelled with the caller's version when it gave one.

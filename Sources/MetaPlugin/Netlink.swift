@@ -49,6 +49,7 @@ enum NL {
     static let RTA_NH_ID: UInt16 = 30
 
     // Links.
+    static let IFLA_ADDRESS: UInt16 = 1
     static let IFLA_IFNAME: UInt16 = 3
 
     static let headerSize = 16
@@ -438,6 +439,23 @@ extension NetlinkSocket {
             names[index] = String(decoding: name.value.prefix(while: { $0 != 0 }), as: UTF8.self)
         }
         return names
+    }
+
+    /// Every interface's hardware address by name, as `aa:bb:...` (RTM_GETLINK dump); interfaces
+    /// without one (lo has zeros, a tun none) are left out.
+    func hardwareAddresses() throws(NetlinkError) -> [String: String] {
+        let messages = try dump(NL.RTM_GETLINK, payload: [UInt8](repeating: 0, count: NL.ifinfomsgSize),
+                                operation: "RTM_GETLINK dump")
+        var macs: [String: String] = [:]
+        for message in messages where message.type == NL.RTM_NEWLINK {
+            guard let attributes = NetlinkAttribute.parse(message.payload.dropFirst(NL.ifinfomsgSize)),
+                let name = attributes.first(where: { $0.type == NL.IFLA_IFNAME }),
+                let address = attributes.first(where: { $0.type == NL.IFLA_ADDRESS }), address.value.contains(where: { $0 != 0 })
+            else { continue }
+            let hex = address.value.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }
+            macs[String(decoding: name.value.prefix(while: { $0 != 0 }), as: UTF8.self)] = hex.joined(separator: ":")
+        }
+        return macs
     }
 
     /// The default routes (dst_len 0, no source prefix, unicast) of the main table for `family`

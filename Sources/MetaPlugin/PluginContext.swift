@@ -1,6 +1,7 @@
 import CNI
 import CNIExec
 import KubeClient
+import Logging
 import Synchronization
 
 /// What every command of one invocation shares. Built once by `MultusPlugin`; commands never
@@ -19,6 +20,7 @@ struct PluginContext: Sendable {
     let pod: PodReference?
     let kube: KubeAccess
     let devices: DevicePaths
+    let log: Logger
 
     /// The runtime conf of one attachment's delegate calls.
     /// - Parameters:
@@ -27,11 +29,16 @@ struct PluginContext: Sendable {
     ///   - containerID: the attachment's container, when it is not the call's (GC).
     func runtimeConf(for attachment: Attachment, netns: String, cachedArgs: CNIArgs? = nil, containerID: String? = nil) -> RuntimeConf {
         var args = invocation.args.isEmpty ? (cachedArgs ?? invocation.args) : invocation.args
+        if attachment.role != .main { for key in Self.interfaceArgs { args[key] = nil } }
         for (key, value) in attachment.extraArgs.pairs { args[key] = value }
         return RuntimeConf(containerID: containerID ?? invocation.containerID, netns: netns, ifName: attachment.ifName, args: args,
                            capabilityArgs: attachment.capabilityArgs, pluginDirectories: pluginDirectories,
                            passthroughEnvironment: passthroughEnvironment)
     }
+
+    /// CNI_ARGS the runtime sets for CNI_IFNAME alone (podman's `--ip`, `--mac-address` and
+    /// `network reload`): handed to a secondary they would give it eth0's address or MAC.
+    static let interfaceArgs = ["IP", "MAC"]
 
     /// The conf for calls that concern no container (STATUS, GC).
     var containerlessRuntimeConf: RuntimeConf {
@@ -102,11 +109,13 @@ final class KubeAccess: Sendable {
     private let config: MultusConfig
     private let environment: [String: String]
     private let state = Mutex<(any KubeAPI)??>(nil)
+    private let log: Logger
 
-    init(provider: @escaping KubeAPIProvider, config: MultusConfig, environment: [String: String]) {
+    init(provider: @escaping KubeAPIProvider, config: MultusConfig, environment: [String: String], log: Logger) {
         self.provider = provider
         self.config = config
         self.environment = environment
+        self.log = log
     }
 
     /// The API, or nil when no kubeconfig and no in-cluster service account is configured.
@@ -115,6 +124,7 @@ final class KubeAccess: Sendable {
         try state.withLock { (made) throws(MetaError) -> (any KubeAPI)? in
             if let existing = made { return existing }
             let created = try provider(config, environment)
+            if let live = created as? LiveKubeAPI, log.enables(.verbose) { live.observeCalls(InvocationLog.apiCall(log)) }
             made = .some(created)
             return created
         }
@@ -124,10 +134,15 @@ final class KubeAccess: Sendable {
 /// Lines for stderr: what happened that did not fail the call but an operator should see.
 public final class Diagnostics: Sendable {
     private let lines = Mutex<[String]>([])
+    private let log: Logger?
 
-    public init() {}
+    /// - Parameter log: where notes are also logged (at `verbose`).
+    public init(log: Logger? = nil) { self.log = log }
 
-    func note(_ line: String) { lines.withLock { $0.append(line) } }
+    func note(_ line: String) {
+        lines.withLock { $0.append(line) }
+        log?.log(.verbose, line)
+    }
 
     public var all: [String] { lines.withLock { $0 } }
 }

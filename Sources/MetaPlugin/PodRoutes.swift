@@ -88,6 +88,16 @@ enum PodRoutes {
         }
     }
 
+    /// The hardware address of every interface in the namespace at `netnsPath`, by name.
+    /// - Throws: `PodRouteError` when the netns cannot be entered or the kernel refuses the dump.
+    static func hardwareAddresses(netns netnsPath: String) throws(PodRouteError) -> [String: String] {
+        let context = Context(netns: netnsPath, ifName: nil, gateway: nil)
+        return try context.inNetns { () throws(PodRouteError) -> [String: String] in
+            let socket = try context.socket()
+            return try context.attempt(.listInterfaces) { () throws(NetlinkError) in try socket.hardwareAddresses() }
+        }
+    }
+
     /// Makes `gateway` via `ifName` the only default route of `gateway`'s family: deletes every
     /// other default route of that family (on any interface, eth0 included), then adds this one
     /// (main table, proto boot, scope universe, the kernel's default metric: 0 for IPv4, 1024 for

@@ -20,13 +20,13 @@ let help = """
       CNI_CONTAINERID  container ID (ADD, DEL, CHECK)
       CNI_NETNS        network namespace path (ADD, CHECK; optional for DEL)
       CNI_IFNAME       the main network's interface name (ADD, DEL, CHECK)
-      CNI_ARGS         K=V;K=V arguments, passed to every delegate
+      CNI_ARGS         K=V;K=V arguments, passed to every delegate (IP, MAC: the main one only)
       CNI_PATH         plugin directories, searched after binDir
       PATH, TMPDIR     passed on to delegates; nothing else is
 
     Config keys: name, cniVersion, delegates, clusterNetwork, defaultNetworks, confDir, cniDir,
     binDir, runtimeConfig, readinessindicatorfile, readinessindicatortimeout, resultMode,
-    delegateTimeout. See README.md.
+    delegateTimeout, logFile, logLevel, logToStderr, logOptions. See README.md.
 
     Options: --version, --help
 
@@ -119,5 +119,6 @@ if (environment["CNI_COMMAND"] ?? "").isEmpty {
 
 let outcome = MultusPlugin(executor: PosixSpawnExecutor()).run(environment: environment, stdin: readStandardInput())
 for line in outcome.diagnostics { writeAll(2, "multus: \(line)\n") }
+for line in outcome.log { writeAll(2, line + "\n") }
 if !outcome.stdout.isEmpty { writeAll(1, outcome.stdout + "\n") }
 exit(outcome.exitCode)

@@ -8,6 +8,7 @@ import CNIExec
 import Glibc
 import Installer
 import KubeClient
+import Logging
 import MetaPlugin
 
 /// A delegate that answers every call with the same bytes.
@@ -45,6 +46,8 @@ func confined(_ input: [UInt8]) -> [UInt8] {
     object["cniDir"] = .string(cacheDirectory)
     object["readinessindicatorfile"] = nil
     object["readinessindicatortimeout"] = nil
+    // The log options stay as fuzzed; the file is ours (O_APPEND to any path would write there).
+    if object["logFile"] != nil { object["logFile"] = .string(cacheDirectory + "/log/multus.log") }
     return JSONValue.object(object).serializedBytes()
 }
 
@@ -65,9 +68,11 @@ func exercise(_ data: [UInt8]) {
         _ = try? NetworkSelection.parse(String(decoding: input, as: UTF8.self), podNamespace: "default")
     case 3:
         _ = try? CNIArgs(parsing: String(decoding: input, as: UTF8.self))
+        _ = Redaction.redact(String(decoding: input, as: UTF8.self))
         if let json = try? JSONValue.parse(input) {
             _ = try? CNIResult(json: json, fallbackVersion: .v0_2_0).converted(to: .v0_2_0)
             _ = try? NetworkConfigList(json: json)
+            _ = try? LogSettings(JSONFields(json, path: ""))
         }
     case 4:
         // What the API server answers: a pod (kept whole and sent back with our annotation), a NAD.

@@ -12,7 +12,7 @@ struct DelegateChainTests {
         let parent = box.makeParentBridge()
         let config = box.multusConfig(delegates: [
             box.bridgeNetwork("podnet", third: 1), box.macvlanNetwork("macnet", third: 2, master: parent), box.ptpNetwork("p2pnet", third: 3),
-        ])
+        ], extra: ["resultMode": "merged"])
 
         let add = box.multus("ADD", config)
         #expect(add.exitCode == 0, "\(add.stdout)")
@@ -110,12 +110,12 @@ struct DelegateChainTests {
         #expect(box.leases("podnet") == [] && box.leases("p2pnet") == [])
     }
 
-    @Test("delegates at 0.2.0 and 1.0.0 under a multus config of another version", arguments: ["0.4.0", "1.1.0"])
+    @Test("delegates at 0.2.0 and 1.0.0 under a multus config of another version, merged", arguments: ["0.4.0", "1.1.0"])
     func mixedVersions(multusVersion: String) throws {
         let box = try Sandbox()
         let config = box.multusConfig(version: multusVersion, delegates: [
             box.bridgeNetwork("podnet", third: 1, version: "1.0.0"), box.ptpNetwork("oldnet", third: 2, version: "0.2.0"),
-        ])
+        ], extra: ["resultMode": "merged"])
 
         let add = box.multus("ADD", config)
         #expect(add.exitCode == 0, "\(add.stdout)")
@@ -124,9 +124,9 @@ struct DelegateChainTests {
         let result = try #require(add.result)
         #expect(result.ips.map(\.address) == ["\(box.address(1, 2))/24", "\(box.address(2, 2))/24"])
         try #require(result.ips.count == 2)
-        // A 0.2.0 result names no interface; the 1.0.0 one points at eth0.
+        // A 0.2.0 result names no interface: its IP is pointed at net1, added from the netns.
         #expect(result.ips[0].interface.map { result.interfaces[$0].name } == "eth0")
-        #expect(result.ips[1].interface == nil)
+        #expect(result.ips[1].interface.map { result.interfaces[$0].name } == "net1")
         if multusVersion == "0.4.0" {
             #expect(json["ips"]?.arrayValue?.allSatisfy { $0.objectValue?["version"] == "4" } == true)
         }

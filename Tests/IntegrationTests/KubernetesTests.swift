@@ -161,8 +161,8 @@ struct KubernetesTests {
         #expect(staticEntry["interface"] == "sta1")
         #expect(staticEntry["ips"] == [.string("10.\(n).9.5")])
         #expect(staticEntry["mac"] == .string(mac))
-        // The merged result lists every interface, main first.
-        #expect(add.result?.ips.map(\.address) == ["10.\(n).0.2/24", "10.\(n).1.2/24", "10.\(n).2.2/24", "10.\(n).9.5/24"])
+        // The result is the main network's alone.
+        #expect(add.result?.ips.map(\.address) == ["10.\(n).0.2/24"])
 
         #expect(k.multus("CHECK", pod: "web-json").exitCode == 0)
         #expect(k.multus("DEL", pod: "web-json").exitCode == 0)

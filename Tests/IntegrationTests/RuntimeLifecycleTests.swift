@@ -114,7 +114,7 @@ struct RuntimeLifecycleTests {
         #expect(added.allSatisfy { $0.rc == "0" }, "\(added.filter { $0.rc != "0" }.prefix(3))")
         let addresses = added.compactMap { try? CNIResult(json: JSONValue.parse($0.out), fallbackVersion: .latest).ips.map(\.address) }
         #expect(addresses.count == count)
-        #expect(Set(addresses.flatMap { $0 }).count == 2 * count, "every pod its own two addresses")
+        #expect(Set(addresses.flatMap { $0 }).count == count, "every pod its own main address")
         #expect(box.leases("podnet")?.count == count && box.leases("p2pnet")?.count == count)
         let cached = sh("ls \(box.cniDir)/attachments").output.split(separator: "\n").filter { $0.hasSuffix(".json") }
         #expect(cached.count == count)

@@ -26,15 +26,16 @@ struct AddTests {
         #expect(executor.calls[1].config["prevResult"] == attachmentResult(version: "1.0.0", ifName: "eth0", netns: "/proc/self/ns/net"))
     }
 
-    @Test func printsTheMergedResultInTheMultusVersionMainFirst() throws {
+    @Test func mergedPrintsEveryNetworkMainFirstAndUnchanged() throws {
         let box = try Sandbox()
         defer { box.remove() }
-        let reply = run("ADD", multusConfig(box, delegates: threeDelegates), executor: FakeExecutor())
+        let reply = run("ADD", multusConfig(box, delegates: threeDelegates, [("resultMode", "merged")]), executor: FakeExecutor())
         expectSuccess(reply)
         let ns = "/proc/self/ns/net"
         #expect(reply.json == (try JSONValue.parse(#"""
             {"cniVersion":"1.0.0",
-             "interfaces":[{"name":"veth1"},{"name":"eth0","sandbox":"\#(ns)"},{"name":"net1","sandbox":"\#(ns)"},{"name":"net2","sandbox":"\#(ns)"}],
+             "interfaces":[{"name":"veth1"},{"name":"eth0","mac":"02:00:00:00:01:05","sandbox":"\#(ns)"},
+                           {"name":"net1","mac":"02:00:00:00:02:05","sandbox":"\#(ns)"},{"name":"net2","mac":"02:00:00:00:03:05","sandbox":"\#(ns)"}],
              "ips":[{"interface":1,"address":"10.1.0.5/24","gateway":"10.1.0.1"},
                     {"interface":2,"address":"10.2.0.5/24","gateway":"10.2.0.1"},
                     {"interface":3,"address":"10.3.0.5/24","gateway":"10.3.0.1"}],
@@ -47,7 +48,7 @@ struct AddTests {
     func theMergedResultIsInTheMultusVersion(_ version: String) throws {
         let box = try Sandbox()
         defer { box.remove() }
-        let reply = run("ADD", multusConfig(box, version: version, delegates: threeDelegates), executor: FakeExecutor())
+        let reply = run("ADD", multusConfig(box, version: version, delegates: threeDelegates, [("resultMode", "merged")]), executor: FakeExecutor())
         expectSuccess(reply)
         let result = try CNIResult(json: #require(reply.json), fallbackVersion: .v0_1_0)
         #expect(result.cniVersion.description == version)
@@ -55,14 +56,49 @@ struct AddTests {
         #expect(result.ips.map(\.interface) == [1, 2, 3])
     }
 
-    @Test func resultModeMainPrintsOnlyTheMainNetworksResult() throws {
+    @Test func byDefaultOnlyTheMainNetworksResultIsPrinted() throws {
         let box = try Sandbox()
         defer { box.remove() }
         let executor = FakeExecutor()
-        let reply = run("ADD", multusConfig(box, delegates: threeDelegates, [("resultMode", "main")]), executor: executor)
+        let reply = run("ADD", multusConfig(box, delegates: threeDelegates), executor: executor)
         expectSuccess(reply)
         #expect(executor.steps.count == 4)
         #expect(reply.json == attachmentResult(version: "1.0.0", ifName: "eth0", netns: "/proc/self/ns/net"))
+    }
+
+    @Test("the default result is converted to the multus config's version whatever the main delegate's", arguments: ["0.3.1", "0.4.0", "1.1.0"])
+    func theMainResultIsInTheMultusVersion(_ version: String) throws {
+        let box = try Sandbox()
+        defer { box.remove() }
+        let reply = run("ADD", multusConfig(box, version: version, delegates: threeDelegates, [("resultMode", "main")]), executor: FakeExecutor())
+        expectSuccess(reply)
+        let result = try CNIResult(json: #require(reply.json), fallbackVersion: .v0_1_0)
+        #expect(result.cniVersion.description == version)
+        #expect(result.interfaces.map(\.name) == ["veth1", "eth0"])
+        #expect(result.ips.map(\.address) == ["10.1.0.5/24"])
+    }
+
+    @Test("the runtime's IP, MAC and ips/mac/infinibandGUID describe CNI_IFNAME: only the main network gets them")
+    func interfaceArgsGoToTheMainNetworkOnly() throws {
+        let box = try Sandbox()
+        defer { box.remove() }
+        let executor = FakeExecutor()
+        let runtimeConfig: JSONValue = ["ips": ["10.1.0.9/24"], "mac": "0a:58:00:00:00:09", "infinibandGUID": "c2:11:22:33:44:55:66:77",
+                                        "portMappings": [["hostPort": 8080, "containerPort": 80, "protocol": "tcp"]]]
+        let capabilities: JSONValue = ["ips": true, "mac": true, "infinibandGUID": true, "portMappings": true]
+        let delegates = [delegate("net-a", type: "bridge", [("capabilities", capabilities)]),
+                         delegate("net-b", type: "macvlan", [("capabilities", capabilities)])]
+        let env: [String: String?] = ["CNI_ARGS": "K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;IP=10.1.0.9;MAC=0a:58:00:00:00:09"]
+        expectSuccess(run("ADD", multusConfig(box, delegates: delegates, [("runtimeConfig", runtimeConfig)]), executor: executor, env: env))
+        #expect(executor.calls.map { $0.env("CNI_ARGS") } == [
+            "K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;IP=10.1.0.9;MAC=0a:58:00:00:00:09;IgnoreUnknown=true;K8S_POD_INFRA_CONTAINER_ID=ctr1",
+            "K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;IgnoreUnknown=true;K8S_POD_INFRA_CONTAINER_ID=ctr1",
+        ])
+        #expect(executor.calls.map { $0.config["runtimeConfig"] } == [runtimeConfig, nil])
+        // The DEL of the secondary gets no IP= either.
+        let deleting = FakeExecutor()
+        expectSuccess(run("DEL", multusConfig(box, delegates: delegates, [("runtimeConfig", runtimeConfig)]), executor: deleting, env: env))
+        #expect(deleting.calls.map { $0.env("CNI_ARGS")?.contains("IP=") } == [false, true])
     }
 
     /// libcni's invoke and Multus hand a plugin its caller's whole environment with the CNI_*

@@ -56,6 +56,13 @@ struct ConfigErrorTests {
               code: 7, msgContains: ["readinessindicatortimeout"]),
         .init(name: "runtimeConfig not an object", stdin: #"{\#(good),"runtimeConfig":[],"delegates":[\#(okDelegate)]}"#,
               code: 7, msgContains: ["runtimeConfig"]),
+        .init(name: "logLevel unknown", stdin: #"{\#(good),"logLevel":"info","delegates":[\#(okDelegate)]}"#, code: 7, msgContains: ["logLevel", "info"]),
+        .init(name: "logOptions.maxBackups negative", stdin: #"{\#(good),"logOptions":{"maxBackups":-1},"delegates":[\#(okDelegate)]}"#,
+              code: 7, msgContains: ["logOptions.maxBackups"]),
+        .init(name: "a conflist with cniVersion only in its plugins (whereabouts + sbr)", stdin: #"""
+              {\#(good),"delegates":[\#(okDelegate),{"name":"sbr-net","plugins":[
+                {"cniVersion":"1.0.0","type":"macvlan","ipam":{"type":"whereabouts"}},{"cniVersion":"1.0.0","type":"sbr"}]}]}
+              """#, code: 7, msgContains: ["delegates[1] of the multus config", "\"sbr-net\"", "move cniVersion to the top of the list"]),
     ]
 
     @Test(arguments: cases)
@@ -69,6 +76,33 @@ struct ConfigErrorTests {
         #expect(executor.calls.isEmpty, "delegates ran: \(executor.steps)")
         #expect(reply.json?.objectValue?["cniVersion"] != nil)
         #expect(!fileExists(box.cniDir + "/escape.json") && !fileExists(box.root + "/escape.json"))
+    }
+
+    /// The same mistake in a network file (clusterNetwork) names the file; a list whose version
+    /// is only partly in its plugins, or a single config, is not this mistake.
+    @Test func aConflistFileWithTheVersionOnlyInItsPluginsNamesTheFile() throws {
+        let box = try Sandbox()
+        defer { box.remove() }
+        try box.mkdirs(box.confDir)
+        let path = box.confDir + "/10-sbr.conflist"
+        try box.write(path, #"{"name":"sbr-net","plugins":[{"cniVersion":"0.4.0","type":"bridge"},{"cniVersion":"0.4.0","type":"sbr"}]}"#)
+        let executor = FakeExecutor()
+        let reply = run("ADD", multusConfig(box, delegates: [], [("clusterNetwork", .string(path))]), executor: executor)
+        expectFailure(reply, code: 7, msgContains: [path, "move cniVersion to the top of the list"])
+        #expect(executor.steps.isEmpty)
+        let mixed = #"{"name":"ok","plugins":[{"cniVersion":"0.4.0","type":"bridge"},{"type":"sbr"}]}"#
+        try box.write(path, mixed)
+        let second = run("ADD", multusConfig(box, delegates: [], [("clusterNetwork", .string(path))]), executor: FakeExecutor())
+        #expect(!second.outcome.stdout.contains("move cniVersion"), "\(second.outcome.stdout)")
+    }
+
+    @Test func aPluginNotInstalledNamesTheDirectoriesAndTheNetworksSource() throws {
+        let box = try Sandbox()
+        defer { box.remove() }
+        let executor = FakeExecutor(missing: ["nosuchplugin"])
+        let reply = run("ADD", multusConfig(box, delegates: [delegate("a", type: "bridge"), delegate("b", type: "nosuchplugin")]), executor: executor)
+        #expect(executor.steps == ["ADD bridge@eth0", "DEL bridge@eth0"])
+        expectFailure(reply, code: 7, msgContains: ["\"nosuchplugin\"", "network \"b\"", "delegates[1] of the multus config", "/opt/cni/bin, /usr/libexec/cni"])
     }
 
     /// Every plugin type is checked when the plan is made, so a path-like type in a later

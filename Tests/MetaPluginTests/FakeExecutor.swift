@@ -28,8 +28,13 @@ final class FakeExecutor: PluginExecutor {
 
     private let script: Script
     private let recorded = Mutex<[FakeCall]>([])
+    /// Plugin types `find` reports as not installed.
+    private let missing: Set<String>
 
-    init(script: @escaping Script = FakeExecutor.standard) { self.script = script }
+    init(script: @escaping Script = FakeExecutor.standard, missing: Set<String> = []) {
+        self.script = script
+        self.missing = missing
+    }
 
     var calls: [FakeCall] { recorded.withLock { $0 } }
     /// "COMMAND type@ifName" per call, in order: compact to compare.
@@ -37,6 +42,7 @@ final class FakeExecutor: PluginExecutor {
 
     func find(_ type: String, in directories: [String]) throws(ExecError) -> String {
         try ExecError.validatePluginType(type)
+        if missing.contains(type) { throw .notFound(type: type, searched: directories) }
         return "/fake/" + type
     }
 
@@ -74,7 +80,7 @@ func networkNumber(_ ifName: String) -> Int {
 func attachmentResult(version: String, ifName: String, netns: String) -> JSONValue {
     let n = networkNumber(ifName)
     let main = ifName == "eth0"
-    let pod: JSONValue = ["name": .string(ifName), "sandbox": .string(netns)]
+    let pod: JSONValue = ["name": .string(ifName), "mac": .string("02:00:00:00:\(n < 10 ? "0" : "")\(n):05"), "sandbox": .string(netns)]
     var ip = JSONObject()
     if let v = SpecVersion(version), v < .v1_0_0 { ip["version"] = "4" }
     ip["interface"] = JSONValue(main ? 1 : 0)

@@ -13,7 +13,8 @@ work = args.work
 server = APIServerSession(work, f"{ROOT}/testdata/kube-scenarios", {
     "@N@": "250", "@HEX@": "fa", "@IPAM@": f"{work}/ipam", "@BRIDGE@": args.bridge, "@PARENT@": args.parent})
 config = {"cniVersion": "1.0.0", "name": "multus-cni-network", "type": "multus", "kubeconfig": server.kubeconfig,
-          "clusterNetwork": "cluster-net", "confDir": f"{work}/net.d", "cniDir": f"{work}/cache", "binDir": "/usr/lib/cni"}
+          "clusterNetwork": "cluster-net", "confDir": f"{work}/net.d", "cniDir": f"{work}/cache", "binDir": "/usr/lib/cni",
+          "resultMode": "merged"}
 env = dict(os.environ, CNI_CONTAINERID="demo", CNI_NETNS=f"/var/run/netns/{args.netns}", CNI_IFNAME="eth0", CNI_PATH="/usr/lib/cni",
            CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-json;K8S_POD_UID=uid-web-json")
 

@@ -2,7 +2,7 @@
 # Installs what building, testing and the demo need on a fresh Debian 12 machine (as root).
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
-packages=(containernetworking-plugins iproute2 iptables libssl-dev libyaml-dev openssl python3 "$@")
+packages=(containernetworking-plugins iproute2 iptables libssl-dev libyaml-dev openssl python3 zlib1g-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
