@@ -42,10 +42,13 @@ let package = Package(
         // Debian's C libraries, linked statically into the release binary.
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         // Talking to Kubernetes: kubeconfig (YAML), HTTPS (OpenSSL), the objects we read and write.
         .target(name: "KubeClient", dependencies: ["CNI", "CYAML", "COpenSSL"], swiftSettings: strict),
+        // The kubelet's pod-resources API: protobuf messages, gRPC over HTTP/2 (nghttp2) on its unix socket.
+        .target(name: "PodResources", dependencies: ["CNGHTTP2"], swiftSettings: strict),
         // The meta-plugin: config, delegate resolution, ADD/DEL/CHECK, result merge, cache.
-        .target(name: "MetaPlugin", dependencies: ["CNI", "CNIExec", "KubeClient", "CShims"], swiftSettings: strict),
+        .target(name: "MetaPlugin", dependencies: ["CNI", "CNIExec", "KubeClient", "PodResources", "CShims"], swiftSettings: strict),
         // The only code that touches the process: environ, stdin, stdout, exit.
         .executableTarget(
             name: "multus",
@@ -55,13 +58,14 @@ let package = Package(
             linkerSettings: [.unsafeFlags(releaseLinkFlags, .when(configuration: .release))]
         ),
         // Fuzzing every input entry point (Tests/scripts/fuzz.sh); otherwise a replay tool for saved inputs.
-        .executableTarget(name: "multus-fuzz", dependencies: ["MetaPlugin", "KubeClient"], path: "Tests/Fuzz", swiftSettings: strict),
+        .executableTarget(name: "multus-fuzz", dependencies: ["MetaPlugin", "KubeClient", "PodResources"], path: "Tests/Fuzz", swiftSettings: strict),
         // Fixtures every test target shares (testdata/, temporary directories, canned outputs).
         .target(name: "TestSupport", dependencies: ["CNI", "CNIExec", "KubeClient"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "CNITests", dependencies: ["CNI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CNIExecTests", dependencies: ["CNIExec", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "PodResourcesTests", dependencies: ["PodResources", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MetaPluginTests", dependencies: ["MetaPlugin", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "IntegrationTests", dependencies: ["MetaPlugin", "multus", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "IntegrationTests", dependencies: ["MetaPlugin", "multus", "PodResources", "TestSupport"], swiftSettings: strict),
     ]
 )
