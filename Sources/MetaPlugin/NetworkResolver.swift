@@ -18,6 +18,17 @@ struct NetworkResolver {
     var containerID = ""
     /// Where a NAD that cannot be read is reported (`NoNetworkFound`); nil where no event belongs (DEL).
     var events: EventRecorder? = nil
+    /// Where each network's device and its source are noted.
+    var diagnostics: Diagnostics? = nil
+    /// Whether a network of a resource without a device left fails the plan.
+    var deviceNeed = DeviceNeed.required
+
+    enum DeviceNeed {
+        /// ADD: the delegate cannot work without its device.
+        case required
+        /// DEL without a cache: tear down what can be, with whatever device is still known.
+        case bestEffort
+    }
 
     static let defaultNetworkAnnotation = "v1.multus-cni.io/default-network"
 
@@ -29,7 +40,9 @@ struct NetworkResolver {
         }
         var attachments: [Attachment] = []
         // One allocator for the pod: each network of a resource gets the next device, in order.
-        var allocator = pod.map { DeviceAllocator(source: KubeletCheckpoint(path: devices.checkpoint), podUID: $0.metadata.uid) }
+        var allocator = pod.map {
+            DeviceAllocator(source: NodeDevices(devices), pod: PodIdentity(name: $0.metadata.name, namespace: $0.metadata.namespace, uid: $0.metadata.uid))
+        }
         for (index, resolved) in networks.enumerated() {
             guard !resolved.network.name.isEmpty else {
                 throw .invalidConfig("a delegate network needs a \"name\" (plugins key their state, such as IPAM leases, on it)", source: resolved.source)
@@ -40,7 +53,7 @@ struct NetworkResolver {
             if let element = resolved.element { capabilities = Self.capabilityArgs(element, over: capabilities) }
             var network = resolved.network
             var device: AttachedDevice?
-            if let resourceName = resolved.resourceName, let deviceID = try nextDevice(&allocator, resourceName, for: resolved) {
+            if let resourceName = resolved.resourceName, let deviceID = try nextDevice(&allocator, resourceName, for: resolved, ifName: ifName) {
                 // As Multus: deviceID and pciBusID in the config; for secondaries also the
                 // deviceID and CNIDeviceInfoFile capabilities.
                 let infoFile = DeviceInfo.cniFilePath(baseDirectory: devices.infoDirectory, networkName: resolved.statusName,
@@ -82,11 +95,21 @@ struct NetworkResolver {
         return networks
     }
 
-    private func nextDevice(_ allocator: inout DeviceAllocator?, _ resourceName: String, for resolved: ResolvedNetwork) throws(MetaError) -> String? {
-        do {
-            return try allocator?.next(resourceName: resourceName)
+    /// The network's device, noted with its source; nil without a pod, or when DEL finds none.
+    private func nextDevice(_ allocator: inout DeviceAllocator?, _ resourceName: String, for resolved: ResolvedNetwork,
+                            ifName: String) throws(MetaError) -> String? {
+        guard allocator != nil else { return nil }
+        do throws(DeviceAllocationError) {
+            guard let grant = try allocator?.next(resourceName: resourceName, for: resolved.statusName) else { return nil }
+            diagnostics?.note("network \(resolved.statusName) (interface \(ifName)): device \(grant.id) of \(resourceName) (\(grant.origin))")
+            return grant.id
         } catch {
-            throw .invalidConfig("devices of resource \(resourceName) for \(resolved.statusName): \(error)", source: "the kubelet's device checkpoint")
+            let problem = error.isShortage ? "\(error)" : "devices of resource \(resourceName): \(error)"
+            guard deviceNeed == .required else {
+                diagnostics?.note("network \(resolved.statusName) (interface \(ifName)) is torn down without a device: \(problem)")
+                return nil
+            }
+            throw .invalidConfig(problem, source: resolved.source)
         }
     }
 

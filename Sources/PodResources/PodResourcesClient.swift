@@ -23,16 +23,17 @@ public struct PodResourcesError: Error, Sendable, Hashable, CustomStringConverti
         self.problem = problem
     }
 
-    public var description: String {
-        let what: String
+    public var description: String { "kubelet pod-resources socket \(socket): \(reason)" }
+
+    /// What went wrong, without the socket.
+    public var reason: String {
         switch problem {
-        case .absent: what = "no such socket"
-        case .transport(let text): what = text
-        case .timedOut(let deadline): what = "no answer within \(deadline) (is the kubelet restarting?)"
-        case .status(let status): what = "the kubelet answered \(status)"
-        case .malformed(let error): what = "the answer is not a pod-resources message: \(error)"
+        case .absent: "no such socket"
+        case .transport(let text): text
+        case .timedOut(let deadline): "no answer within \(deadline) (is the kubelet restarting?)"
+        case .status(let status): "the kubelet answered \(status)"
+        case .malformed(let error): "the answer is not a pod-resources message: \(error)"
         }
-        return "kubelet pod-resources socket \(socket): \(what)"
     }
 }
 

@@ -110,17 +110,3 @@ let webPod = PodResources(name: "web", namespace: "default", containers: [
         #expect(client.deadline == .seconds(2))
     }
 }
-
-/// Leaves a unix socket file behind that nothing listens on.
-func bindWithoutListening(_ path: String) throws {
-    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-    #expect(fd >= 0)
-    defer { close(fd) }
-    var address = sockaddr_un()
-    address.sun_family = sa_family_t(AF_UNIX)
-    withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, byte) in path.utf8.enumerated() { raw[i] = byte } }
-    let result = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-    }
-    #expect(result == 0)
-}

@@ -81,3 +81,19 @@ public final class PodResourcesServer: @unchecked Sendable {
         if wasRunning { directory.remove() }
     }
 }
+
+/// Leaves a unix socket file at `path` that nothing listens on: a kubelet that is restarting.
+public func bindWithoutListening(_ path: String) throws(FixtureError) {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw FixtureError(call: "socket", path: path, errno: errno) }
+    defer { close(fd) }
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        for (i, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
+    }
+    let result = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    }
+    guard result == 0 else { throw FixtureError(call: "bind", path: path, errno: errno) }
+}
