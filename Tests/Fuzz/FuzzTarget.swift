@@ -1,5 +1,6 @@
 // Feeds arbitrary bytes to every entry point that takes input from outside: the multus config on
-// stdin, a delegate's output, the networks annotation, CNI_ARGS, kubeconfig YAML. Nothing may
+// stdin, a delegate's output, the networks annotation, CNI_ARGS, kubeconfig YAML, the kubelet's
+// pod-resources answers. Nothing may
 // crash; errors are fine. Built with libFuzzer by Tests/scripts/fuzz.sh (-D FUZZING); otherwise
 // a replay tool: `multus-fuzz FILE...` runs saved inputs (crash reproductions) through the same code.
 import CNI
@@ -7,6 +8,7 @@ import CNIExec
 import Glibc
 import KubeClient
 import MetaPlugin
+import PodResources
 
 /// A delegate that answers every call with the same bytes.
 struct CannedExecutor: PluginExecutor {
@@ -28,7 +30,8 @@ let fixedConfig = Array(#"{"cniVersion":"1.1.0","name":"m","type":"multus","cniD
 /// No Kubernetes: a mutated `kubeconfig` must never make the fuzzer talk to a real cluster.
 func plugin(answering output: [UInt8]) -> MultusPlugin {
     MultusPlugin(executor: CannedExecutor(output: output), kubeAPIProvider: { _, _ in nil },
-                 devices: DevicePaths(checkpoint: "/nonexistent", infoDirectory: cacheDirectory + "/devinfo"))
+                 devices: DevicePaths(checkpoint: "/nonexistent", infoDirectory: cacheDirectory + "/devinfo",
+                                      podResourcesSocket: "/nonexistent/kubelet.sock"))
 }
 
 /// A config that parses is kept away from the machine: its cache is ours (GC deletes what it finds
@@ -45,7 +48,7 @@ func confined(_ input: [UInt8]) -> [UInt8] {
 func exercise(_ data: [UInt8]) {
     guard let selector = data.first else { return }
     let input = Array(data.dropFirst())
-    switch selector % 6 {
+    switch selector % 7 {
     case 0:
         // The multus config on stdin, delegates answering with a valid result.
         var env = environment
@@ -73,6 +76,10 @@ func exercise(_ data: [UInt8]) {
             }
             _ = try? NetworkAttachmentDefinition(json: json)
         }
+    case 5:
+        // What the kubelet's pod-resources API answers (Get and List).
+        _ = try? decodeGetResponse(input)
+        _ = try? decodeListResponse(input)
     default:
         _ = try? YAMLNode.parse(input)
     }

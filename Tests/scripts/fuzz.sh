@@ -14,7 +14,9 @@ mkdir -p "$corpus" .build/fuzz/crashes
 i=0
 for f in testdata/configs/*.conf* testdata/results/*.json testdata/meta/*.conf* testdata/annotations/* testdata/kubeconfigs/*.kubeconfig \
          testdata/k8s/*.json testdata/kube-scenarios/*.json; do
-  for tag in 0 1 2 3 4 5; do printf "\\x$(printf %02x $tag)" | cat - "$f" > "$corpus/seed-$i-$tag"; done
+  for tag in 0 1 2 3 4 6; do printf "\\x$(printf %02x $tag)" | cat - "$f" > "$corpus/seed-$i-$tag"; done
   i=$((i + 1))
 done
+# The kubelet's pod-resources answers (entry point 5).
+for f in testdata/podresources/*.bin; do printf '\x05' | cat - "$f" > "$corpus/seed-$i-5"; i=$((i + 1)); done
 exec .build/fuzz-build/debug/multus-fuzz "$corpus" -max_total_time="$seconds" -max_len=65536 -artifact_prefix=.build/fuzz/crashes/ -print_final_stats=1
