@@ -59,6 +59,8 @@ let package = Package(
         ),
         // Fuzzing every input entry point (Tests/scripts/fuzz.sh); otherwise a replay tool for saved inputs.
         .executableTarget(name: "multus-fuzz", dependencies: ["MetaPlugin", "KubeClient", "PodResources"], path: "Tests/Fuzz", swiftSettings: strict),
+        // Times the pod-resources call (Tests/benchmark/podresources.sh); not part of the test suite.
+        .executableTarget(name: "podresources-bench", dependencies: ["PodResources"], path: "Tests/benchmark/podresources", swiftSettings: strict),
         // Fixtures every test target shares (testdata/, temporary directories, canned outputs).
         .target(name: "TestSupport", dependencies: ["CNI", "CNIExec", "KubeClient"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "CNITests", dependencies: ["CNI", "TestSupport"], swiftSettings: strict),

@@ -58,7 +58,8 @@ enum HTTP2Exchange {
         socket = try UnixSocket(connectingTo: path, deadline: deadline)
         let state = ExchangeState(request: request.body, bodyLimit: bodyLimit)
         let session = try makeSession(state)
-        defer { nghttp2_session_del(session) }
+        // The session holds `state` unretained; it must outlive the session.
+        defer { withExtendedLifetime(state) { nghttp2_session_del(session) } }
         try submit(request, session: session, state: state)
         try run(session, state: state, socket: socket, deadline: deadline)
         if let code = state.closedWith, code != 0 {
