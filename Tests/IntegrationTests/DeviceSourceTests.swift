@@ -129,6 +129,15 @@ struct DeviceSourceTests {
         #expect(error.msg == "network-attachment-definition default/sriov-c: no device of resource \(sriov) is left for network default/sriov-c: "
             + "the kubelet's pod-resources API (\(kubelet.socket)) reports 2 (0000:05:00.1, 0000:05:00.2), all taken by earlier networks (default/sriov-a, default/sriov-b)")
         k.expectClean(["cluster-net", "sriov-a", "sriov-b", "sriov-c"])
+
+        // DEL without a cache entry tears down from the config, and the network short of a device does not stop it.
+        let del = k.multus("DEL", pod: "web-sriov", devices: k.devicePaths(socket: kubelet.socket))
+        #expect(del.exitCode == 0, "\(del.stdout)")
+        #expect(del.diagnostics.filter { $0.contains("without a device") } == [
+            "network default/sriov-c (interface net3) is torn down without a device: no device of resource \(sriov) is left for network default/sriov-c: "
+                + "the kubelet's pod-resources API (\(kubelet.socket)) reports 2 (0000:05:00.1, 0000:05:00.2), all taken by earlier networks (default/sriov-a, default/sriov-b)",
+        ])
+        #expect(try kubelet.calls() == ["Get", "Get"], "one call for ADD, one for DEL's plan")
     }
 
     @Test("a kubelet that is restarting (socket there, nothing listening) fails ADD at once, naming the socket; nothing is attached")
