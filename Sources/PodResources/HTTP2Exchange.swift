@@ -1,9 +1,7 @@
 import CNGHTTP2
 import Glibc
 
-/// One HTTP/2 request and its response, over a connection made for it alone (prior knowledge,
-/// cleartext: what gRPC does on a unix socket). nghttp2 does the framing, HPACK and flow control;
-/// this type moves bytes between it and the socket, under one deadline.
+/// A request to send: a POST to `path` (all gRPC needs).
 struct HTTP2Request {
     var path: String
     /// Regular header fields, after the pseudo-headers.
@@ -32,6 +30,8 @@ private final class ExchangeState {
     var bodyTooLarge = false
     /// nil while the stream is open; the HTTP/2 error code it closed with after.
     var closedWith: UInt32?
+    /// The error code of the kubelet's GOAWAY, if it sent one.
+    var peerWentAway: UInt32?
 
     init(request: [UInt8], bodyLimit: Int) {
         self.request = request
@@ -43,6 +43,9 @@ private final class ExchangeState {
     }
 }
 
+/// One HTTP/2 request and its response, over a connection made for it alone (prior knowledge,
+/// cleartext: what gRPC does on a unix socket). nghttp2 does the framing, HPACK and flow control;
+/// this moves bytes between it and the socket, under one deadline.
 enum HTTP2Exchange {
     /// Our receive window: the whole of the largest response we accept, so the kubelet is never
     /// held up waiting for a WINDOW_UPDATE.
@@ -54,8 +57,7 @@ enum HTTP2Exchange {
     ///   or closes early, the body exceeds `bodyLimit`, or `deadline` passes.
     static func perform(_ request: HTTP2Request, socket path: String, bodyLimit: Int,
                         deadline: ContinuousClock.Instant) throws(HTTP2Failure) -> HTTP2Response {
-        let socket: UnixSocket
-        socket = try UnixSocket(connectingTo: path, deadline: deadline)
+        let socket = try UnixSocket(connectingTo: path, deadline: deadline)
         let state = ExchangeState(request: request.body, bodyLimit: bodyLimit)
         let session = try makeSession(state)
         // The session holds `state` unretained; it must outlive the session.
@@ -75,6 +77,7 @@ enum HTTP2Exchange {
         nghttp2_session_callbacks_set_on_header_callback(callbacks, onHeader)
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks, onData)
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks, onStreamClose)
+        nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, onFrame)
         var session: OpaquePointer?
         guard nghttp2_session_client_new(&session, callbacks, Unmanaged.passUnretained(state).toOpaque()) == 0, let session else {
             throw HTTP2Failure(problem: "out of memory")
@@ -104,14 +107,18 @@ enum HTTP2Exchange {
                             deadline: ContinuousClock.Instant) throws(HTTP2Failure) {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
         defer { buffer.deallocate() }
+        var firstRead = true
         while state.closedWith == nil {
             try flush(session, socket: socket, deadline: deadline)
             guard state.closedWith == nil else { break }
-            guard nghttp2_session_want_read(session) != 0 else {
-                throw HTTP2Failure(problem: "the kubelet ended the connection (GOAWAY) before answering")
-            }
+            try expectSessionOpen(session, state: state)
             let count = try socket.read(into: buffer, deadline: deadline)
             guard count > 0 else { throw HTTP2Failure(problem: "the kubelet closed the connection before the call completed") }
+            if firstRead, count > 3, buffer[3] != UInt8(NGHTTP2_SETTINGS.rawValue) {
+                // nghttp2 would skip an unknown frame type and wait for its length in bytes.
+                throw HTTP2Failure(problem: "the kubelet broke the HTTP/2 protocol: its first frame is not SETTINGS (is it an HTTP/2 server?)")
+            }
+            firstRead = false
             let consumed = nghttp2_session_mem_recv(session, buffer.baseAddress?.assumingMemoryBound(to: UInt8.self), count)
             if state.bodyTooLarge {
                 throw HTTP2Failure(problem: "the response exceeds the limit of \(state.bodyLimit) bytes")
@@ -119,7 +126,20 @@ enum HTTP2Exchange {
             guard consumed >= 0 else {
                 throw HTTP2Failure(problem: "the kubelet broke the HTTP/2 protocol: \(String(cString: nghttp2_strerror(Int32(consumed))))")
             }
+            // Checked before the next flush: a session nghttp2 ended for a protocol error queues
+            // a GOAWAY, which a peer that is not speaking HTTP/2 has usually hung up on already.
+            if state.closedWith == nil { try expectSessionOpen(session, state: state) }
         }
+    }
+
+    /// Fails when the session has ended before our stream did: the kubelet sent GOAWAY, or
+    /// nghttp2 ended it because what came was not HTTP/2.
+    private static func expectSessionOpen(_ session: OpaquePointer, state: ExchangeState) throws(HTTP2Failure) {
+        guard nghttp2_session_want_read(session) == 0 else { return }
+        if let code = state.peerWentAway {
+            throw HTTP2Failure(problem: "the kubelet ended the connection (GOAWAY, \(String(cString: nghttp2_http2_strerror(code)))) before answering")
+        }
+        throw HTTP2Failure(problem: "the kubelet broke the HTTP/2 protocol (is it an HTTP/2 server?)")
     }
 
     private static func flush(_ session: OpaquePointer, socket: borrowing UnixSocket, deadline: ContinuousClock.Instant) throws(HTTP2Failure) {
@@ -174,6 +194,12 @@ private let onData: nghttp2_on_data_chunk_recv_callback = { _, _, streamID, data
 private let onStreamClose: nghttp2_on_stream_close_callback = { _, streamID, errorCode, userData in
     guard let state = ExchangeState.of(userData), streamID == state.streamID else { return 0 }
     state.closedWith = errorCode
+    return 0
+}
+
+private let onFrame: nghttp2_on_frame_recv_callback = { _, frame, userData in
+    guard let state = ExchangeState.of(userData), let frame, frame.pointee.hd.type == UInt8(NGHTTP2_GOAWAY.rawValue) else { return 0 }
+    state.peerWentAway = frame.pointee.goaway.error_code
     return 0
 }
 

@@ -115,7 +115,12 @@ public struct PodResourcesClient: Sendable {
             let http = response.status.map { "HTTP status \($0)" } ?? "no HTTP status"
             throw PodResourcesError(socket: socket, problem: .transport("\(method): the answer has no grpc-status (\(http))"))
         }
-        guard status.code == .ok else { throw PodResourcesError(socket: socket, problem: .status(status)) }
+        switch status.code {
+        case .ok: break
+        // The kubelet enforces the grpc-timeout we send; the deadline passed either way.
+        case .deadlineExceeded: throw PodResourcesError(socket: socket, problem: .timedOut(deadline))
+        default: throw PodResourcesError(socket: socket, problem: .status(status))
+        }
         do { return try GRPCWire.unframe(response.body, limit: messageLimit) } catch {
             throw PodResourcesError(socket: socket, problem: .transport("\(method): \(error.problem)"))
         }

@@ -54,7 +54,7 @@ struct UnixSocket: ~Copyable {
             if n > 0 { offset += n; continue }
             let error = errno
             if error == EINTR { continue }
-            guard error == EAGAIN else { throw SocketFailure(problem: "the kubelet closed the connection while the request was sent (\(Self.describe(error)))") }
+            guard error == EAGAIN else { throw SocketFailure(problem: "the kubelet closed the connection before the call completed (\(Self.describe(error)))") }
             try wait(for: POLLOUT, deadline: deadline)
         }
     }

@@ -77,12 +77,19 @@ let webPod = PodResources(name: "web", namespace: "default", containers: [
     }
 
     @Test func kubeletHangingUpMidCallFails() throws {
-        let server = try PodResourcesServer(hangingUp: true)
+        let server = try PodResourcesServer(fault: .hangUp)
         let client = PodResourcesClient(socket: server.socket, deadline: .seconds(5))
         let started = ContinuousClock.now
         let error = #expect(throws: PodResourcesError.self) { try client.get(pod: "web", namespace: "default") }
         #expect(error?.description == "kubelet pod-resources socket \(server.socket): Get: the kubelet closed the connection before the call completed")
         #expect(ContinuousClock.now - started < .seconds(4))
+    }
+
+    @Test func aPeerThatIsNotGRPCBreaksTheProtocol() throws {
+        let server = try PodResourcesServer(fault: .http1)
+        let client = PodResourcesClient(socket: server.socket, deadline: .seconds(5))
+        let error = #expect(throws: PodResourcesError.self) { try client.get(pod: "web", namespace: "default") }
+        #expect(error?.description == "kubelet pod-resources socket \(server.socket): Get: the kubelet broke the HTTP/2 protocol: its first frame is not SETTINGS (is it an HTTP/2 server?)")
     }
 
     @Test func aSilentKubeletCostsTheDeadline() throws {

@@ -28,9 +28,15 @@ public final class PodResourcesServer: @unchecked Sendable {
     /// `containers[].dynamicResources[].claimName/claimResources[].cdiDevices[].name`).
     /// - Throws: `TestAPIServerError` when python3 or its gRPC packages are missing (run
     ///   Tests/scripts/setup.sh) or the server does not start within 20 seconds.
-    /// `hangingUp`: instead of gRPC, a plain socket that reads each request and closes the
-    /// connection unanswered (a kubelet dying mid-call).
-    public init(pods: JSONValue = [], get: GetMode = .serve, delay: Duration? = nil, hangingUp: Bool = false) throws(TestAPIServerError) {
+    /// Instead of gRPC, a plain socket that reads each request, then:
+    public enum Fault: String, Sendable {
+        /// closes the connection unanswered (a kubelet dying mid-call);
+        case hangUp = "hang-up"
+        /// answers in HTTP/1.1 (not a gRPC server at all).
+        case http1
+    }
+
+    public init(pods: JSONValue = [], get: GetMode = .serve, delay: Duration? = nil, fault: Fault? = nil) throws(TestAPIServerError) {
         signal(SIGPIPE, SIG_IGN)
         guard let python = TestAPIServer.python else { throw TestAPIServerError("python3 not found") }
         do {
@@ -40,7 +46,7 @@ public final class PodResourcesServer: @unchecked Sendable {
         socket = directory.pathOf("kubelet.sock")
         var arguments = [python, packageRoot() + "/Tests/podresources/server.py", "--socket", socket,
                          "--pods", directory.pathOf("pods.json"), "--get", get.rawValue]
-        if hangingUp { arguments += ["--fault", "hang-up"] }
+        if let fault { arguments += ["--fault", fault.rawValue] }
         if let delay { arguments += ["--delay", "\(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)"] }
         let environment = ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1",
                            "PYTHONPATH=\(Self.pythonPackages)"]

@@ -7,10 +7,10 @@ by grpcio-tools into a temporary directory at start). The pods it knows come fro
 the proto's JSON mapping (a list of PodResources).
 
   server.py --socket PATH --pods FILE [--get serve|unimplemented|disabled] [--delay SECONDS]
-  server.py --socket PATH --pods FILE --fault hang-up
+  server.py --socket PATH --pods FILE --fault hang-up|http1
 
 --fault hang-up plays a kubelet that dies mid-call: a plain socket that reads the request and
-closes the connection without an answer.
+closes the connection without an answer. --fault http1 answers it in HTTP/1.1 instead.
 
 --get unimplemented leaves Get out of the service, so grpcio answers UNIMPLEMENTED as a kubelet
 older than 1.27 does; disabled answers UNKNOWN "PodResources API Get method disabled" as a kubelet
@@ -53,10 +53,10 @@ def main():
     parser.add_argument("--pods", required=True)
     parser.add_argument("--get", choices=["serve", "unimplemented", "disabled"], default="serve")
     parser.add_argument("--delay", type=float, default=0.0)
-    parser.add_argument("--fault", choices=["hang-up"])
+    parser.add_argument("--fault", choices=["hang-up", "http1"])
     args = parser.parse_args()
-    if args.fault == "hang-up":
-        return hang_up(args.socket)
+    if args.fault:
+        return misbehave(args.socket, b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" if args.fault == "http1" else b"")
 
     pb, generated = compile_messages()
     with open(args.pods) as f:
@@ -108,8 +108,8 @@ def main():
     shutil.rmtree(generated, ignore_errors=True)
 
 
-def hang_up(path):
-    """Accepts connections, reads what arrives for a moment, and closes them unanswered."""
+def misbehave(path, reply):
+    """Accepts connections, reads what arrives for a moment, sends `reply` and closes them."""
     import socket
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     if os.path.exists(path):
@@ -127,7 +127,8 @@ def hang_up(path):
                     pass
             except OSError:
                 pass
-            calls.append("hang-up")
+            connection.sendall(reply)
+            calls.append("misbehaved")
             connection.close()
 
     threading.Thread(target=serve, daemon=True).start()
