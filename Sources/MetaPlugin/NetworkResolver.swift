@@ -18,6 +18,17 @@ struct NetworkResolver {
     var containerID = ""
     /// Where a NAD that cannot be read is reported (`NoNetworkFound`); nil where no event belongs (DEL).
     var events: EventRecorder? = nil
+    /// Where each network's device and its source are noted.
+    var diagnostics: Diagnostics? = nil
+    /// Whether a network of a resource without a device left fails the plan.
+    var deviceNeed = DeviceNeed.required
+
+    enum DeviceNeed {
+        /// ADD: the delegate cannot work without its device.
+        case required
+        /// DEL without a cache: tear down what can be, with whatever device is still known.
+        case bestEffort
+    }
 
     static let defaultNetworkAnnotation = "v1.multus-cni.io/default-network"
 
@@ -33,7 +44,7 @@ struct NetworkResolver {
     func plan(for pod: Pod?, mainIfName: String) throws(MetaError) -> AttachmentPlan {
         var attachments: [Attachment] = []
         // One allocator for the pod: each network of a resource gets the next device, in order.
-        var allocator = pod.map { DeviceAllocator(source: KubeletCheckpoint(path: devices.checkpoint), podUID: $0.metadata.uid) }
+        var allocator = deviceAllocator(for: pod)
         for (position, resolved) in try resolve(for: pod, .allOrNothing).enumerated() {
             attachments.append(try attachment(try resolved.get(), position: position, mainIfName: mainIfName, allocator: &allocator))
         }
@@ -45,7 +56,7 @@ struct NetworkResolver {
     func teardownPlan(for pod: Pod?, mainIfName: String) -> (attachments: [Attachment], skipped: [MetaError]) {
         let resolved: [Result<ResolvedNetwork, MetaError>]
         do { resolved = try resolve(for: pod, .bestEffort) } catch { return ([], [error]) }
-        var allocator = pod.map { DeviceAllocator(source: KubeletCheckpoint(path: devices.checkpoint), podUID: $0.metadata.uid) }
+        var allocator = deviceAllocator(for: pod)
         var attachments: [Attachment] = []
         var skipped: [MetaError] = []
         for (position, network) in resolved.enumerated() {
@@ -56,6 +67,12 @@ struct NetworkResolver {
             }
         }
         return (attachments, skipped)
+    }
+
+    /// One allocator for the pod: each network of a resource gets the next device, in order, from
+    /// the kubelet's pod-resources API or its checkpoint (asked once, when first needed).
+    private func deviceAllocator(for pod: Pod?) -> DeviceAllocator? {
+        pod.map { DeviceAllocator(source: NodeDevices(devices), pod: PodIdentity(name: $0.metadata.name, namespace: $0.metadata.namespace, uid: $0.metadata.uid)) }
     }
 
     /// Every network of the pod in order (the main network, `defaultNetworks` outside
@@ -138,7 +155,7 @@ struct NetworkResolver {
         if let element = resolved.element { capabilities = Self.capabilityArgs(element, over: capabilities) }
         var network = resolved.network
         var device: AttachedDevice?
-        if let resourceName = resolved.resourceName, let deviceID = try nextDevice(&allocator, resourceName, for: resolved) {
+        if let resourceName = resolved.resourceName, let deviceID = try nextDevice(&allocator, resourceName, for: resolved, ifName: ifName) {
             // As Multus: deviceID and pciBusID in the config; for secondaries also the
             // deviceID and CNIDeviceInfoFile capabilities.
             let infoFile = DeviceInfo.cniFilePath(baseDirectory: devices.infoDirectory, networkName: resolved.statusName,
@@ -156,11 +173,21 @@ struct NetworkResolver {
                           defaultGateways: resolved.element?.defaultRoute ?? [])
     }
 
-    private func nextDevice(_ allocator: inout DeviceAllocator?, _ resourceName: String, for resolved: ResolvedNetwork) throws(MetaError) -> String? {
-        do {
-            return try allocator?.next(resourceName: resourceName)
+    /// The network's device, noted with its source; nil without a pod, or when DEL finds none.
+    private func nextDevice(_ allocator: inout DeviceAllocator?, _ resourceName: String, for resolved: ResolvedNetwork,
+                            ifName: String) throws(MetaError) -> String? {
+        guard allocator != nil else { return nil }
+        do throws(DeviceAllocationError) {
+            guard let grant = try allocator?.next(resourceName: resourceName, for: resolved.statusName) else { return nil }
+            diagnostics?.note("network \(resolved.statusName) (interface \(ifName)): device \(grant.id) of \(resourceName) (\(grant.origin))")
+            return grant.id
         } catch {
-            throw .invalidConfig("devices of resource \(resourceName) for \(resolved.statusName): \(error)", source: "the kubelet's device checkpoint")
+            let problem = error.isShortage ? "\(error)" : "devices of resource \(resourceName): \(error)"
+            guard deviceNeed == .required else {
+                diagnostics?.note("network \(resolved.statusName) (interface \(ifName)) is torn down without a device: \(problem)")
+                return nil
+            }
+            throw .invalidConfig(problem, source: resolved.source)
         }
     }
 

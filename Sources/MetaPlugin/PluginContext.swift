@@ -2,6 +2,7 @@ import CNI
 import CNIExec
 import KubeClient
 import Logging
+import PodResources
 import Synchronization
 
 /// What every command of one invocation shares. Built once by `MultusPlugin`; commands never
@@ -46,8 +47,11 @@ struct PluginContext: Sendable {
     }
 
     /// The resolver, with the API when the call is about a pod and Kubernetes is configured.
+    /// Only ADD insists on a device for each network that names a resource: DEL's plan (when the
+    /// cache is lost) may come after the kubelet released the pod's devices.
     func resolver(api: (any KubeAPI)?, events: EventRecorder? = nil) -> NetworkResolver {
-        NetworkResolver(config: config, files: files, api: api, devices: devices, containerID: invocation.containerID, events: events)
+        NetworkResolver(config: config, files: files, api: api, devices: devices, containerID: invocation.containerID, events: events,
+                        diagnostics: diagnostics, deviceNeed: invocation.command == .add ? .required : .bestEffort)
     }
 
     /// Reads the pod the runtime named, checking its UID when the runtime gave one.
@@ -149,14 +153,22 @@ public final class Diagnostics: Sendable {
 
 /// Where device-plugin state lives on the node; tests point these at fixtures.
 public struct DevicePaths: Sendable {
-    /// The kubelet's device-plugin checkpoint (which devices each pod was given).
+    /// The kubelet's device-plugin checkpoint (which devices each pod was given), read when the
+    /// pod-resources socket is not there.
     public var checkpoint: String
     /// The Network Plumbing WG device-info directory (`dp/` from device plugins, `cni/` ours).
     public var infoDirectory: String
+    /// The kubelet's pod-resources API socket, asked first.
+    public var podResourcesSocket: String
+    /// How long one pod-resources call may take (a kubelet that is restarting must not hang ADD).
+    public var podResourcesDeadline: Duration
 
-    public init(checkpoint: String, infoDirectory: String) {
+    public init(checkpoint: String, infoDirectory: String, podResourcesSocket: String = PodResourcesClient.defaultSocket,
+                podResourcesDeadline: Duration = .seconds(2)) {
         self.checkpoint = checkpoint
         self.infoDirectory = infoDirectory
+        self.podResourcesSocket = podResourcesSocket
+        self.podResourcesDeadline = podResourcesDeadline
     }
 
     public static let live = DevicePaths(checkpoint: KubeletCheckpoint.defaultPath, infoDirectory: DeviceInfo.baseDirectory)

@@ -1,6 +1,7 @@
 // Feeds arbitrary bytes to every entry point that takes input from outside: the multus config on
-// stdin, a delegate's output, the networks annotation, CNI_ARGS, kubeconfig YAML, and `multus
-// install`'s command line and the primary CNI config it wraps. Nothing may
+// stdin, a delegate's output, the networks annotation, CNI_ARGS, kubeconfig YAML, `multus
+// install`'s command line and the primary CNI config it wraps, the kubelet's pod-resources answers,
+// and Multus's cache. Nothing may
 // crash; errors are fine. Built with libFuzzer by Tests/scripts/fuzz.sh (-D FUZZING); otherwise
 // a replay tool: `multus-fuzz FILE...` runs saved inputs (crash reproductions) through the same code.
 import CNI
@@ -10,6 +11,7 @@ import Installer
 import KubeClient
 import Logging
 import MetaPlugin
+import PodResources
 
 /// A delegate that answers every call with the same bytes.
 struct CannedExecutor: PluginExecutor {
@@ -36,7 +38,8 @@ let allInstallFlags = (try? InstallOptions.parse(["--namespace-isolation", "--gl
 /// No Kubernetes: a mutated `kubeconfig` must never make the fuzzer talk to a real cluster.
 func plugin(answering output: [UInt8]) -> MultusPlugin {
     MultusPlugin(executor: CannedExecutor(output: output), kubeAPIProvider: { _, _ in nil },
-                 devices: DevicePaths(checkpoint: "/nonexistent", infoDirectory: cacheDirectory + "/devinfo"))
+                 devices: DevicePaths(checkpoint: "/nonexistent", infoDirectory: cacheDirectory + "/devinfo",
+                                      podResourcesSocket: "/nonexistent/kubelet.sock"))
 }
 
 /// A config that parses is kept away from the machine: its cache is ours (GC deletes what it finds
@@ -55,7 +58,7 @@ func confined(_ input: [UInt8]) -> [UInt8] {
 func exercise(_ data: [UInt8]) {
     guard let selector = data.first else { return }
     let input = Array(data.dropFirst())
-    switch selector % 9 {
+    switch selector % 10 {
     case 0:
         // The multus config on stdin, delegates answering with a valid result.
         var env = environment
@@ -98,6 +101,10 @@ func exercise(_ data: [UInt8]) {
         if let primary = try? PrimaryConfig(path: "/fuzz", bytes: input), let options = allInstallFlags {
             _ = try? GeneratedConfig(primary: primary, options: options).bytes
         }
+    case 8:
+        // What the kubelet's pod-resources API answers (Get and List).
+        _ = try? decodeGetResponse(input)
+        _ = try? decodeListResponse(input)
     default:
         // What Multus left for a container before an in-place upgrade: DEL and CHECK read it.
         let record = cacheDirectory + "/fuzz"

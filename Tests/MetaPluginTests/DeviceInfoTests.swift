@@ -13,17 +13,28 @@ private func json(_ text: String) throws -> JSONValue { try JSONValue.parse(text
 private final class TableSource: DeviceSource, @unchecked Sendable {
     let table: [String: [String]]
     let failure: DeviceInfoError?
-    private(set) var lookups: [String] = []
+    private(set) var lookups: [PodIdentity] = []
 
     init(_ table: [String: [String]], failure: DeviceInfoError? = nil) {
         self.table = table
         self.failure = failure
     }
 
-    func deviceIDs(podUID: String, resourceName: String) throws(DeviceInfoError) -> [String] {
-        lookups.append(resourceName)
+    func devices(of pod: PodIdentity) throws(DeviceInfoError) -> PodDevices {
+        lookups.append(pod)
         if let failure { throw failure }
-        return table[resourceName] ?? []
+        var devices = PodDevices(reporter: "the table")
+        for (name, ids) in table { devices.add(ids, to: name, origin: .checkpoint(path: "table")) }
+        return devices
+    }
+}
+
+private func pod(uid: String) -> PodIdentity { PodIdentity(name: "web", namespace: "default", uid: uid) }
+
+extension DeviceAllocator {
+    /// The next device's ID for a network named after the resource.
+    fileprivate mutating func nextID(_ resourceName: String) throws(DeviceAllocationError) -> String {
+        try next(resourceName: resourceName, for: "default/\(resourceName)").id
     }
 }
 
@@ -164,62 +175,80 @@ extension DeviceInfoTests {
         // MARK: Allocation
 
         @Test func delegatesOfOneResourceGetTheDevicesInMultusOrder() throws {
-            var allocator = DeviceAllocator(source: KubeletCheckpoint(path: checkpointPath), podUID: "uid-web-sriov")
+            var allocator = DeviceAllocator(source: KubeletCheckpoint(path: checkpointPath), pod: pod(uid: "uid-web-sriov"))
             // The checkpoint lists .1 before .0; Multus sorts, so the first delegate gets .0.
-            #expect(try allocator.next(resourceName: sriov) == "0000:03:02.0")
-            #expect(try allocator.next(resourceName: "nvidia.com/gpu") == "GPU-7f3c")
-            #expect(try allocator.next(resourceName: sriov) == "0000:03:02.1")
-            #expect(try allocator.next(resourceName: sriov) == nil)
-            #expect(try allocator.next(resourceName: "nvidia.com/gpu") == nil)
-            #expect(try allocator.next(resourceName: sriov) == nil)
+            #expect(try allocator.nextID(sriov) == "0000:03:02.0")
+            #expect(try allocator.nextID("nvidia.com/gpu") == "GPU-7f3c")
+            #expect(try allocator.nextID(sriov) == "0000:03:02.1")
+            #expect(throws: DeviceAllocationError.self) { try allocator.nextID(sriov) }
+            #expect(throws: DeviceAllocationError.self) { try allocator.nextID("nvidia.com/gpu") }
         }
 
         @Test(arguments: ["kubelet_internal_checkpoint", "kubelet_internal_checkpoint.v1.19"])
         func bothFormatsAllocateTheSame(_ file: String) throws {
-            var allocator = DeviceAllocator(source: KubeletCheckpoint(path: testdata("devices/\(file)")), podUID: "uid-web-sriov")
-            let handedOut = try (0..<3).map { _ in try allocator.next(resourceName: sriov) }
-            #expect(handedOut == ["0000:03:02.0", "0000:03:02.1", nil])
+            var allocator = DeviceAllocator(source: KubeletCheckpoint(path: testdata("devices/\(file)")), pod: pod(uid: "uid-web-sriov"))
+            let first = try allocator.next(resourceName: sriov, for: "default/sriov-a")
+            let second = try allocator.next(resourceName: sriov, for: "default/sriov-b")
+            let origin = DeviceOrigin.checkpoint(path: testdata("devices/\(file)"))
+            #expect([first, second] == [DeviceGrant(id: "0000:03:02.0", origin: origin), DeviceGrant(id: "0000:03:02.1", origin: origin)])
         }
 
         @Test func numaDevicesAreSortedToo() throws {
-            var allocator = DeviceAllocator(source: KubeletCheckpoint(path: checkpointPath), podUID: "uid-numa")
-            let handedOut = try (0..<4).map { _ in try allocator.next(resourceName: "example.com/nic") }
-            #expect(handedOut == ["nic-a", "nic-b", "nic-c", nil])
+            var allocator = DeviceAllocator(source: KubeletCheckpoint(path: checkpointPath), pod: pod(uid: "uid-numa"))
+            let handedOut = try (0..<3).map { _ in try allocator.nextID("example.com/nic") }
+            #expect(handedOut == ["nic-a", "nic-b", "nic-c"])
         }
 
-        @Test func unknownPodGetsNothing() throws {
-            var allocator = DeviceAllocator(source: KubeletCheckpoint(path: checkpointPath), podUID: "uid-nobody")
-            #expect(try allocator.next(resourceName: sriov) == nil)
+        /// The error names the network, the resource and what the source reported.
+        @Test func aNetworkWithoutADeviceLeftFails() throws {
+            var allocator = DeviceAllocator(source: KubeletCheckpoint(path: checkpointPath), pod: pod(uid: "uid-web-sriov"))
+            _ = try allocator.next(resourceName: sriov, for: "default/sriov-a")
+            _ = try allocator.next(resourceName: sriov, for: "default/sriov-b")
+            let error = #expect(throws: DeviceAllocationError.self) { try allocator.next(resourceName: sriov, for: "default/sriov-c") }
+            #expect(error?.description == "no device of resource \(sriov) is left for network default/sriov-c: the kubelet's checkpoint \(checkpointPath) "
+                + "reports 2 (0000:03:02.0, 0000:03:02.1), all taken by earlier networks (default/sriov-a, default/sriov-b)")
         }
 
-        @Test func missingCheckpointGivesNothing() throws {
-            var allocator = DeviceAllocator(source: KubeletCheckpoint(path: testdata("devices/absent")), podUID: "uid-web-sriov")
-            #expect(try allocator.next(resourceName: sriov) == nil)
+        @Test func aResourceThePodDoesNotHaveNamesWhatItHas() throws {
+            var allocator = DeviceAllocator(source: KubeletCheckpoint(path: checkpointPath), pod: pod(uid: "uid-web-sriov"))
+            let error = #expect(throws: DeviceAllocationError.self) { try allocator.next(resourceName: "intel.com/typo", for: "default/x") }
+            #expect(error?.description == "no device of resource intel.com/typo is left for network default/x: the kubelet's checkpoint \(checkpointPath) "
+                + "reports no device of intel.com/typo for this pod (it reports \(sriov), nvidia.com/gpu)")
         }
 
-        @Test func sourceIsReadLazilyOncePerResource() throws {
+        @Test(arguments: ["uid-nobody", "absent-file"])
+        func aPodWithNoDevicesAtAllSaysSo(_ case: String) throws {
+            let path = `case` == "absent-file" ? testdata("devices/absent") : checkpointPath
+            var allocator = DeviceAllocator(source: KubeletCheckpoint(path: path), pod: pod(uid: `case` == "absent-file" ? "uid-web-sriov" : `case`))
+            let error = #expect(throws: DeviceAllocationError.self) { try allocator.next(resourceName: sriov, for: "default/x") }
+            #expect(error?.description == "no device of resource \(sriov) is left for network default/x: the kubelet's checkpoint \(path) "
+                + "reports no device of \(sriov) for this pod (nor of anything else)")
+        }
+
+        @Test func sourceIsReadLazilyOnce() throws {
             let source = TableSource([sriov: ["b", "a"], "gpu": ["g"]])
-            var allocator = DeviceAllocator(source: source, podUID: "uid")
+            var allocator = DeviceAllocator(source: source, pod: pod(uid: "uid"))
             #expect(source.lookups.isEmpty)
-            #expect(try allocator.next(resourceName: sriov) == "a")
-            #expect(try allocator.next(resourceName: sriov) == "b")
-            #expect(try allocator.next(resourceName: sriov) == nil)
-            #expect(try allocator.next(resourceName: "gpu") == "g")
-            #expect(source.lookups == [sriov, "gpu"])
+            #expect(try allocator.nextID(sriov) == "a")
+            #expect(try allocator.nextID(sriov) == "b")
+            #expect(try allocator.nextID("gpu") == "g")
+            #expect(source.lookups == [pod(uid: "uid")])
         }
 
         @Test func sortIsByteWiseAsGoSortStrings() {
-            #expect(DeviceAllocator.multusOrder(["b", "B", "a", "0000:0a:00.0", "0000:03:00.0", "é", "z"])
+            let ids = ["b", "B", "a", "0000:0a:00.0", "0000:03:00.0", "é", "z"]
+            #expect(DeviceAllocator.multusOrder(ids.map { DeviceGrant(id: $0, origin: .checkpoint(path: "x")) }).map(\.id)
                     == ["0000:03:00.0", "0000:0a:00.0", "B", "a", "b", "z", "é"])
         }
 
-        @Test func sourceFailurePropagatesAndConsumesNothing() throws {
-            let failure = DeviceInfoError(path: "/var/lib/kubelet/device-plugins/kubelet_internal_checkpoint", problem: "boom")
+        /// A failing source is asked once; every network after gets the same failure.
+        @Test func sourceFailureIsKeptAndAskedOnce() throws {
+            let failure = DeviceInfoError(path: "/var/lib/kubelet/pod-resources/kubelet.sock", problem: "boom")
             let source = TableSource([:], failure: failure)
-            var allocator = DeviceAllocator(source: source, podUID: "uid")
-            #expect(throws: failure) { try allocator.next(resourceName: sriov) }
-            #expect(throws: failure) { try allocator.next(resourceName: sriov) }
-            #expect(source.lookups == [sriov, sriov])
+            var allocator = DeviceAllocator(source: source, pod: pod(uid: "uid"))
+            #expect(throws: DeviceAllocationError.source(failure)) { try allocator.nextID(sriov) }
+            #expect(throws: DeviceAllocationError.source(failure)) { try allocator.nextID(sriov) }
+            #expect(source.lookups.count == 1)
         }
     }
 

@@ -330,7 +330,7 @@ public final class TestAPIServer: @unchecked Sendable {
 }
 
 /// The directory holding Package.swift, found by walking up from this file.
-private func packageRoot() -> String {
+func packageRoot() -> String {
     var directory = Substring(#filePath)
     while let slash = directory.lastIndex(of: "/") {
         directory = directory[..<slash]
@@ -343,8 +343,8 @@ private func packageRoot() -> String {
 private func yamlQuoted(_ text: String) -> String { YAMLNode.doubleQuoted(text) }
 
 
-/// The server process and our ends of its stdin and stdout. Only used under the Mutex.
-private struct ControlChannel: ~Copyable {
+/// A test server process and our ends of its stdin and stdout. Only used under a Mutex.
+struct ControlChannel: ~Copyable {
     var pid: pid_t
     var stdinFD: Int32
     var stdoutFD: Int32

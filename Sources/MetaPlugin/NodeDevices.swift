@@ -1,0 +1,54 @@
+import PodResources
+
+/// The devices of a pod on this node, from the best source there is, as Multus chooses: the
+/// kubelet's pod-resources API when its socket is there, else the device-plugin checkpoint.
+struct NodeDevices: DeviceSource {
+    let podResources: PodResourcesClient
+    let checkpoint: KubeletCheckpoint
+
+    init(_ paths: DevicePaths) {
+        podResources = PodResourcesClient(socket: paths.podResourcesSocket, deadline: paths.podResourcesDeadline)
+        checkpoint = KubeletCheckpoint(path: paths.checkpoint)
+    }
+
+    func devices(of pod: PodIdentity) throws(DeviceInfoError) -> PodDevices {
+        guard podResources.socketExists else { return try checkpoint.devices(of: pod) }
+        let resources: PodResources?
+        do {
+            resources = try podResources.podResources(pod: pod.name, namespace: pod.namespace)
+        } catch where error.problem == .absent {
+            // Gone between the look and the call: the node has no API after all.
+            return try checkpoint.devices(of: pod)
+        } catch {
+            throw DeviceInfoError(path: podResources.socket, problem: "kubelet pod-resources API: \(error.reason)")
+        }
+        return Self.devices(resources ?? PodResources(name: pod.name, namespace: pod.namespace), socket: podResources.socket)
+    }
+
+    /// A pod's devices by resource name and by claim name, in the kubelet's order: per container,
+    /// its device-plugin devices, then its DRA claims (the part after "=" of each CDI device
+    /// name), as Multus's kubeletclient gathers them.
+    static func devices(_ pod: PodResources, socket: String) -> PodDevices {
+        var devices = PodDevices(reporter: "the kubelet's pod-resources API (\(socket))")
+        for container in pod.containers {
+            for resource in container.devices {
+                devices.add(resource.deviceIDs, to: resource.resourceName, origin: .devicePlugin(socket: socket))
+            }
+            for claim in container.dynamicResources {
+                let names = claim.claimResources.flatMap(\.cdiDevices)
+                devices.add(names.compactMap(cdiDeviceID), to: claim.claimName, origin: .draClaim(socket: socket))
+                let unusable = names.filter { cdiDeviceID($0) == nil }
+                if !unusable.isEmpty { devices.unusableCDINames[claim.claimName, default: []] += unusable }
+            }
+        }
+        return devices
+    }
+
+    /// The device ID in a fully qualified CDI device name, `vendor.com/class=ID`; nil unless the
+    /// name has exactly one "=" with something after it.
+    static func cdiDeviceID(_ name: String) -> String? {
+        let parts = name.split(separator: "=", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[1].isEmpty else { return nil }
+        return String(parts[1])
+    }
+}

@@ -1,0 +1,119 @@
+// PodResourcesClient against a real gRPC server (grpcio, Tests/podresources/server.py).
+import CNI
+import Glibc
+import PodResources
+import Testing
+import TestSupport
+
+/// Two pods in the proto's JSON mapping, as the test server takes them.
+let serverPods: JSONValue = [
+    ["name": "web", "namespace": "default", "containers": [
+        ["name": "app", "devices": [["resourceName": "intel.com/sriov", "deviceIds": ["0000:05:00.1", "0000:05:00.2"]]],
+         "dynamicResources": [["claimName": "rdma", "claimNamespace": "default",
+                               "claimResources": [["cdiDevices": [["name": "nvidia.com/net=0000:08:00.1"]], "driverName": "net.nvidia.com"]]]]],
+    ]],
+    ["name": "db", "namespace": "prod", "containers": [["name": "c"]]],
+]
+
+let webPod = PodResources(name: "web", namespace: "default", containers: [
+    ContainerResources(name: "app", devices: [ContainerDevices(resourceName: "intel.com/sriov", deviceIDs: ["0000:05:00.1", "0000:05:00.2"])],
+                       dynamicResources: [DynamicResource(claimName: "rdma", claimNamespace: "default", claimResources: [
+                           ClaimResource(cdiDevices: ["nvidia.com/net=0000:08:00.1"], driverName: "net.nvidia.com"),
+                       ])]),
+])
+
+@Suite(.serialized) struct PodResourcesClientTests {
+    @Test func getAsksForThePod() throws {
+        let server = try PodResourcesServer(pods: serverPods)
+        let client = PodResourcesClient(socket: server.socket)
+        #expect(try client.podResources(pod: "web", namespace: "default") == webPod)
+        #expect(try server.calls() == ["Get"])
+    }
+
+    @Test(arguments: [PodResourcesServer.GetMode.unimplemented, .disabled])
+    func listServesWhenGetIsNotServed(mode: PodResourcesServer.GetMode) throws {
+        let server = try PodResourcesServer(pods: serverPods, get: mode)
+        let client = PodResourcesClient(socket: server.socket)
+        #expect(try client.podResources(pod: "web", namespace: "default") == webPod)
+        #expect(try client.podResources(pod: "nobody", namespace: "default") == nil)
+        // grpcio answers an unknown method itself, so the server sees only List then.
+        #expect(try server.calls() == (mode == .disabled ? ["Get", "List", "Get", "List"] : ["List", "List"]))
+    }
+
+    @Test func listReturnsEveryPod() throws {
+        let server = try PodResourcesServer(pods: serverPods)
+        let pods = try PodResourcesClient(socket: server.socket).list()
+        #expect(pods.map(\.name) == ["web", "db"])
+        #expect(pods.first == webPod)
+    }
+
+    @Test func getOfAnUnknownPodIsTheKubeletsError() throws {
+        let server = try PodResourcesServer(pods: serverPods)
+        let client = PodResourcesClient(socket: server.socket)
+        #expect(throws: PodResourcesError(socket: server.socket, problem: .status(GRPCStatus(code: .unknown, message: "pod nobody in namespace default not found")))) {
+            try client.podResources(pod: "nobody", namespace: "default")
+        }
+        #expect(try server.calls() == ["Get"])
+    }
+
+    @Test func noSocketIsAbsent() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let client = PodResourcesClient(socket: directory.pathOf("kubelet.sock"))
+        #expect(!client.socketExists)
+        #expect(throws: PodResourcesError(socket: client.socket, problem: .absent)) { try client.list() }
+    }
+
+    /// A kubelet restarting: its socket file is there, nothing listens.
+    @Test func socketWithoutListenerIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.pathOf("kubelet.sock")
+        try bindWithoutListening(path)
+        let client = PodResourcesClient(socket: path)
+        #expect(client.socketExists)
+        let error = #expect(throws: PodResourcesError.self) { try client.get(pod: "web", namespace: "default") }
+        #expect(error?.description == "kubelet pod-resources socket \(path): Get: connect: Connection refused")
+    }
+
+    @Test func kubeletHangingUpMidCallFails() throws {
+        let server = try PodResourcesServer(fault: .hangUp)
+        let client = PodResourcesClient(socket: server.socket, deadline: .seconds(5))
+        let started = ContinuousClock.now
+        let error = #expect(throws: PodResourcesError.self) { try client.get(pod: "web", namespace: "default") }
+        #expect(error?.description == "kubelet pod-resources socket \(server.socket): Get: the kubelet closed the connection before the call completed")
+        #expect(ContinuousClock.now - started < .seconds(4))
+    }
+
+    @Test func aPeerThatIsNotGRPCBreaksTheProtocol() throws {
+        let server = try PodResourcesServer(fault: .http1)
+        let client = PodResourcesClient(socket: server.socket, deadline: .seconds(5))
+        let error = #expect(throws: PodResourcesError.self) { try client.get(pod: "web", namespace: "default") }
+        #expect(error?.description == "kubelet pod-resources socket \(server.socket): Get: the kubelet broke the HTTP/2 protocol: its first frame is not SETTINGS (is it an HTTP/2 server?)")
+    }
+
+    @Test func aSilentKubeletCostsTheDeadline() throws {
+        let server = try PodResourcesServer(pods: serverPods, delay: .seconds(3))
+        let client = PodResourcesClient(socket: server.socket, deadline: .milliseconds(300))
+        let started = ContinuousClock.now
+        #expect(throws: PodResourcesError(socket: server.socket, problem: .timedOut(.milliseconds(300)))) {
+            try client.get(pod: "web", namespace: "default")
+        }
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(2), "\(elapsed)")
+    }
+
+    @Test func anAnswerOverTheLimitFails() throws {
+        let server = try PodResourcesServer(pods: serverPods)
+        let client = PodResourcesClient(socket: server.socket, messageLimit: 16)
+        let error = #expect(throws: PodResourcesError.self) { try client.list() }
+        #expect(error?.description == "kubelet pod-resources socket \(server.socket): List: the response exceeds the limit of 21 bytes")
+    }
+
+    @Test func theDefaultsAreTheKubeletsAndMultuss() {
+        let client = PodResourcesClient()
+        #expect(client.socket == "/var/lib/kubelet/pod-resources/kubelet.sock")
+        #expect(client.messageLimit == 16 * 1024 * 1024)
+        #expect(client.deadline == .seconds(2))
+    }
+}
