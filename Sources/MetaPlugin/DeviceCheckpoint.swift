@@ -6,6 +6,8 @@ import Glibc
 struct DeviceInfoError: Error, Sendable, Hashable, CustomStringConvertible {
     var path: String
     var problem: String
+    /// The source is away for now (a kubelet restarting): the runtime should retry the ADD.
+    var isTransient = false
 
     var description: String { "\(path): \(problem)" }
 
@@ -18,9 +20,10 @@ struct DeviceInfoError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    init(path: String, problem: String) {
+    init(path: String, problem: String, isTransient: Bool = false) {
         self.path = path
         self.problem = problem
+        self.isTransient = isTransient
     }
 }
 

@@ -56,6 +56,8 @@ enum ErrorMapping {
             return CNIError(.decodingFailure, "cache file \(path) is unreadable: \(reason)")
         case .notAttached(let containerID, let reason):
             return CNIError(.unknownContainer, "container \(containerID) is not attached: \(reason)")
+        case .unavailable(let message, let source):
+            return CNIError(.tryAgainLater, "\(source): \(message)")
         case .notReady(let path, let waited):
             // A runtime retries ADD on 11; STATUS reports the plugin as unavailable with 50.
             let code: CNIError.Code = command == .status ? .notAvailable : .tryAgainLater

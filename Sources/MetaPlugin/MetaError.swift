@@ -28,6 +28,8 @@ public enum MetaError: Error, Sendable {
     case gc([String])
     /// The Kubernetes API failed; `context` says for what (which NAD, for which pod).
     case kube(KubeError, context: String)
+    /// Something the call needs is away for now (the kubelet restarting): the runtime retries.
+    case unavailable(String, source: String)
     /// The readiness indicator file did not appear in time.
     case notReady(path: String, waited: Duration)
     /// A verb the configured cniVersion does not have (CHECK below 0.4.0, STATUS/GC below 1.1.0).

@@ -187,6 +187,7 @@ struct NetworkResolver {
                 diagnostics?.note("network \(resolved.statusName) (interface \(ifName)) is torn down without a device: \(problem)")
                 return nil
             }
+            if case .source(let cause) = error, cause.isTransient { throw .unavailable(problem, source: resolved.source) }
             throw .invalidConfig(problem, source: resolved.source)
         }
     }

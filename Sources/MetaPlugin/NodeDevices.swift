@@ -20,7 +20,7 @@ struct NodeDevices: DeviceSource {
             // Gone between the look and the call: the node has no API after all.
             return try checkpoint.devices(of: pod)
         } catch {
-            throw DeviceInfoError(path: podResources.socket, problem: "kubelet pod-resources API: \(error.reason)")
+            throw DeviceInfoError(path: podResources.socket, problem: "kubelet pod-resources API: \(error.reason)", isTransient: error.isTransient)
         }
         return Self.devices(resources ?? PodResources(name: pod.name, namespace: pod.namespace), socket: podResources.socket)
     }

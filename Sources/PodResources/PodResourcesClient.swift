@@ -128,6 +128,16 @@ public struct PodResourcesClient: Sendable {
 }
 
 extension PodResourcesError {
+    /// The kubelet is away or busy (restarting, overloaded): worth another try in a moment, as
+    /// opposed to an answer that will not change (a malformed message, a refused request).
+    public var isTransient: Bool {
+        switch problem {
+        case .transport, .timedOut: true
+        case .status(let status): status.code == .unavailable || status.code == .deadlineExceeded || status.code == .resourceExhausted
+        case .absent, .malformed: false
+        }
+    }
+
     /// Whether the kubelet answered that it does not serve `Get`: UNIMPLEMENTED from a kubelet
     /// older than 1.27, which has no such method; UNKNOWN with this exact message from one whose
     /// KubeletPodResourcesGet gate is off (alpha in 1.27 to 1.33), which is how that kubelet

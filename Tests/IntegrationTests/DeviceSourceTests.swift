@@ -140,16 +140,15 @@ struct DeviceSourceTests {
         #expect(try kubelet.calls() == ["Get", "Get"], "one call for ADD, one for DEL's plan")
     }
 
-    @Test("a kubelet that is restarting (socket there, nothing listening) fails ADD at once, naming the socket; nothing is attached")
+    @Test("a kubelet that is restarting (socket there, nothing listening) fails ADD with try-again-later, naming the socket; nothing is attached")
     func kubeletRestarting() throws {
         let k = try KubeSandbox()
         let socket = k.box.root + "/kubelet.sock"
         try bindWithoutListening(socket)
-        let started = ContinuousClock.now
         let add = k.multus("ADD", pod: "web-sriov", devices: k.devicePaths(socket: socket))
         let error = try #require(add.error, "\(add.stdout)")
+        #expect(error.code == .tryAgainLater, "the runtime retries the sandbox once the kubelet is back")
         #expect(error.msg == "network-attachment-definition default/sriov-a: devices of resource \(sriov): \(socket): kubelet pod-resources API: Get: connect: Connection refused")
-        #expect(ContinuousClock.now - started < .seconds(5))
         k.expectClean(["cluster-net", "sriov-a", "sriov-b"])
     }
 }
