@@ -30,6 +30,10 @@ public struct MultusConfig: Sendable {
     public var resultMode: ResultMode
     /// How long one delegate plugin may run before it is killed.
     public var delegateTimeout: Duration
+    /// How many secondary networks ADD attaches (and teardown removes) at once, after the main
+    /// network. 1, the default, is Multus's one at a time: raise it only for delegates that are
+    /// safe side by side.
+    public var attachConcurrency: Int
     /// Whether ADD records Kubernetes events on the pod (`AddedInterface`, `NoNetworkFound`).
     public var events: Bool
     /// The result the runtime hands back on CHECK (and DEL), if any.
@@ -67,6 +71,7 @@ public struct MultusConfig: Sendable {
             readinessIndicatorFile = try f.string("readinessindicatorfile").flatMap { $0.isEmpty ? nil : $0 }
             readinessIndicatorTimeout = .seconds(try Self.positiveSeconds(f, "readinessindicatortimeout") ?? 45)
             delegateTimeout = .seconds(try Self.positiveSeconds(f, "delegateTimeout") ?? 120)
+            attachConcurrency = try Self.positive(f, "attachConcurrency", unit: "networks at once") ?? 1
             events = try f.bool("events") ?? true
             let mode = try f.string("resultMode") ?? ResultMode.merged.rawValue
             guard let resultMode = ResultMode(rawValue: mode) else {
@@ -91,8 +96,12 @@ public struct MultusConfig: Sendable {
     }
 
     private static func positiveSeconds(_ f: JSONFields, _ key: String) throws(SpecError) -> Int? {
+        try positive(f, key, unit: "seconds")
+    }
+
+    private static func positive(_ f: JSONFields, _ key: String, unit: String) throws(SpecError) -> Int? {
         guard let value = try f.int(key) else { return nil }
-        guard value > 0 else { throw .invalidField(path: key, reason: "must be a positive number of seconds, found \(value)") }
+        guard value > 0 else { throw .invalidField(path: key, reason: "must be a positive number of \(unit), found \(value)") }
         return value
     }
 }
