@@ -2,7 +2,7 @@ import CNI
 import Testing
 import TestSupport
 
-/// One call of the slow step: which command, on which interface, from when to when (ns, monotonic).
+/// One call of the slow step: which command, on which interface, from when to when (ns since the epoch).
 struct StepInterval: Equatable {
     var command: String
     var ifName: String
