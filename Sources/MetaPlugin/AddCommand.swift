@@ -46,9 +46,9 @@ struct AddCommand {
         let roles = entry.attachments.map(\.attachment.role)
         let stages = [(roles.indices.filter { roles[$0] == .main }, 1),
                       (roles.indices.filter { roles[$0] == .secondary }, context.config.attachConcurrency)]
+        let attachments = entry.attachments.map(\.attachment)
         var outcomes = [Result<CNIResult, DelegateError>?](repeating: nil, count: roles.count)
         for (stage, width) in stages where !outcomes.contains(where: { $0?.isFailure == true }) {
-            let attachments = entry.attachments.map(\.attachment)
             let ran = BoundedParallel(width: width, afterFailure: .startNoMore).run(stage.count) { [self] position in
                 add(attachments[stage[position]], events: events)
             }
@@ -61,7 +61,8 @@ struct AddCommand {
         }
     }
 
-    /// One network's ADD, on whichever thread runs it.
+    /// One network's ADD, on whichever thread runs it. Its `AddedInterface` event is recorded as
+    /// it finishes: events say what happened when, unlike the result, which follows the plan.
     private func add(_ attachment: Attachment, events: EventRecorder) -> Result<CNIResult, DelegateError> {
         prepareDeviceInfo(attachment)
         return Result { () throws(DelegateError) in
