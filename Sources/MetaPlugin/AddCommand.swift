@@ -3,7 +3,7 @@ import CNIExec
 import KubeClient
 import Synchronization
 
-/// ADD: attach every network of the plan in order; on any failure, undo what was done.
+/// ADD: attach every network of the plan, the main one first; on any failure, undo what was done.
 struct AddCommand {
     let context: PluginContext
 
@@ -16,34 +16,62 @@ struct AddCommand {
         defer { events.finish() }
         let plan = try context.resolver(api: api, events: events).plan(for: pod.podForPlan, mainIfName: context.invocation.ifName)
         var entry = try recordIntent(plan)
-        for index in entry.attachments.indices {
-            let attachment = entry.attachments[index].attachment
-            prepareDeviceInfo(attachment)
-            do {
-                let result = try context.runner.add(attachment.network, context.runtimeConf(for: attachment, netns: context.invocation.netns),
-                                                    startingFrom: attachment.role == .auxiliary ? CNIResult(cniVersion: attachment.network.cniVersion) : nil)
-                entry.attachments[index].result = result
-                events.addedInterface(attachment, result: result)
-            } catch {
-                throw rollBack(entry, through: index, cause: .delegate(error, attachment: attachment.label, rollback: []))
-            }
-        }
+        try attach(&entry, events: events)
         do {
             try DefaultRoutes.apply(&entry, netns: context.invocation.netns)
         } catch {
-            throw rollBack(entry, through: entry.attachments.count - 1, cause: error)
+            throw rollBack(entry.attachments, of: entry, cause: error)
         }
         let merged: CNIResult
         do {
             merged = try ResultMerge.result(for: entry, context: context)
         } catch {
-            throw rollBack(entry, through: entry.attachments.count - 1, cause: .spec(error, source: "the merged result"))
+            throw rollBack(entry.attachments, of: entry, cause: .spec(error, source: "the merged result"))
         }
         entry.state = .added
         if let error = recordAttached(entry, api: api, pod: pod.apiPod) {
-            throw rollBack(entry, through: entry.attachments.count - 1, cause: error)
+            throw rollBack(entry.attachments, of: entry, cause: error)
         }
         return merged
+    }
+
+    /// The main network first and alone (the others may need what it set up), then the
+    /// secondaries, up to `attachConcurrency` at once. The plan fixed interface names, devices
+    /// and the cache's intent before this, and each result goes to its own place in `entry`, so
+    /// nothing depends on which delegate finishes first. A failure starts nothing new, waits for
+    /// the delegates still running, rolls back every network that ran, and reports the first
+    /// failure in plan order.
+    private func attach(_ entry: inout CacheEntry, events: EventRecorder) throws(MetaError) {
+        let roles = entry.attachments.map(\.attachment.role)
+        // The auxiliary chain acts on what the others made: it runs last, alone.
+        let stages = [(roles.indices.filter { roles[$0] == .main }, 1),
+                      (roles.indices.filter { roles[$0] == .secondary }, context.config.attachConcurrency),
+                      (roles.indices.filter { roles[$0] == .auxiliary }, 1)]
+        let attachments = entry.attachments.map(\.attachment)
+        var outcomes = [Result<CNIResult, DelegateError>?](repeating: nil, count: roles.count)
+        for (stage, width) in stages where !outcomes.contains(where: { $0?.isFailure == true }) {
+            let ran = BoundedParallel(width: width, afterFailure: .startNoMore).run(stage.count) { [self] position in
+                add(attachments[stage[position]], events: events)
+            }
+            for (position, outcome) in ran.enumerated() { outcomes[stage[position]] = outcome }
+        }
+        for case (let index, .success(let result)?) in outcomes.enumerated() { entry.attachments[index].result = result }
+        for case (let index, .failure(let error)?) in outcomes.enumerated() {
+            let ran = outcomes.indices.filter { outcomes[$0] != nil }.map { entry.attachments[$0] }
+            throw rollBack(ran, of: entry, cause: .delegate(error, attachment: entry.attachments[index].attachment.label, rollback: []))
+        }
+    }
+
+    /// One network's ADD, on whichever thread runs it. Its `AddedInterface` event is recorded as
+    /// it finishes: events say what happened when, unlike the result, which follows the plan.
+    private func add(_ attachment: Attachment, events: EventRecorder) -> Result<CNIResult, DelegateError> {
+        prepareDeviceInfo(attachment)
+        return Result { () throws(DelegateError) in
+            let result = try context.runner.add(attachment.network, context.runtimeConf(for: attachment, netns: context.invocation.netns),
+                                                startingFrom: attachment.role == .auxiliary ? CNIResult(cniVersion: attachment.network.cniVersion) : nil)
+            events.addedInterface(attachment, result: result)
+            return result
+        }
     }
 
     /// Writes network-status and the finished cache entry, side by side: neither needs the other,
@@ -103,12 +131,11 @@ struct AddCommand {
         return entry
     }
 
-    /// DELs attachments `0...last` newest first (the failed one included: a plugin may have half
-    /// made its interface or taken a lease before failing). Whatever could not be undone stays in
-    /// the cache so the runtime's DEL retries it. Returns the error ADD reports.
-    private func rollBack(_ entry: CacheEntry, through last: Int, cause: MetaError) -> MetaError {
-        let outcome = Teardown(context: context).run(Array(entry.attachments[0...last]), containerID: entry.containerID,
-                                                     netns: context.invocation.netns, cachedArgs: nil)
+    /// DELs the attachments that ran (the failed ones included: a plugin may have half made its
+    /// interface or taken a lease before failing), by the teardown path DEL takes. Whatever could
+    /// not be undone stays in the cache so the runtime's DEL retries it. Returns the error ADD reports.
+    private func rollBack(_ ran: [CachedAttachment], of entry: CacheEntry, cause: MetaError) -> MetaError {
+        let outcome = Teardown(context: context).run(ran, containerID: entry.containerID, netns: context.invocation.netns, cachedArgs: nil)
         var undoFailures = (outcome.failures + outcome.ignored).map { "rollback of \($0.attachment) failed: \($0.error)" }
         do {
             try context.cache.keepOnly(outcome.undone, of: entry, state: .adding)

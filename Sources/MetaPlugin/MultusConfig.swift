@@ -34,6 +34,10 @@ public struct MultusConfig: Sendable {
     /// `auxiliaryCNIChainName` (Multus v4.2.1+): the plugins of `<the cluster network's directory>/<name>/`
     /// run for every pod, after all other networks, as a chain of their own.
     public var auxiliaryChainName: String?
+    /// How many secondary networks ADD attaches (and teardown removes) at once, after the main
+    /// network. 1, the default, is Multus's one at a time: raise it only for delegates that are
+    /// safe side by side.
+    public var attachConcurrency: Int
     /// Whether ADD records Kubernetes events on the pod (`AddedInterface`, `NoNetworkFound`).
     public var events: Bool
     /// `logFile`, `logLevel`, `logToStderr`, `logOptions`, as Multus reads them.
@@ -74,6 +78,7 @@ public struct MultusConfig: Sendable {
             readinessIndicatorFile = try f.string("readinessindicatorfile").flatMap { $0.isEmpty ? nil : $0 }
             readinessIndicatorTimeout = .seconds(try Self.positiveSeconds(f, "readinessindicatortimeout") ?? 45)
             delegateTimeout = .seconds(try Self.positiveSeconds(f, "delegateTimeout") ?? 120)
+            attachConcurrency = try Self.positive(f, "attachConcurrency", unit: "networks at once") ?? 1
             events = try f.bool("events") ?? true
             auxiliaryChainName = try f.string("auxiliaryCNIChainName").flatMap { $0.isEmpty ? nil : $0 }
             if let name = auxiliaryChainName, let problem = NameRules.networkNameProblem(name) {
@@ -103,8 +108,12 @@ public struct MultusConfig: Sendable {
     }
 
     private static func positiveSeconds(_ f: JSONFields, _ key: String) throws(SpecError) -> Int? {
+        try positive(f, key, unit: "seconds")
+    }
+
+    private static func positive(_ f: JSONFields, _ key: String, unit: String) throws(SpecError) -> Int? {
         guard let value = try f.int(key) else { return nil }
-        guard value > 0 else { throw .invalidField(path: key, reason: "must be a positive number of seconds, found \(value)") }
+        guard value > 0 else { throw .invalidField(path: key, reason: "must be a positive number of \(unit), found \(value)") }
         return value
     }
 }

@@ -28,7 +28,7 @@ struct CannedExecutor: PluginExecutor {
 let cacheDirectory = "/dev/shm/swift-multus-fuzz-\(getpid())"
 let environment = ["CNI_COMMAND": "ADD", "CNI_CONTAINERID": "fuzz", "CNI_NETNS": "/proc/self/ns/net", "CNI_IFNAME": "eth0", "CNI_PATH": "/fuzz"]
 let validResult = Array(#"{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","sandbox":"/x"}],"ips":[{"address":"10.0.0.2/24","interface":0}]}"#.utf8)
-let fixedConfig = Array(#"{"cniVersion":"1.1.0","name":"m","type":"multus","cniDir":"CACHE","delegates":[{"cniVersion":"0.4.0","name":"a","type":"x"},{"cniVersion":"1.0.0","name":"b","plugins":[{"type":"y"},{"type":"z"}]}]}"#.replacing("CACHE", with: cacheDirectory).utf8)
+let fixedConfig = Array(#"{"cniVersion":"1.1.0","name":"m","type":"multus","cniDir":"CACHE","delegates":[{"cniVersion":"0.4.0","name":"a","type":"x"},{"cniVersion":"1.0.0","name":"b","plugins":[{"type":"y"},{"type":"z"}]},{"cniVersion":"1.0.0","name":"c","type":"w"}],"attachConcurrency":2}"#.replacing("CACHE", with: cacheDirectory).utf8)
 
 let fixedPrimary = Array(#"{"cniVersion":"0.4.0","name":"p","plugins":[{"type":"bridge","capabilities":{"ips":true}}]}"#.utf8)
 let allInstallFlags = (try? InstallOptions.parse(["--namespace-isolation", "--global-namespaces=a,b", "--multus-log-to-stderr=false", "--multus-log-level=debug",
@@ -65,7 +65,7 @@ func exercise(_ data: [UInt8]) {
         env["CNI_COMMAND"] = ["ADD", "DEL", "CHECK", "VERSION", "STATUS", "GC"][Int(selector / 5) % 6]
         _ = plugin(answering: validResult).run(environment: env, stdin: confined(input))
     case 1:
-        // A delegate's output, for a fixed config.
+        // A delegate's output, for a fixed config (two secondaries attached side by side).
         _ = plugin(answering: input).run(environment: environment, stdin: fixedConfig)
     case 2:
         _ = try? NetworkSelection.parse(String(decoding: input, as: UTF8.self), podNamespace: "default")

@@ -69,7 +69,7 @@ import TestSupport
         let socket = directory.pathOf("kubelet.sock")
         try bindWithoutListening(socket)
         let paths = DevicePaths(checkpoint: testdata("devices/kubelet_internal_checkpoint"), infoDirectory: directory.path, podResourcesSocket: socket)
-        #expect(throws: DeviceInfoError(path: socket, problem: "kubelet pod-resources API: Get: connect: Connection refused")) {
+        #expect(throws: DeviceInfoError(path: socket, problem: "kubelet pod-resources API: Get: connect: Connection refused", isTransient: true)) {
             try NodeDevices(paths).devices(of: PodIdentity(name: "web", namespace: "default", uid: "uid-web-sriov"))
         }
     }
