@@ -36,8 +36,9 @@ public struct PluginExchange: Sendable {
 }
 
 extension DelegateRunner {
-    /// Runs `body` (one network's plugins) and reports it, timed, to the observer.
-    func observed<T>(_ command: CNICommand, _ network: NetworkConfigList, _ rt: RuntimeConf,
+    /// Runs `body` (one network's plugins) and reports it, timed, to the observer. `summary`
+    /// says what of its value goes into the report (ADD's result; nothing for CHECK and DEL).
+    func observed<T>(_ command: CNICommand, _ network: NetworkConfigList, _ rt: RuntimeConf, summary: (T) -> CNIResult?,
                      _ body: () throws(DelegateError) -> T) throws(DelegateError) -> T {
         guard let observer else { return try body() }
         let started = ContinuousClock.now
@@ -47,7 +48,7 @@ extension DelegateRunner {
         }
         do {
             let value = try body()
-            report(.success(value as? CNIResult))
+            report(.success(summary(value)))
             return value
         } catch {
             report(.failure(error))

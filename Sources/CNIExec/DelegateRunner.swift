@@ -46,7 +46,7 @@ public struct DelegateRunner: Sendable {
     ///   empty result for a chain of plugins that only act on what is there).
     /// - Returns: the last plugin's result, in the network's `cniVersion`.
     public func add(_ network: NetworkConfigList, _ rt: RuntimeConf, startingFrom first: CNIResult? = nil) throws(DelegateError) -> CNIResult {
-        try observed(.add, network, rt) { () throws(DelegateError) in try addPlugins(network, rt, startingFrom: first) }
+        try observed(.add, network, rt, summary: { $0 }) { () throws(DelegateError) in try addPlugins(network, rt, startingFrom: first) }
     }
 
     private func addPlugins(_ network: NetworkConfigList, _ rt: RuntimeConf, startingFrom first: CNIResult?) throws(DelegateError) -> CNIResult {
@@ -70,7 +70,7 @@ public struct DelegateRunner: Sendable {
     /// `disableCheck`, as libcni's CheckNetworkList.
     public func check(_ network: NetworkConfigList, _ rt: RuntimeConf, cachedResult: CNIResult) throws(DelegateError) {
         guard network.cniVersion.supportsCheck, !network.disableCheck else { return }
-        try observed(.check, network, rt) { () throws(DelegateError) in try checkPlugins(network, rt, cachedResult: cachedResult) }
+        try observed(.check, network, rt, summary: { _ in nil }) { () throws(DelegateError) in try checkPlugins(network, rt, cachedResult: cachedResult) }
     }
 
     private func checkPlugins(_ network: NetworkConfigList, _ rt: RuntimeConf, cachedResult: CNIResult) throws(DelegateError) {
@@ -83,7 +83,7 @@ public struct DelegateRunner: Sendable {
     /// DEL each plugin in reverse order. From 0.4.0 on, every plugin sees the network's cached
     /// final result as `prevResult` (libcni's DelNetworkList).
     public func del(_ network: NetworkConfigList, _ rt: RuntimeConf, cachedResult: CNIResult?) throws(DelegateError) {
-        try observed(.del, network, rt) { () throws(DelegateError) in try delPlugins(network, rt, cachedResult: cachedResult) }
+        try observed(.del, network, rt, summary: { _ in nil }) { () throws(DelegateError) in try delPlugins(network, rt, cachedResult: cachedResult) }
     }
 
     private func delPlugins(_ network: NetworkConfigList, _ rt: RuntimeConf, cachedResult: CNIResult?) throws(DelegateError) {

@@ -11,6 +11,10 @@ struct AddCommand {
         try Readiness.waitFor(context.config.readinessIndicatorFile, timeout: context.config.readinessIndicatorTimeout)
         let api = context.pod == nil ? nil : try context.kube.api()
         let pod = try context.lookUpPod(api)
+        if case .unknownToAPI(let reference) = pod {
+            context.diagnostics.note("warning: pod \(reference) is not in the Kubernetes API (a static pod whose mirror pod is not created yet?): "
+                + "attaching only the networks the multus config gives, and writing no network-status")
+        }
         let events = context.config.events ? EventRecorder(api: api, pod: pod.apiPod?.metadata, diagnostics: context.diagnostics)
                                            : .disabled(context.diagnostics)
         defer { events.finish() }

@@ -18,13 +18,13 @@ public struct PluginOutcome: Sendable {
 public struct MultusPlugin: Sendable {
     public static let version = "0.1.0"
 
-    /// What delegates inherit: the runtime's whole environment but its CNI_* variables, which
-    /// each delegate gets its own values of. libcni's invoke (Args.AsEnv) and Multus do the same,
-    /// and delegates rely on it: proxies, their own settings (CALICO_*), the W3C trace context
-    /// libcni sets (TRACEPARENT, TRACESTATE, BAGGAGE). Sorted, so a delegate's environment does
-    /// not depend on hashing.
+    /// What delegates inherit: the runtime's whole environment. libcni's invoke (Args.AsEnv) and
+    /// Multus do the same, and delegates rely on it: proxies, their own settings (CALICO_*), the
+    /// W3C trace context libcni sets (TRACEPARENT, TRACESTATE, BAGGAGE). `RuntimeConf` replaces
+    /// the CNI_* variables with each delegate's own. Sorted, so a delegate's environment does not
+    /// depend on hashing.
     static func inheritedEnvironment(_ environment: [String: String]) -> [String] {
-        environment.filter { !$0.key.hasPrefix("CNI_") && !$0.key.isEmpty }.map { "\($0.key)=\($0.value)" }.sorted()
+        environment.filter { !$0.key.isEmpty }.map { "\($0.key)=\($0.value)" }.sorted()
     }
 
     public let executor: any PluginExecutor

@@ -63,8 +63,6 @@ struct PluginContext: Sendable {
         guard let api, let reference = pod else { return .notKubernetes }
         let found: Pod
         do { found = try api.pod(namespace: reference.namespace, name: reference.name) } catch where error.isNotFound {
-            diagnostics.note("warning: pod \(reference) is not in the Kubernetes API (a static pod whose mirror pod is not created yet?): "
-                + "attaching only the networks the multus config gives, and writing no network-status")
             return .unknownToAPI(reference)
         } catch {
             throw .kube(error, context: "reading pod \(reference)")
@@ -123,7 +121,7 @@ final class KubeAccess: Sendable {
     }
 
     /// The API, or nil when no kubeconfig and no in-cluster service account is configured.
-    /// Made under the lock: DEL's status clear runs on its own thread and may ask at the same time.
+    /// Made under the lock: the event and status threads of ADD share it with the main thread.
     func api() throws(MetaError) -> (any KubeAPI)? {
         try state.withLock { (made) throws(MetaError) -> (any KubeAPI)? in
             if let existing = made { return existing }

@@ -428,34 +428,31 @@ extension NetlinkSocket {
 
     /// Every interface's name by index (RTM_GETLINK dump).
     func interfaceNames() throws(NetlinkError) -> [Int32: String] {
-        let messages = try dump(NL.RTM_GETLINK, payload: [UInt8](repeating: 0, count: NL.ifinfomsgSize),
-                                operation: "RTM_GETLINK dump")
-        var names: [Int32: String] = [:]
-        for message in messages where message.type == NL.RTM_NEWLINK {
-            guard let index = ByteReader(message.payload).i32(4),
-                let attributes = NetlinkAttribute.parse(message.payload.dropFirst(NL.ifinfomsgSize)),
-                let name = attributes.first(where: { $0.type == NL.IFLA_IFNAME })
-            else { continue }
-            names[index] = String(decoding: name.value.prefix(while: { $0 != 0 }), as: UTF8.self)
-        }
-        return names
+        Dictionary(try links().map { ($0.index, $0.name) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Every interface's hardware address by name, as `aa:bb:...` (RTM_GETLINK dump); interfaces
     /// without one (lo has zeros, a tun none) are left out.
     func hardwareAddresses() throws(NetlinkError) -> [String: String] {
-        let messages = try dump(NL.RTM_GETLINK, payload: [UInt8](repeating: 0, count: NL.ifinfomsgSize),
-                                operation: "RTM_GETLINK dump")
         var macs: [String: String] = [:]
-        for message in messages where message.type == NL.RTM_NEWLINK {
-            guard let attributes = NetlinkAttribute.parse(message.payload.dropFirst(NL.ifinfomsgSize)),
-                let name = attributes.first(where: { $0.type == NL.IFLA_IFNAME }),
-                let address = attributes.first(where: { $0.type == NL.IFLA_ADDRESS }), address.value.contains(where: { $0 != 0 })
-            else { continue }
-            let hex = address.value.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }
-            macs[String(decoding: name.value.prefix(while: { $0 != 0 }), as: UTF8.self)] = hex.joined(separator: ":")
+        for link in try links() where link.address.contains(where: { $0 != 0 }) {
+            macs[link.name] = link.address.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined(separator: ":")
         }
         return macs
+    }
+
+    /// One RTM_GETLINK dump: each interface's index, name and hardware address (empty if none).
+    private func links() throws(NetlinkError) -> [(index: Int32, name: String, address: [UInt8])] {
+        let messages = try dump(NL.RTM_GETLINK, payload: [UInt8](repeating: 0, count: NL.ifinfomsgSize),
+                                operation: "RTM_GETLINK dump")
+        return messages.compactMap { message in
+            guard message.type == NL.RTM_NEWLINK, let index = ByteReader(message.payload).i32(4),
+                  let attributes = NetlinkAttribute.parse(message.payload.dropFirst(NL.ifinfomsgSize)),
+                  let name = attributes.first(where: { $0.type == NL.IFLA_IFNAME })
+            else { return nil }
+            return (index, String(decoding: name.value.prefix(while: { $0 != 0 }), as: UTF8.self),
+                    attributes.first(where: { $0.type == NL.IFLA_ADDRESS })?.value ?? [])
+        }
     }
 
     /// The default routes (dst_len 0, no source prefix, unicast) of the main table for `family`
