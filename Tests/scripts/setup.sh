@@ -2,7 +2,8 @@
 # Installs what building, testing and the demo need on a fresh Debian 12 machine (as root).
 # Idempotent: does nothing when everything is already there.
 set -euo pipefail
-packages=(containernetworking-plugins iproute2 iptables libnghttp2-dev libssl-dev libyaml-dev openssl python3 python3-pip zlib1g-dev "$@")
+# podman (CNI backend), runc and busybox-static: the real runtime PodmanTests drives.
+packages=(busybox-static containernetworking-plugins iproute2 iptables libnghttp2-dev libssl-dev libyaml-dev openssl podman python3 python3-pip runc zlib1g-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
