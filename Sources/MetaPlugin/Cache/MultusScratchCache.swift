@@ -124,32 +124,68 @@ struct MultusScratchCache {
         return (attachment, resultFile)
     }
 
-    /// The config Multus ran: `Bytes` (base64 of the config as written), else the decoded
-    /// `ConfList` (when it has plugins) or `Conf`. A conflist without cniVersion gets the multus
-    /// config's, as Multus's DEL gives it.
+    /// The config Multus ran, from the first of these that holds it whole:
+    /// 1. `CNINetworkConfigList.Plugins[].Bytes` (base64), each plugin's config as libcni read it,
+    ///    rebuilt into the list with the list's `Name`, `CNIVersion`, `DisableCheck` and `DisableGC`.
+    ///    Multus v4.2+ keeps this for a conflist it loads from a file (its clusterNetwork path), and
+    ///    its ADD runs exactly this list (conflistAdd). The `Bytes` beside it are not what ran: v4.2+
+    ///    writes them by re-marshalling libcni's typed structs, which keep `type` and `ipam.type`
+    ///    and drop every plugin's own field (`ipam.ranges`, `subnet`, `dataDir`, Calico's), so a DEL
+    ///    from them fails in IPAM ("no IP ranges specified", Multus's own DEL included) and leaks.
+    /// 2. `Bytes` (base64 of the config as written: Multus before v4.2, and every NAD).
+    /// 3. The decoded `ConfList` (when it has plugins) or `Conf`.
+    /// A conflist without cniVersion gets the multus config's, as Multus's DEL gives it.
     static func delegateConfig(_ fields: JSONFields, cniVersion: SpecVersion) throws(SpecError) -> JSONValue {
         var config: JSONObject
-        if let encoded = try fields.string("Bytes"), !encoded.isEmpty {
-            guard let bytes = Base64.decode(encoded) else { throw .invalidField(path: "Bytes", reason: "is not base64") }
-            do {
-                guard let object = try JSONValue.parse(bytes).objectValue else { throw SpecError.invalidField(path: "Bytes", reason: "does not hold a JSON object") }
-                config = object
-            } catch let error as SpecError {
-                throw error
-            } catch {
-                throw .invalidField(path: "Bytes", reason: "does not hold JSON: \(error)")
-            }
+        if let list = try pluginsConfig(fields) {
+            config = list
+        } else if let bytes = try decodedObject(fields, "Bytes") {
+            config = bytes
         } else if let list = try fields.object("ConfList"), !(list["plugins"]?.arrayValue ?? []).isEmpty {
             config = list
         } else if let conf = try fields.object("Conf") {
             config = conf
         } else {
-            throw .missingField(path: "Bytes")
+            throw .missingField(path: fields.path("Bytes"))
         }
         if config["plugins"] != nil, (config["cniVersion"]?.stringValue ?? "").isEmpty {
             config["cniVersion"] = .string(cniVersion.description)
         }
         return .object(config)
+    }
+
+    /// Multus v4.2+'s `CNINetworkConfigList` as the conflist it was read from; nil when it lists
+    /// no plugin (Multus before v4.2 has no such field; v4.2+ leaves it empty for NADs and `.conf` files).
+    private static func pluginsConfig(_ fields: JSONFields) throws(SpecError) -> JSONObject? {
+        guard let list = try fields.fields("CNINetworkConfigList") else { return nil }
+        let plugins = try list.objects("Plugins")
+        guard !plugins.isEmpty else { return nil }
+        var config: JSONObject = ["name": .string(try list.requiredString("Name"))]
+        if let version = try list.string("CNIVersion"), !version.isEmpty { config["cniVersion"] = .string(version) }
+        if try list.bool("DisableCheck") == true { config["disableCheck"] = true }
+        if try list.bool("DisableGC") == true { config["disableGC"] = true }
+        var decoded: [JSONValue] = []
+        for plugin in plugins {
+            guard let bytes = try decodedObject(plugin, "Bytes") else { throw .missingField(path: plugin.path("Bytes")) }
+            decoded.append(.object(bytes))
+        }
+        config["plugins"] = .array(decoded)
+        return config
+    }
+
+    /// The JSON object base64-encoded in `fields[key]`, as Go encodes a `[]byte`; nil when absent or empty.
+    private static func decodedObject(_ fields: JSONFields, _ key: String) throws(SpecError) -> JSONObject? {
+        guard let encoded = try fields.string(key), !encoded.isEmpty else { return nil }
+        let path = fields.path(key)
+        guard let bytes = Base64.decode(encoded) else { throw .invalidField(path: path, reason: "is not base64") }
+        do {
+            guard let object = try JSONValue.parse(bytes).objectValue else { throw SpecError.invalidField(path: path, reason: "does not hold a JSON object") }
+            return object
+        } catch let error as SpecError {
+            throw error
+        } catch {
+            throw .invalidField(path: path, reason: "does not hold JSON: \(error)")
+        }
     }
 
     /// libcni's cached result: a `cniCacheV1` record holding it (libcni 0.8+), or the bare result
