@@ -1,7 +1,7 @@
 // Feeds arbitrary bytes to every entry point that takes input from outside: the multus config on
 // stdin, a delegate's output, the networks annotation, CNI_ARGS, kubeconfig YAML, `multus
 // install`'s command line and the primary CNI config it wraps, the kubelet's pod-resources answers,
-// and Multus's cache. Nothing may
+// and Multus's cache (its delegate list, and libcni's result files beside it). Nothing may
 // crash; errors are fine. Built with libFuzzer by Tests/scripts/fuzz.sh (-D FUZZING); otherwise
 // a replay tool: `multus-fuzz FILE...` runs saved inputs (crash reproductions) through the same code.
 import CNI
@@ -34,6 +34,25 @@ let fixedPrimary = Array(#"{"cniVersion":"0.4.0","name":"p","plugins":[{"type":"
 let allInstallFlags = (try? InstallOptions.parse(["--namespace-isolation", "--global-namespaces=a,b", "--multus-log-to-stderr=false", "--multus-log-level=debug",
                                                   "--multus-log-file=/l", "--additional-bin-dir=/b", "--readiness-indicator-file=/r", "--override-network-name"],
                                                  executable: "/multus"))
+
+/// A delegate list as Multus writes it, for network "a" (the main network, on eth0).
+let fixedMultusRecord = Array(#"[{"Name":"a","Bytes":"eyJjbmlWZXJzaW9uIjoiMS4wLjAiLCJuYW1lIjoiYSIsInR5cGUiOiJ4In0="}]"#.utf8)
+
+func write(_ bytes: [UInt8], to path: String) -> Bool {
+    guard let file = fopen(path, "wb") else { return false }
+    _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+    fclose(file)
+    return true
+}
+
+/// CHECK and DEL of container "fuzz", from what its cache directory holds.
+func checkAndDelete() {
+    for command in ["CHECK", "DEL"] {
+        var env = environment
+        env["CNI_COMMAND"] = command
+        _ = plugin(answering: validResult).run(environment: env, stdin: fixedConfig)
+    }
+}
 
 /// No Kubernetes: a mutated `kubeconfig` must never make the fuzzer talk to a real cluster.
 func plugin(answering output: [UInt8]) -> MultusPlugin {
@@ -108,15 +127,15 @@ func exercise(_ data: [UInt8]) {
     default:
         // What Multus left for a container before an in-place upgrade: DEL and CHECK read it.
         let record = cacheDirectory + "/fuzz"
-        guard mkdir(cacheDirectory, 0o700) == 0 || errno == EEXIST, let file = fopen(record, "wb") else { return }
-        _ = input.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-        fclose(file)
-        for command in ["CHECK", "DEL"] {
-            var env = environment
-            env["CNI_COMMAND"] = command
-            _ = plugin(answering: validResult).run(environment: env, stdin: fixedConfig)
-        }
+        guard mkdir(cacheDirectory, 0o700) == 0 || errno == EEXIST, write(input, to: record) else { return }
+        checkAndDelete()
         unlink(record)
+        // libcni's result file beside a record Multus wrote: the prevResult DEL and CHECK read.
+        let results = cacheDirectory + "/results"
+        guard write(fixedMultusRecord, to: record), mkdir(results, 0o700) == 0 || errno == EEXIST, write(input, to: results + "/a-fuzz-eth0") else { return }
+        checkAndDelete()
+        unlink(record)
+        unlink(results + "/a-fuzz-eth0")
     }
 }
 

@@ -170,11 +170,8 @@ struct MultusFixture {
         k.multus(command, pod: Self.pod, uid: Self.podUID, config: config)
     }
 
-    /// The firewall step's rules for the ptp-chain address (iptables -S CNI-FORWARD).
-    func firewallRules() -> [String] {
-        let address = k.box.address(2, 2) + "/32"
-        return sh("iptables -S CNI-FORWARD 2>/dev/null").output.split(separator: "\n").map(String.init).filter { $0.contains(address) }
-    }
+    /// The firewall step's rules for the ptp-chain address.
+    func firewallRules() -> [String] { IntegrationTests.firewallRules(k.box.address(2, 2)) }
 
     /// What Multus's ADD left, before anything of ours ran.
     func expectAttached(sourceLocation: SourceLocation = #_sourceLocation) {
@@ -199,7 +196,15 @@ struct MultusFixture {
     }
 
     /// Removes firewall rules a test leaves on purpose (a DEL without prevResult cannot find them).
-    func removeFirewallRules() {
-        for rule in firewallRules() { sh("iptables " + rule.replacing("-A ", with: "-D ", maxReplacements: 1)) }
-    }
+    func removeFirewallRules() { IntegrationTests.removeFirewallRules(k.box.address(2, 2)) }
+}
+
+/// The firewall plugin's rules for `address` (iptables -S CNI-FORWARD): its DEL removes those of
+/// the addresses its prevResult names, so they show whether a DEL had its prevResult.
+func firewallRules(_ address: String) -> [String] {
+    sh("iptables -S CNI-FORWARD 2>/dev/null").output.split(separator: "\n").map(String.init).filter { $0.contains(address + "/32") }
+}
+
+func removeFirewallRules(_ address: String) {
+    for rule in firewallRules(address) { sh("iptables " + rule.replacing("-A ", with: "-D ", maxReplacements: 1)) }
 }

@@ -1,4 +1,5 @@
 import CNI
+import MetaPlugin
 import Testing
 import TestSupport
 
@@ -48,5 +49,39 @@ struct TeardownTests {
         #expect(cached["attachments"]?.arrayValue?.compactMap { $0.objectValue?["ifName"]?.stringValue } == ["net1", "net2"])
         let details = add.error?.details ?? ""
         #expect(details.contains("rollback of network \"net-c\"") && details.contains("rollback of network \"net-b\""), "\(details)")
+    }
+
+    /// libcni (DelNetworkList since v1.2.0, DelNetwork at HEAD) deletes a cached result it cannot
+    /// read and DELs without a prevResult; the cache entry is not thrown away for one damaged result.
+    @Test("a damaged cached result: its network's DEL goes on without a prevResult and is noted; the others get theirs; its failure is kept")
+    func damagedResultCostsOnlyItsPrevResult() throws {
+        let box = try Sandbox()
+        defer { box.remove() }
+        let config = multusConfig(box, delegates: threeDelegates)
+        expectSuccess(run("ADD", config, executor: FakeExecutor()))
+        var entry = try #require(try JSONValue.parse(readFile(box.cacheFile())).objectValue)
+        var attachments = try #require(entry["attachments"]?.arrayValue)
+        var damaged = try #require(attachments[2].objectValue)
+        damaged["result"] = ["cniVersion": "1.1.0", "ips": [["address": "10.0.3.2/99"]]]
+        attachments[2] = .object(damaged)
+        entry["attachments"] = .array(attachments)
+        try writeFile(box.cacheFile(), JSONValue.object(entry).serializedBytes())
+
+        let busyIpvlan = FakeExecutor(script: FakeExecutor.failing("ipvlan", "DEL", with: .cniError(11, "busy")))
+        let del = run("DEL", config, executor: busyIpvlan)
+        expectFailure(del, code: 11)
+        let prevResults = busyIpvlan.calls.map { "\($0.type)@\($0.ifName): \($0.config["prevResult"] == nil ? "none" : "cached")" }
+        // macvlan's network is 0.3.1: no DEL gets a prevResult before 0.4.0.
+        #expect(prevResults == ["ipvlan@net2: none", "macvlan@net1: none", "portmap@eth0: cached", "bridge@eth0: cached"])
+        #expect(del.outcome.diagnostics.contains { $0.contains("network \"net-c\" (interface net2") && $0.contains("without a prevResult") && $0.contains("result.ips[0].address") },
+                "\(del.outcome.diagnostics)")
+        let kept = try #require(try JSONValue.parse(readFile(box.cacheFile())).objectValue?["attachments"]?.arrayValue)
+        #expect(kept.compactMap { $0.objectValue?["ifName"]?.stringValue } == ["net2"], "kept for the next DEL, though its result is gone")
+
+        let retry = FakeExecutor()
+        expectSuccess(run("DEL", config, executor: retry))
+        #expect(retry.steps == ["DEL ipvlan@net2"])
+        #expect(retry.calls.first?.config["prevResult"] == nil)
+        #expect(!fileExists(box.cacheFile()))
     }
 }

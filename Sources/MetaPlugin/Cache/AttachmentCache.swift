@@ -22,8 +22,16 @@ public struct CacheEntry: Sendable, Hashable {
 
 public struct CachedAttachment: Sendable, Hashable {
     public var attachment: Attachment
-    /// Nil until the delegate's ADD succeeded.
+    /// Nil until the delegate's ADD succeeded, and when its cached result cannot be read.
     public var result: CNIResult?
+    /// Why the cached result of an ADD that completed cannot be read (a damaged cache file). Its
+    /// DEL goes on without a prevResult, as libcni's DelNetworkList does since v1.2.0 (and
+    /// DelNetwork at HEAD), and a failure of that DEL counts as any completed attachment's; CHECK
+    /// refuses it, as libcni's CheckNetworkList does.
+    public var unreadableResult: String? = nil
+
+    /// Whether the delegate's ADD completed: a DEL that fails may have left something behind.
+    var addCompleted: Bool { result != nil || unreadableResult != nil }
 }
 
 /// Per-container cache files in `<cniDir>/attachments/`. One file per container means two pods
@@ -158,7 +166,7 @@ extension CachedAttachment {
         if let device = attachment.device {
             o["device"] = ["resourceName": .string(device.resourceName), "deviceID": .string(device.deviceID), "infoFile": .string(device.infoFile)]
         }
-        if let result { o["result"] = result.json }
+        if let result { o["result"] = result.json } else if let unreadableResult { o["unreadableResult"] = .string(unreadableResult) }
         return .object(o)
     }
 
@@ -175,9 +183,11 @@ extension CachedAttachment {
                                                        infoFile: try d.requiredString("infoFile"))
                                     }, defaultGateways: try f.strings("defaultGateways"))
         var result: CNIResult?
+        var unreadable = try f.string("unreadableResult")
         if let r = f.object["result"], r != .null {
-            result = try CNIResult(json: r, fallbackVersion: network.cniVersion, path: f.path("result"))
+            // One damaged result costs that delegate its prevResult, not the whole entry.
+            do { result = try CNIResult(json: r, fallbackVersion: network.cniVersion, path: f.path("result")) } catch { unreadable = error.description }
         }
-        self.init(attachment: attachment, result: result)
+        self.init(attachment: attachment, result: result, unreadableResult: unreadable)
     }
 }

@@ -50,7 +50,7 @@ struct MultusScratchCache {
             do throws(SpecError) {
                 let (attachment, resultFile) = try self.attachment(delegate, index: index, containerID: containerID, mainIfName: mainIfName,
                                                                    config: config, source: path)
-                record.attachments.append(CachedAttachment(attachment: attachment, result: resultFile.flatMap { cachedResult($0, network: attachment.network) }))
+                record.attachments.append(cached(attachment, resultFile: resultFile))
                 if let resultFile { record.resultFiles.append(resultFile) }
             } catch {
                 throw .corruptCache(path: path, reason: "delegate \(index): \(error)")
@@ -188,14 +188,39 @@ struct MultusScratchCache {
         }
     }
 
-    /// libcni's cached result: a `cniCacheV1` record holding it (libcni 0.8+), or the bare result
-    /// (older libcni). Unreadable means none: the DEL then runs without prevResult, as libcni's would.
-    private func cachedResult(_ path: String, network: NetworkConfigList) -> CNIResult? {
-        guard let bytes = try? FileSystem.readFile(path), let object = (try? JSONValue.parse(bytes))?.objectValue else { return nil }
-        let result = object["kind"]?.stringValue == "cniCacheV1" ? object["result"] : .object(object)
-        guard let result, result != .null else { return nil }
-        return try? CNIResult(json: result, fallbackVersion: network.cniVersion, path: path)
+    /// `attachment` with libcni's cached result. No file means its ADD did not complete: libcni
+    /// writes the file only after a network's ADD succeeded, so a file that cannot be read is a
+    /// damaged result, not a missing one (its DEL goes on without a prevResult, its CHECK fails).
+    private func cached(_ attachment: Attachment, resultFile: String?) -> CachedAttachment {
+        guard let resultFile else { return CachedAttachment(attachment: attachment, result: nil) }
+        do throws(UnreadableResult) {
+            return CachedAttachment(attachment: attachment, result: try cachedResult(resultFile, network: attachment.network))
+        } catch {
+            return CachedAttachment(attachment: attachment, result: nil, unreadableResult: "\(resultFile): \(error.reason)")
+        }
     }
+
+    /// libcni's cached result: a `cniCacheV1` record holding it (libcni 0.8+), or the bare result
+    /// (older libcni), as libcni's getCachedResult reads it.
+    private func cachedResult(_ path: String, network: NetworkConfigList) throws(UnreadableResult) -> CNIResult {
+        let bytes: [UInt8]
+        do { bytes = try FileSystem.readFile(path) } catch { throw UnreadableResult(reason: ErrorMapping.cniError(error, context: nil).msg) }
+        let parsed: JSONValue
+        do { parsed = try JSONValue.parse(bytes) } catch { throw UnreadableResult(reason: error.description) }
+        guard let object = parsed.objectValue else { throw UnreadableResult(reason: "not a JSON object") }
+        let result = object["kind"]?.stringValue == "cniCacheV1" ? object["result"] : .object(object)
+        guard let result, result != .null else { throw UnreadableResult(reason: "a cniCacheV1 record without a result") }
+        do {
+            return try CNIResult(json: result, fallbackVersion: network.cniVersion, path: "result")
+        } catch {
+            throw UnreadableResult(reason: error.description)
+        }
+    }
+}
+
+/// Why a libcni result file could not be read.
+private struct UnreadableResult: Error {
+    var reason: String
 }
 
 /// One container's attachments as Multus recorded them.

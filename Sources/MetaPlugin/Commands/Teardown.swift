@@ -43,6 +43,10 @@ struct Teardown {
     ///   - cachedArgs: CNI_ARGS as ADD had them, for a call that carries none.
     func run(_ attachments: [CachedAttachment], containerID: String, netns: String, cachedArgs: CNIArgs?) -> Outcome {
         var errors = [DelegateError?](repeating: nil, count: attachments.count)
+        for cached in attachments {
+            guard let why = cached.unreadableResult else { continue }
+            context.diagnostics.note("DEL of \(cached.attachment.label) goes on without a prevResult, as libcni's does: its cached result is unreadable: \(why)")
+        }
         for stage in Self.stages(of: attachments.map(\.attachment.role)) {
             let pool = BoundedParallel(width: concurrency, afterFailure: .startTheRest)
             let outcomes = pool.run(stage.count) { [context] position in
@@ -82,7 +86,7 @@ struct Teardown {
             guard let error else { continue }
             let failure = DelegateFailure(error: error, attachment: cached.attachment.label)
             outcome.undone.insert(cached, at: 0)
-            if cached.result == nil {
+            if !cached.addCompleted {
                 outcome.ignored.append(failure)
             } else {
                 outcome.failures.append(failure)
