@@ -150,7 +150,7 @@ struct NetworkResolver {
             throw .invalidConfig("a delegate network needs a \"name\" (plugins key their state, such as IPAM leases, on it)", source: resolved.source)
         }
         let role: Attachment.Role = resolved.isAuxiliary ? .auxiliary : position == 0 ? .main : .secondary
-        let ifName = role == .main ? mainIfName : resolved.element?.interfaceRequest ?? "net\(position)"
+        let ifName = role == .main ? mainIfName : resolved.element?.interfaceRequest?.text ?? "net\(position)"
         var capabilities = role == .main ? config.runtimeConfig : JSONObject()
         if let element = resolved.element { capabilities = Self.capabilityArgs(element, over: capabilities) }
         var network = resolved.network
@@ -212,12 +212,20 @@ struct NetworkResolver {
 
     /// One of the pod's own networks, checked against namespace isolation.
     private func annotatedNetwork(_ element: NetworkSelectionElement, pod: Pod, source: String) throws(MetaError) -> ResolvedNetwork {
-        if config.namespaceIsolation, element.namespace != pod.metadata.namespace, !config.globalNamespaces.contains(element.namespace) {
-            throw .invalidConfig(
-                "network \(element.namespace)/\(element.name) is in another namespace, and namespaceIsolation allows only the pod's own namespace and globalNamespaces (\(config.globalNamespaces.joined(separator: ", ")))",
-                source: source)
-        }
+        try requireIsolation(element, pod: pod, source: source)
         return try nad(element, requestedBy: source)
+    }
+
+    /// `namespaceIsolation`, for every way a pod names a NAD (the networks annotation and the
+    /// default-network override): only its own namespace and `globalNamespaces`. Multus checks
+    /// the annotation alone, so a pod could take another team's NAD as its default network. An
+    /// override without a namespace means `multusNamespace`, which is therefore allowed only if
+    /// listed in `globalNamespaces` (or the pod lives there).
+    private func requireIsolation(_ element: NetworkSelectionElement, pod: Pod, source: String) throws(MetaError) {
+        guard config.namespaceIsolation, element.namespace != pod.metadata.namespace, !config.globalNamespaces.contains(element.namespace) else { return }
+        throw .invalidConfig(
+            "network \(element.namespace)/\(element.name) is in another namespace, and namespaceIsolation allows only the pod's own namespace and globalNamespaces (\(config.globalNamespaces.joined(separator: ", ")))",
+            source: source)
     }
 
     /// `clusterNetwork`/`defaultNetworks[i]`: a path, else a NAD in `multusNamespace`, else a name in `confDir`.
@@ -226,7 +234,8 @@ struct NetworkResolver {
             let loaded = try files.load(reference, key: key)
             return ResolvedNetwork(network: loaded.network, source: loaded.source, statusName: loaded.network.name)
         }
-        if let api, let definition = try definition(reference, api: api, key: key) {
+        // A name Kubernetes could not store is no NAD: it never goes into an API path.
+        if let api, NameRules.dns1123SubdomainProblem(reference, what: key) == nil, let definition = try definition(reference, api: api, key: key) {
             return try network(from: definition, element: nil, requestedBy: key)
         }
         let loaded = try files.findByName(reference, key: key)
@@ -272,15 +281,9 @@ struct NetworkResolver {
             }
             network = try files.findByName(name, key: "\(source) (empty spec.config)").network
         } else {
-            do {
-                network = try NetworkConfigList(json: try JSONValue.parse(definition.config), path: "spec.config")
-            } catch let error as JSONSyntaxError {
-                throw .spec(.syntax(error), source: "spec.config of \(source)")
-            } catch let error as SpecError {
-                throw .spec(error, source: source)
-            } catch {
-                throw .invalidConfig("\(error)", source: source)
-            }
+            let json: JSONValue
+            do { json = try JSONValue.parse(definition.config) } catch { throw .spec(.syntax(error), source: "spec.config of \(source)") }
+            do { network = try NetworkConfigList(json: json, path: "spec.config") } catch { throw .spec(error, source: source) }
             if network.name.isEmpty { network = network.renamed(definition.metadata.name) }
         }
         if let cniArgs = element?.cniArgs, !cniArgs.isEmpty {
