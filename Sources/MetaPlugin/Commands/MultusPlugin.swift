@@ -30,11 +30,16 @@ public struct MultusPlugin: Sendable {
     public let executor: any PluginExecutor
     public let kubeAPIProvider: KubeAPIProvider
     public let devices: DevicePaths
+    /// This executable, compared by device and inode with what a NAD's plugin types resolve to.
+    public let ownExecutable: String
+
+    /// - Parameter ownExecutable: tests name the multus binary here, since their own process is not it.
     public init(executor: any PluginExecutor, kubeAPIProvider: @escaping KubeAPIProvider = MultusPlugin.liveKubeAPI,
-                devices: DevicePaths = .live) {
+                devices: DevicePaths = .live, ownExecutable: String = "/proc/self/exe") {
         self.executor = executor
         self.kubeAPIProvider = kubeAPIProvider
         self.devices = devices
+        self.ownExecutable = ownExecutable
     }
 
     /// The real API server: `kubeconfig` when the config names one, else the in-cluster service
@@ -130,7 +135,8 @@ public struct MultusPlugin: Sendable {
             runner: DelegateRunner(executor: executor, timeout: config.delegateTimeout, observer: InvocationLog.delegates(log)),
             cache: AttachmentCache(cniDir: config.cniDir), files: NetworkFiles(confDir: config.confDir),
             pluginDirectories: directories, passthroughEnvironment: passthrough, diagnostics: diagnostics,
-            pod: pod, kube: KubeAccess(provider: kubeAPIProvider, config: config, environment: environment, log: log), devices: devices, log: log)
+            pod: pod, kube: KubeAccess(provider: kubeAPIProvider, config: config, environment: environment, log: log), devices: devices, log: log,
+            ownExecutable: ownExecutable)
     }
 
     /// VERSION's reply: every version we speak, labelled with the caller's version when it gave one.

@@ -22,6 +22,8 @@ struct PluginContext: Sendable {
     let kube: KubeAccess
     let devices: DevicePaths
     let log: Logger
+    /// The running executable (`/proc/self/exe`): a NAD may not run it again as a delegate.
+    let ownExecutable: String
 
     /// The runtime conf of one attachment's delegate calls.
     /// - Parameters:
@@ -51,7 +53,9 @@ struct PluginContext: Sendable {
     /// cache is lost) may come after the kubelet released the pod's devices.
     func resolver(api: (any KubeAPI)?, events: EventRecorder? = nil) -> NetworkResolver {
         NetworkResolver(config: config, files: files, api: api, devices: devices, containerID: invocation.containerID, events: events,
-                        diagnostics: diagnostics, deviceNeed: invocation.command == .add ? .required : .bestEffort)
+                        diagnostics: diagnostics,
+                        metaPluginGuard: MetaPluginGuard(executor: runner.executor, pluginDirectories: pluginDirectories, ownExecutable: ownExecutable),
+                        deviceNeed: invocation.command == .add ? .required : .bestEffort)
     }
 
     /// Reads the pod the runtime named, checking its UID when the runtime gave one.

@@ -20,6 +20,8 @@ struct NetworkResolver {
     var events: EventRecorder? = nil
     /// Where each network's device and its source are noted.
     var diagnostics: Diagnostics? = nil
+    /// What keeps a NAD from running a meta-plugin.
+    let metaPluginGuard: MetaPluginGuard
     /// Whether a network of a resource without a device left fails the plan.
     var deviceNeed = DeviceNeed.required
 
@@ -207,6 +209,7 @@ struct NetworkResolver {
         guard elements.count == 1, let element = elements.first else {
             throw .invalidConfig("names \(elements.count) networks; the default network must be exactly one", source: source)
         }
+        try requireIsolation(element, pod: pod, source: source)
         return try nad(element, requestedBy: source)
     }
 
@@ -274,6 +277,9 @@ struct NetworkResolver {
         let source = "network-attachment-definition \(id)"
         var network: NetworkConfigList
         if definition.config.trimmingWhitespace.isEmpty {
+            // The config is then a file in confDir, which the operator wrote: the NAD's author only
+            // picks one of the operator's configs by name, so the meta-plugin guard does not apply
+            // (a meta-plugin config the operator put there is theirs to run, as `delegates` are).
             // NAD names are DNS-1123 subdomains, but a name is still never allowed to leave confDir.
             let name = definition.metadata.name
             guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else {
@@ -283,6 +289,7 @@ struct NetworkResolver {
         } else {
             let json: JSONValue
             do { json = try JSONValue.parse(definition.config) } catch { throw .spec(.syntax(error), source: "spec.config of \(source)") }
+            if let refusal = metaPluginGuard.refusal(json) { throw .invalidConfig("spec.config: \(refusal)", source: source) }
             do { network = try NetworkConfigList(json: json, path: "spec.config") } catch { throw .spec(error, source: source) }
             if network.name.isEmpty { network = network.renamed(definition.metadata.name) }
         }
