@@ -1,4 +1,5 @@
 import CNI
+import CNIExec
 import Glibc
 import MetaPlugin
 import Testing
@@ -107,6 +108,24 @@ struct SecurityTests {
         #expect(error.msg.contains("network-attachment-definition default/nested"), "\(error.msg)")
         #expect(error.msg.contains("a NAD may not run a meta-plugin"), "\(error.msg)")
         #expect(cluster.k.box.lastReserved("cluster-net") == nil, "nothing ran, not even the cluster network")
+        cluster.k.expectClean(["cluster-net"])
+    }
+
+    /// The executable itself, with its real /proc/self/exe: `mycni` in binDir is a symlink to it.
+    @Test("the multus executable recognises itself under another name through /proc/self/exe")
+    func theBinaryKnowsItself() throws {
+        let cluster = try Cluster()
+        try cluster.putNAD("default", "nested", config: JSONValue.object(cluster.nestedConfig(type: "mycni")).serialized())
+        try cluster.putPod("web-nested", annotations: ["k8s.v1.cni.cncf.io/networks": "nested"])
+        let box = cluster.k.box
+        let environment = ["CNI_COMMAND=ADD", "CNI_CONTAINERID=\(box.containerID)", "CNI_NETNS=\(box.netnsPath)", "CNI_IFNAME=eth0",
+                           "CNI_PATH=\(pluginDirectory)", "CNI_ARGS=\(cluster.k.podArgs("web-nested"))", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
+        let output = try PosixSpawnExecutor().run(BinaryTests.binary, stdin: cluster.config().serializedBytes(), environment: environment,
+                                                  timeout: .seconds(60))
+        let error = try #require(CNIError(json: try JSONValue.parse(output.stdout)), "\(String(decoding: output.stdout, as: UTF8.self))")
+        #expect(error.code == .invalidNetworkConfig)
+        #expect(error.msg.contains(#"type is "mycni", which is \#(cluster.nodeBin)/mycni, this multus binary itself"#), "\(error.msg)")
+        #expect(cluster.evilCalls == [])
         cluster.k.expectClean(["cluster-net"])
     }
 
