@@ -49,17 +49,18 @@ public struct Invocation: Sendable, Hashable {
         }.map(\.name)
         guard missing.isEmpty else { throw .missingEnvironment(command: command.rawValue, names: missing) }
 
+        // Both reach delegates' environment and our cache's paths: checked here, once.
         let containerID = environment["CNI_CONTAINERID"] ?? ""
-        if !containerID.isEmpty, let problem = NameRules.containerIDProblem(containerID) {
-            throw .invalidEnvironment(name: "CNI_CONTAINERID", reason: problem)
-        }
+        if !containerID.isEmpty { _ = try Self.checked(ContainerID.self, "CNI_CONTAINERID", containerID) }
         let ifName = environment["CNI_IFNAME"] ?? ""
-        if !ifName.isEmpty, let problem = NameRules.interfaceNameProblem(ifName) {
-            throw .invalidEnvironment(name: "CNI_IFNAME", reason: problem)
-        }
+        if !ifName.isEmpty { _ = try Self.checked(InterfaceName.self, "CNI_IFNAME", ifName) }
         self.init(
             command: command, containerID: containerID, netns: environment["CNI_NETNS"] ?? "", ifName: ifName,
             args: try CNIArgs(parsing: environment["CNI_ARGS"] ?? ""),
             path: (environment["CNI_PATH"] ?? "").split(separator: ":").map(String.init))
+    }
+
+    private static func checked<Rule>(_ kind: ValidName<Rule>.Type, _ name: String, _ text: String) throws(SpecError) -> ValidName<Rule> {
+        do { return try kind.init(text) } catch { throw .invalidEnvironment(name: name, reason: error.reason) }
     }
 }

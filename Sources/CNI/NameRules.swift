@@ -1,5 +1,6 @@
-/// The spec's rules for identifiers, each returning what is wrong (nil when valid) so that the
-/// caller can say which variable or field broke which rule.
+/// The rules for identifiers, each returning what is wrong (nil when valid) so that the caller can
+/// say which variable or field broke which rule. Values are quoted clipped and escaped: a message
+/// never carries a hostile value whole, nor a raw control character.
 public enum NameRules {
     /// Container IDs: "alphanumeric, then alphanumerics, `_`, `.` or `-`" (spec, CNI_CONTAINERID).
     public static func containerIDProblem(_ id: String) -> String? {
@@ -13,24 +14,85 @@ public enum NameRules {
         return identifierProblem(name, what: "network name")
     }
 
-    /// Interface names: 1-15 bytes, not "." or "..", no '/', ':' or whitespace (spec, CNI_IFNAME;
-    /// the kernel's IFNAMSIZ).
+    /// Interface names as the kernel's `dev_valid_name` accepts them, and libcni's
+    /// `ValidateInterfaceName`: 1-15 bytes (IFNAMSIZ), not "." or "..", no '/', ':' or whitespace
+    /// (Unicode's, as libcni, and the kernel's `isspace`, which also refuses the byte 0xA0 inside
+    /// a UTF-8 character), and no NUL: the name reaches CNI_IFNAME as a C string, so "eth0\0" would
+    /// arrive as "eth0" and a secondary's plugins would act on the main interface.
     public static func interfaceNameProblem(_ name: String) -> String? {
         if name.isEmpty { return "must not be empty" }
-        if name.utf8.count > 15 { return "\"\(name)\" is longer than 15 bytes" }
-        if name == "." || name == ".." { return "must not be \"\(name)\"" }
-        if name.unicodeScalars.contains(where: { $0 == "/" || $0 == ":" || $0.properties.isWhitespace }) {
-            return "\"\(name)\" contains '/', ':' or whitespace"
+        if name.utf8.count > 15 { return "\(quoted(name)) is longer than 15 bytes" }
+        if name == "." || name == ".." { return "must not be \(quoted(name))" }
+        if name.utf8.contains(0) { return "\(quoted(name)) contains a NUL byte" }
+        if name.unicodeScalars.contains(where: { $0 == "/" || $0 == ":" || $0.properties.isWhitespace }) || name.utf8.contains(0xA0) {
+            return "\(quoted(name)) contains '/', ':' or whitespace"
         }
         return nil
     }
 
+    /// A DNS-1123 label, as Kubernetes validates namespaces (`IsDNS1123Label`): at most 63
+    /// characters of lower-case letters, digits and '-', starting and ending with a letter or digit.
+    public static func dns1123LabelProblem(_ text: String, what: String) -> String? {
+        if text.utf8.count > 63 { return "\(what) \(quoted(text)) is longer than 63 characters" }
+        if !isDNS1123Label(text.utf8[...]) {
+            return "\(what) \(quoted(text)) must consist of lower case letters, digits and '-', and start and end with a letter or digit"
+        }
+        return nil
+    }
+
+    /// A DNS-1123 subdomain, as Kubernetes validates pod and custom resource names
+    /// (`IsDNS1123Subdomain`): at most 253 characters, labels of the rule above (without their
+    /// length limit) joined by '.'.
+    public static func dns1123SubdomainProblem(_ text: String, what: String) -> String? {
+        if text.utf8.count > 253 { return "\(what) \(quoted(text)) is longer than 253 characters" }
+        if !text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy(isDNS1123Label) {
+            return "\(what) \(quoted(text)) must consist of lower case letters, digits, '-' and '.', and start and end with a letter or digit"
+        }
+        return nil
+    }
+
+    /// A pod UID as runtimes pass it in K8S_POD_UID: the API server's UUIDs, the kubelet's hex
+    /// hash of a static pod's manifest. Kubernetes sets no rule of its own, so this is the widest
+    /// one that keeps the value harmless wherever it goes: 1-128 letters, digits, '-', '_' or '.'.
+    public static func podUIDProblem(_ uid: String) -> String? {
+        guard !uid.isEmpty else { return "must not be empty" }
+        if uid.utf8.count > 128 { return "\(quoted(uid)) is longer than 128 characters" }
+        if !uid.utf8.allSatisfy({ isASCIIAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }) {
+            return "\(quoted(uid)) may hold only letters, digits, '-', '_' and '.'"
+        }
+        return nil
+    }
+
+    /// At most `limit` characters (then "…"), so that hostile input cannot make messages huge.
+    public static func clipped(_ text: String, to limit: Int = 64) -> String {
+        let scalars = text.unicodeScalars
+        guard let cut = scalars.index(scalars.startIndex, offsetBy: limit, limitedBy: scalars.endIndex), cut != scalars.endIndex
+        else { return text }
+        return String(scalars[..<cut]) + "…"
+    }
+
+    /// `text`, clipped, as a JSON string literal (quotes and control characters escaped).
+    public static func quoted(_ text: String) -> String { JSONValue.string(clipped(text)).serialized() }
+
+    /// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`
+    private static func isDNS1123Label(_ bytes: Substring.UTF8View) -> Bool {
+        func lowerAlphanumeric(_ c: UInt8) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
+        }
+        guard let first = bytes.first, let last = bytes.last, lowerAlphanumeric(first), lowerAlphanumeric(last) else { return false }
+        return bytes.allSatisfy { lowerAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+    }
+
+    private static func isASCIIAlphanumeric(_ c: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(c)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
+    }
+
     private static func identifierProblem(_ text: String, what: String) -> String? {
-        let scalars = Array(text.unicodeScalars)
-        func alnum(_ s: Unicode.Scalar) -> Bool { s.isASCII && (("a"..."z").contains(s) || ("A"..."Z").contains(s) || ("0"..."9").contains(s)) }
-        guard let first = scalars.first, alnum(first) else { return "\(what) \"\(text)\" must start with a letter or digit" }
-        if let bad = scalars.first(where: { !alnum($0) && $0 != "_" && $0 != "." && $0 != "-" }) {
-            return "\(what) \"\(text)\" contains '\(bad)'; only letters, digits, '_', '.' and '-' are allowed"
+        let bytes = text.utf8
+        guard let first = bytes.first, isASCIIAlphanumeric(first) else { return "\(what) \(quoted(text)) must start with a letter or digit" }
+        if let bad = text.unicodeScalars.first(where: { !($0.isASCII && isASCIIAlphanumeric(UInt8($0.value))) && $0 != "_" && $0 != "." && $0 != "-" }) {
+            return "\(what) \(quoted(text)) contains '\(bad.escaped(asASCII: false))'; only letters, digits, '_', '.' and '-' are allowed"
         }
         return nil
     }

@@ -38,6 +38,9 @@ public enum ExecError: Error, Hashable, Sendable, CustomStringConvertible {
     case notFound(type: String, searched: [String])
     case spawnFailed(path: String, errno: Int32)
     case timedOut(path: String, after: Duration)
+    /// Timed out, was killed with its process group, and had still not exited `grace` later
+    /// (stuck in the kernel): left behind as `pid`.
+    case notReaped(path: String, after: Duration, pid: Int32, grace: Duration)
     case outputTooLarge(path: String, limit: Int)
 
     public var description: String {
@@ -48,6 +51,8 @@ public enum ExecError: Error, Hashable, Sendable, CustomStringConvertible {
             "plugin \"\(type)\" not found in \(searched.isEmpty ? "(no directories: set binDir or CNI_PATH)" : searched.joined(separator: ", "))"
         case .spawnFailed(let path, let errno): "could not start \(path): \(Syscall.describe(errno))"
         case .timedOut(let path, let after): "\(path) did not finish within \(after) and was killed"
+        case .notReaped(let path, let after, let pid, let grace):
+            "\(path) did not finish within \(after) and was killed with its process group, but had not exited \(grace) later (stuck in the kernel?): left behind as pid \(pid), for init to reap"
         case .outputTooLarge(let path, let limit): "\(path) wrote more than \(limit) bytes to stdout"
         }
     }

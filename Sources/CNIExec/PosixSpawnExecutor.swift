@@ -5,11 +5,23 @@ import Glibc
 /// Runs plugins with posix_spawn: CLOEXEC pipes, one poll loop feeding stdin and draining stdout
 /// and stderr (so a plugin that writes before reading cannot deadlock us), a deadline, and a
 /// bounded capture.
+///
+/// Each plugin runs in a process group of its own. One that overruns its deadline is killed with
+/// its whole group: the IPAM plugin it started, the iptables it runs, whatever they started in
+/// turn. The wait after the kill is bounded too (`killGrace`): a process stuck in the kernel (D
+/// state, on a hung NFS mount say) does not die of SIGKILL until the kernel lets go of it, and
+/// the call must not wait for that. Such a process is left behind, named in the error; once we
+/// exit, init inherits and reaps it.
 public struct PosixSpawnExecutor: PluginExecutor {
     /// More stdout than this is refused: no CNI result is that large, and memory is bounded.
     public var stdoutLimit = 16 << 20
     /// stderr is for humans; keep its tail-end within this.
     public var stderrLimit = 64 << 10
+    /// How long a killed plugin may take to exit before it is left behind.
+    public var killGrace = Duration.seconds(2)
+    /// The signal sent to a plugin's process group at its deadline. Tests send one that does not
+    /// end the plugin, to stand for a process stuck in the kernel, which SIGKILL does not end either.
+    public var killSignal = SIGKILL
 
     public init() {
         // A plugin that exits before reading stdin must not kill us with SIGPIPE. This is the one
@@ -29,6 +41,7 @@ public struct PosixSpawnExecutor: PluginExecutor {
     public func run(_ path: String, stdin: [UInt8], environment: [String], timeout: Duration) throws(ExecError) -> ExecOutput {
         let deadline = ContinuousClock.now + timeout
         var child = try spawnRetryingTextBusy(path, environment: environment)
+        child.ending = ChildEnding(signal: killSignal, grace: killGrace)
         defer { child.closeAll() }
         var stdout: [UInt8] = []
         var stderr: [UInt8] = []
@@ -38,10 +51,7 @@ public struct PosixSpawnExecutor: PluginExecutor {
         // Until all three pipes are done: a plugin may close its outputs and still read stdin.
         while child.stdoutFD >= 0 || child.stderrFD >= 0 || child.stdinFD >= 0 {
             let remaining = ContinuousClock.now.duration(to: deadline)
-            guard remaining > .zero else {
-                child.kill()
-                throw .timedOut(path: path, after: timeout)
-            }
+            guard remaining > .zero else { throw child.killAtDeadline(path: path, timeout: timeout) }
             var fds = [
                 pollfd(fd: child.stdinFD, events: Int16(POLLOUT), revents: 0),
                 pollfd(fd: child.stdoutFD, events: Int16(POLLIN), revents: 0),
@@ -110,13 +120,27 @@ public struct PosixSpawnExecutor: PluginExecutor {
     }
 }
 
+/// How a child is ended: which signal goes to its process group, and how long it then has to exit.
+struct ChildEnding {
+    var signal = SIGKILL
+    var grace = Duration.seconds(2)
+}
+
 /// A started child and our ends of its three pipes.
 struct SpawnedChild {
     var pid: pid_t
     var stdinFD: Int32
     var stdoutFD: Int32
     var stderrFD: Int32
-    private var reaped = false
+    var ending = ChildEnding()
+    private var state = State.running
+
+    private enum State {
+        case running
+        case reaped
+        /// Killed, and still there after the grace: not waited for again.
+        case abandoned
+    }
 
     static func spawn(_ path: String, environment: [String]) throws(ExecError) -> SpawnedChild {
         var pipes: [[Int32]] = []
@@ -156,35 +180,42 @@ struct SpawnedChild {
         Syscall.close(stderrFD)
         stdoutFD = -1
         stderrFD = -1
-        if !reaped { kill() }
+        if state == .running { kill() }
     }
 
-    /// Kills and reaps; used on deadline and on any early exit so no zombie outlives the call.
-    mutating func kill() {
-        guard !reaped else { return }
-        _ = Glibc.kill(pid, SIGKILL)
-        var status: Int32 = 0
-        _ = Syscall.retrying { Int(waitpid(pid, &status, 0)) }
-        reaped = true
+    /// Kills the child's process group and reaps the child, waiting at most `ending.grace`; used on
+    /// any early exit, so that neither the child nor what it started outlives the call. Returns
+    /// false if the child had not exited by then (it is left behind).
+    @discardableResult
+    mutating func kill() -> Bool {
+        guard state == .running else { return state == .reaped }
+        // The child leads its own group (ProcessSpawner); if it has exited, its group may still
+        // hold what it started, and the group kill reaches those too.
+        if Glibc.kill(-pid, ending.signal) != 0 { _ = Glibc.kill(pid, ending.signal) }
+        state = reap(until: ContinuousClock.now + ending.grace) == nil ? .abandoned : .reaped
+        return state == .reaped
     }
 
-    /// Waits for exit (output is already at EOF, so this is normally immediate), honouring the
-    /// deadline. A pidfd wakes us the moment the child exits; without one (kernels before 5.3)
-    /// we poll waitpid with a short, growing sleep.
-    mutating func wait(until deadline: ContinuousClock.Instant, path: String, timeout: Duration) throws(ExecError) -> ExecOutput.Termination {
+    /// The error for a child that overran its deadline, after killing it.
+    mutating func killAtDeadline(path: String, timeout: Duration) -> ExecError {
+        kill() ? .timedOut(path: path, after: timeout) : .notReaped(path: path, after: timeout, pid: pid, grace: ending.grace)
+    }
+
+    /// The child's wait status once it has exited, or nil if it had not by `deadline`. A pidfd
+    /// wakes us the moment the child exits; without one (kernels before 5.3) we poll waitpid with
+    /// a short, growing sleep.
+    private func reap(until deadline: ContinuousClock.Instant) -> Int32? {
         let pidfd = cshims_pidfd_open(pid)
         defer { Syscall.close(pidfd) }
         var status: Int32 = 0
         var backoff: UInt32 = 20
         while true {
             let r = Syscall.retrying { Int(waitpid(pid, &status, WNOHANG)) }
-            if r == Int(pid) { break }
-            if r < 0 { reaped = true; return .exited(-1) }
+            if r == Int(pid) { return status }
+            // ECHILD: not ours to wait for any more (reaped elsewhere); nothing is left to wait on.
+            if r < 0 { return -1 }
             let remaining = ContinuousClock.now.duration(to: deadline)
-            guard remaining > .zero else {
-                kill()
-                throw .timedOut(path: path, after: timeout)
-            }
+            guard remaining > .zero else { return nil }
             if pidfd >= 0 {
                 var fds = [pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
                 _ = Syscall.retrying { Int(poll(&fds, 1, remaining.pollMilliseconds)) }
@@ -193,7 +224,13 @@ struct SpawnedChild {
                 backoff = min(backoff * 2, 5_000)
             }
         }
-        reaped = true
+    }
+
+    /// Waits for exit (output is already at EOF, so this is normally immediate), honouring the deadline.
+    mutating func wait(until deadline: ContinuousClock.Instant, path: String, timeout: Duration) throws(ExecError) -> ExecOutput.Termination {
+        guard let status = reap(until: deadline) else { throw killAtDeadline(path: path, timeout: timeout) }
+        state = .reaped
+        if status == -1 { return .exited(-1) }
         // WIFEXITED / WEXITSTATUS / WTERMSIG, which Swift cannot import as macros.
         if status & 0x7f == 0 { return .exited((status >> 8) & 0xff) }
         return .signaled(status & 0x7f)
@@ -202,8 +239,9 @@ struct SpawnedChild {
 
 
 /// posix_spawn as every child of ours needs it: the given descriptors as its stdin, stdout and
-/// stderr, every other descriptor closed, an empty signal mask and SIGPIPE back to its default
-/// (we ignore it; a child must not inherit that).
+/// stderr, every other descriptor closed, an empty signal mask, SIGPIPE back to its default
+/// (we ignore it; a child must not inherit that), and a process group of its own, led by the
+/// child, so that `kill(-pid)` ends everything it started.
 public enum ProcessSpawner {
     public enum Outcome: Sendable {
         case success(pid_t)
@@ -233,7 +271,8 @@ public enum ProcessSpawner {
         sigaddset(&defaults, SIGPIPE)
         posix_spawnattr_setsigmask(&attributes, &emptySet)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
 
         var pid: pid_t = 0
         let result = withCStrings(arguments) { argv in

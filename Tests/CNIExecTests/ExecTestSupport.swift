@@ -22,6 +22,20 @@ func probeProcess(_ pid: pid_t) -> Int32 {
     kill(pid, 0) == 0 ? 0 : errno
 }
 
+/// Whether `pid` has exited: gone, or a zombie nobody has reaped yet (an orphan waits for init,
+/// which in a container may never reap it).
+func isGone(_ pid: pid_t, within patience: Duration) -> Bool {
+    let deadline = ContinuousClock.now + patience
+    while true {
+        guard let stat = readWholeFile("/proc/\(pid)/stat") else { return true }
+        let text = String(decoding: stat, as: UTF8.self)
+        // "pid (comm) S ...": the state follows the last ')'.
+        if let close = text.lastIndex(of: ")"), text[text.index(after: close)...].trimmingPrefix(" ").first == "Z" { return true }
+        if ContinuousClock.now >= deadline { return false }
+        usleep(10_000)
+    }
+}
+
 /// `count` deterministic pseudo-random bytes (all 256 values occur, NULs included); different
 /// seeds give different streams.
 func patternBytes(count: Int, seed: UInt64) -> [UInt8] {

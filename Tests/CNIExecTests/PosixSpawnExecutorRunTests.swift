@@ -342,6 +342,50 @@ struct PosixSpawnExecutorTimeoutTests {
         #expect(probeProcess(pids[0]) == ESRCH, "the plugin itself was not reaped")
     }
 
+    /// The IPAM plugin a delegate runs, and the iptables that runs in turn, stand here as two
+    /// background sleeps in separate generations; the plugin itself just waits.
+    @Test("at the deadline the plugin's whole process group is killed: what it started dies with it")
+    func timeoutKillsTheProcessGroup() throws {
+        let sandbox = try PluginSandbox()
+        defer { sandbox.remove() }
+        let pidFile = sandbox.pathOf("pids")
+        let plugin = try sandbox.script("plugin", "sh -c 'sleep 30 & echo $$ $! >> \(pidFile); wait' & sleep 30")
+
+        #expect(throws: ExecError.timedOut(path: plugin, after: .milliseconds(500))) {
+            try executor.run(plugin, stdin: [], environment: pathOnly, timeout: .milliseconds(500))
+        }
+
+        let descendants = readPIDs(pidFile)
+        defer { descendants.forEach { kill($0, SIGKILL) } }
+        try #require(descendants.count == 2, "the plugin did not start its children in time")
+        // SIGKILL takes effect when each process next runs: give the scheduler a moment.
+        for pid in descendants { #expect(isGone(pid, within: .seconds(2)), "pid \(pid), started by the plugin, outlived its timeout") }
+    }
+
+    /// A process stuck in the kernel (D state) does not die of SIGKILL until the kernel lets it
+    /// go. A signal that does not end the plugin stands for that here: the call must come back
+    /// after the grace, name the process it left behind, and not wait for it.
+    @Test("a plugin that does not die when killed is left behind after the grace, and named")
+    func anUnkillablePluginIsLeftBehind() throws {
+        let sandbox = try PluginSandbox()
+        defer { sandbox.remove() }
+        let pidFile = sandbox.pathOf("pid")
+        let plugin = try sandbox.script("plugin", "echo $$ > '\(pidFile)'; exec sleep 30")
+        var stubborn = executor
+        stubborn.killSignal = SIGCONT
+        stubborn.killGrace = .milliseconds(300)
+
+        let (thrown, took) = elapsed {
+            #expect(throws: ExecError.self) { try stubborn.run(plugin, stdin: [], environment: pathOnly, timeout: .milliseconds(300)) }
+        }
+        let pids = readPIDs(pidFile)
+        defer { pids.forEach { kill($0, SIGKILL); waitpid($0, nil, 0) } }
+        try #require(pids.count == 1)
+        #expect(thrown == ExecError.notReaped(path: plugin, after: .milliseconds(300), pid: pids[0], grace: .milliseconds(300)))
+        #expect(took < .seconds(5), "waited \(took) for a process that does not die")
+        #expect(probeProcess(pids[0]) == 0, "the stand-in for a stuck process is still there")
+    }
+
     @Test("a zero timeout kills the plugin at once")
     func zeroTimeout() throws {
         let sandbox = try PluginSandbox()

@@ -32,11 +32,49 @@ struct NameRulesTests {
         ("😀😀😀😀", false), // 16 bytes in 4 characters
         ("", false), (".", false), ("..", false), ("a/b", false), ("/", false), ("a:b", false), ("eth0:1", false),
         ("a b", false), (" ", false), ("a\tb", false), ("a\nb", false), ("a\u{A0}b", false), ("a\u{2003}b", false),
+        // A NUL ends the C string CNI_IFNAME becomes: "eth0\0" would reach the plugin as "eth0".
+        ("eth0\u{0}", false), ("\u{0}", false), ("\u{0}eth0", false), ("net1\u{0}x", false),
+        // The kernel's isspace() refuses the byte 0xA0, here the second byte of "à" (C3 A0).
+        ("eth\u{E0}", false), ("eth\u{E1}", true),
     ]
 
     @Test(arguments: interfaceNames)
     func interfaceName(_ name: String, valid: Bool) {
         #expect((NameRules.interfaceNameProblem(name) == nil) == valid)
+    }
+
+    static let kubernetesNames: [(String, label: Bool, subdomain: Bool)] = [
+        ("default", true, true), ("kube-system", true, true), ("a", true, true), ("0", true, true), ("web-0.shard-1", false, true),
+        (String(repeating: "a", count: 63), true, true), (String(repeating: "a", count: 64), false, true),
+        (String(repeating: "a", count: 253), false, true), (String(repeating: "a", count: 254), false, false),
+        ("", false, false), ("-a", false, false), ("a-", false, false), ("A", false, false), ("a_b", false, false), ("a/b", false, false),
+        ("a..b", false, false), (".a", false, false), ("web-0\r\nHost: x", false, false), ("web\u{0}", false, false), ("wéb", false, false),
+    ]
+
+    @Test(arguments: kubernetesNames)
+    func kubernetesName(_ name: String, label: Bool, subdomain: Bool) {
+        #expect(((try? Namespace(name)) != nil) == label)
+        #expect(((try? PodName(name)) != nil) == subdomain)
+    }
+
+    static let podUIDs: [(String, valid: Bool)] = [
+        ("9d3c2b1a-0f8e-7d6c-5b4a-39281706f5e4", true), ("9d3c2b1a0f8e7d6c5b4a39281706f5e4", true), ("uid-web-0", true), ("A.b_c", true),
+        (String(repeating: "f", count: 128), true), (String(repeating: "f", count: 129), false),
+        ("", false), ("a b", false), ("a/b", false), ("a;b", false), ("a\r\nb", false), ("ü", false),
+    ]
+
+    @Test(arguments: podUIDs)
+    func podUID(_ uid: String, valid: Bool) {
+        #expect(((try? PodUID(uid)) != nil) == valid)
+    }
+
+    @Test func aValidNameKeepsItsTextAndAnInvalidOneSaysWhy() throws {
+        #expect(try InterfaceName("net1").text == "net1")
+        #expect(try ContainerID("abc").description == "abc")
+        #expect(throws: NameError(reason: #""eth0\u0000" contains a NUL byte"#)) { try InterfaceName("eth0\u{0}") }
+        let long = String(repeating: "x", count: 10_000)
+        let error = #expect(throws: NameError.self) { try PodName(long + "\n") }
+        #expect((error?.reason.utf8.count ?? .max) < 200, "a hostile value is quoted clipped")
     }
 
     @Test func problemsNameTheRule() {

@@ -1,8 +1,9 @@
 // Feeds arbitrary bytes to every entry point that takes input from outside: the multus config on
-// stdin, a delegate's output, the networks annotation, CNI_ARGS, kubeconfig YAML, `multus
-// install`'s command line and the primary CNI config it wraps, the kubelet's pod-resources answers,
-// and Multus's cache (its delegate list, and libcni's result files beside it). Nothing may
-// crash; errors are fine. Built with libFuzzer by Tests/scripts/fuzz.sh (-D FUZZING); otherwise
+// stdin, a delegate's output, the networks annotation (parsed, and resolved for a pod, also as the
+// default-network override under namespaceIsolation), CNI_ARGS, the API server's Pod and NAD (a
+// NAD's config resolved through the meta-plugin guard, nested plugins and all), kubeconfig YAML,
+// `multus install`'s command line and the primary CNI config it wraps, the kubelet's pod-resources
+// answers, and Multus's cache (its delegate list, and libcni's result files beside it). Nothing may crash; errors are fine. Built with libFuzzer by Tests/scripts/fuzz.sh (-D FUZZING); otherwise
 // a replay tool: `multus-fuzz FILE...` runs saved inputs (crash reproductions) through the same code.
 import CNI
 import CNIExec
@@ -54,6 +55,39 @@ func checkAndDelete() {
     }
 }
 
+/// The API server as the fuzzer plays it: every pod read answers `pod`, every NAD read `nad`,
+/// every write succeeds. Never a real cluster.
+struct CannedKubeAPI: KubeAPI {
+    let pod: Pod
+    let nad: NetworkAttachmentDefinition
+    func pod(namespace: String, name: String) throws(KubeError) -> Pod { pod }
+    func networkAttachmentDefinition(namespace: String, name: String) throws(KubeError) -> NetworkAttachmentDefinition { nad }
+    func updatePodStatus(_ pod: Pod) throws(KubeError) -> Pod { pod }
+    func createEvent(_ event: KubeEvent) throws(KubeError) {}
+}
+
+let kubeConfig = Array(#"{"cniVersion":"1.0.0","name":"m","cniDir":"CACHE","clusterNetwork":"cluster","namespaceIsolation":true,"globalNamespaces":"kube-system"}"#
+    .replacing("CACHE", with: cacheDirectory).utf8)
+var kubeEnvironment: [String: String] {
+    environment.merging(["CNI_ARGS": "K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0;K8S_POD_UID=uid-0"]) { $1 }
+}
+
+/// ADD for pod default/web-0 with `annotations`, every NAD read answering `nadConfig` as its
+/// spec.config (or `nad` as it is): the resolver, the guard and the plan on untrusted text.
+func addForPod(annotations: [String: String], nadConfig: String = #"{"cniVersion":"1.0.0","type":"bridge"}"#,
+               nad: NetworkAttachmentDefinition? = nil) {
+    let meta: JSONObject = ["name": "web-0", "namespace": "default", "uid": "uid-0",
+                            "annotations": .object(JSONObject(annotations.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))]
+    guard let pod = try? Pod(json: ["apiVersion": "v1", "kind": "Pod", "metadata": .object(meta)]),
+        let answer = nad ?? (try? NetworkAttachmentDefinition(json: ["metadata": ["name": "fuzz", "namespace": "default"], "spec": ["config": .string(nadConfig)]]))
+    else { return }
+    let api = CannedKubeAPI(pod: pod, nad: answer)
+    let plugin = MultusPlugin(executor: CannedExecutor(output: validResult), kubeAPIProvider: { _, _ in api },
+                              devices: DevicePaths(checkpoint: "/nonexistent", infoDirectory: cacheDirectory + "/devinfo",
+                                                   podResourcesSocket: "/nonexistent/kubelet.sock"))
+    _ = plugin.run(environment: kubeEnvironment, stdin: kubeConfig)
+}
+
 /// No Kubernetes: a mutated `kubeconfig` must never make the fuzzer talk to a real cluster.
 func plugin(answering output: [UInt8]) -> MultusPlugin {
     MultusPlugin(executor: CannedExecutor(output: output), kubeAPIProvider: { _, _ in nil },
@@ -87,7 +121,11 @@ func exercise(_ data: [UInt8]) {
         // A delegate's output, for a fixed config (two secondaries attached side by side).
         _ = plugin(answering: input).run(environment: environment, stdin: fixedConfig)
     case 2:
-        _ = try? NetworkSelection.parse(String(decoding: input, as: UTF8.self), podNamespace: "default")
+        // The annotation with whatever bytes it holds (NULs, CR/LF, invalid UTF-8), parsed, then
+        // resolved for a pod: as the networks annotation, or (selector 12, 32, ...) the default-network override.
+        let text = String(decoding: input, as: UTF8.self)
+        _ = try? NetworkSelection.parse(text, podNamespace: "default")
+        addForPod(annotations: [selector / 10 % 2 == 0 ? NetworkSelection.annotation : "v1.multus-cni.io/default-network": text])
     case 3:
         _ = try? CNIArgs(parsing: String(decoding: input, as: UTF8.self))
         _ = Redaction.redact(String(decoding: input, as: UTF8.self))
@@ -105,8 +143,10 @@ func exercise(_ data: [UInt8]) {
                 _ = KubeEvent(about: pod.metadata, kind: .normal, reason: "AddedInterface", message: "Add net1 []", component: "multus",
                               time: WallClockTime(seconds: Int64(selector))).json.serializedBytes()
             }
-            _ = try? NetworkAttachmentDefinition(json: json)
+            if let nad = try? NetworkAttachmentDefinition(json: json) { addForPod(annotations: [NetworkSelection.annotation: "fuzz"], nad: nad) }
         }
+        // The bytes as a NAD's spec.config: nested plugins, meta-plugin types at any depth.
+        addForPod(annotations: [NetworkSelection.annotation: "fuzz"], nadConfig: String(decoding: input, as: UTF8.self))
     case 5:
         _ = try? YAMLNode.parse(input)
     case 6:

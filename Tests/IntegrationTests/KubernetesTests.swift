@@ -53,8 +53,9 @@ final class KubeSandbox: @unchecked Sendable {
 
     /// A CNI call for `pod`, with the UID the runtime passes (by default the fixture's, `uid-<pod>`).
     func multus(_ command: String, pod: String, namespace: String = "default", uid: String? = nil, config: JSONValue? = nil,
-                devices: DevicePaths = .live, netns: String? = nil) -> Outcome {
-        box.multus(command, config ?? self.config(), netns: netns, args: podArgs(pod, namespace: namespace, uid: uid), devices: devices)
+                devices: DevicePaths = .live, netns: String? = nil, ownExecutable: String = "/proc/self/exe") -> Outcome {
+        box.multus(command, config ?? self.config(), netns: netns, args: podArgs(pod, namespace: namespace, uid: uid), devices: devices,
+                   ownExecutable: ownExecutable)
     }
 
     /// The events stored about `pod`, oldest first, as "Type Reason: message".

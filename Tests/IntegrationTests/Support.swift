@@ -89,8 +89,9 @@ final class Sandbox: @unchecked Sendable {
     func address(_ third: Int, _ host: Int) -> String { "10.\(number).\(third).\(host)" }
 
     /// Runs the meta-plugin in-process, exactly as `main` would for these inputs.
+    /// - Parameter ownExecutable: what counts as the running multus binary (the test process is not it).
     func multus(_ command: String, _ config: JSONValue, netns: String? = nil, ifName: String = "eth0", args: String? = nil,
-                devices: DevicePaths = .live, environment extra: [String: String] = [:]) -> Outcome {
+                devices: DevicePaths = .live, environment extra: [String: String] = [:], ownExecutable: String = "/proc/self/exe") -> Outcome {
         var environment = [
             "CNI_COMMAND": command, "CNI_CONTAINERID": containerID, "CNI_NETNS": netns ?? netnsPath,
             "CNI_IFNAME": ifName, "CNI_PATH": pluginDirectory, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
@@ -98,7 +99,8 @@ final class Sandbox: @unchecked Sendable {
         ]
         if let args { environment["CNI_ARGS"] = args }
         for (key, value) in extra { environment[key] = value }
-        let outcome = MultusPlugin(executor: PosixSpawnExecutor(), devices: devices).run(environment: environment, stdin: config.serializedBytes())
+        let outcome = MultusPlugin(executor: PosixSpawnExecutor(), devices: devices, ownExecutable: ownExecutable)
+            .run(environment: environment, stdin: config.serializedBytes())
         return Outcome(exitCode: outcome.exitCode, stdout: outcome.stdout, diagnostics: outcome.diagnostics)
     }
 

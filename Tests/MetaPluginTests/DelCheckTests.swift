@@ -100,8 +100,16 @@ struct DelTests {
         // Every network is tried; within a conflist the first failure ends that network's DEL,
         // as in libcni's DelNetworkList (so bridge, after the failing portmap, is not run).
         #expect(second.steps == ["DEL ipvlan@net2", "DEL macvlan@net1", "DEL portmap@eth0"])
-        #expect(del.outcome.diagnostics.count == 3)
+        #expect(del.outcome.diagnostics.count == 4)
+        #expect(del.outcome.diagnostics.last?.contains("a later DEL will try the rest again") == true, "\(del.outcome.diagnostics)")
         #expect(second.calls.allSatisfy { $0.config["prevResult"] == nil })
+
+        // Failed DELs leave no tombstone: the runtime's next DEL tries every network again.
+        #expect(!fileExists(box.cniDir + "/deleted/ctr1"))
+        let third = FakeExecutor()
+        expectSuccess(run("DEL", config, executor: third))
+        #expect(third.steps == ["DEL ipvlan@net2", "DEL macvlan@net1", "DEL portmap@eth0", "DEL bridge@eth0"])
+        #expect(fileExists(box.cniDir + "/deleted/ctr1"), "a DEL that reached everything leaves its tombstone")
     }
 
     @Test func delOfAnUnknownContainerSucceeds() throws {

@@ -12,7 +12,8 @@ private func element(
     guid: String? = nil, deviceID: String? = nil, at position: Int
 ) -> NetworkSelectionElement {
     NetworkSelectionElement(
-        name: name, namespace: namespace, interfaceRequest: interface, ips: ips, mac: mac, defaultRoute: defaultRoute,
+        // A test's own literal: a name the rule refuses is a mistake in the test.
+        name: name, namespace: namespace, interfaceRequest: interface.map { try! InterfaceName($0) }, ips: ips, mac: mac, defaultRoute: defaultRoute,
         portMappings: portMappings, bandwidth: bandwidth, cniArgs: cniArgs, infinibandGUID: guid, deviceID: deviceID,
         position: position)
 }
@@ -198,6 +199,11 @@ struct NetworkSelectionTests {
               position: 0, element: "a", reasonContains: ["interfaceRequest must be a string"]),
         .init(name: "long interface", text: #"[{"name":"a","interface":"0123456789abcdef"}]"#, position: 0, element: "a",
               reasonContains: ["longer than 15 bytes"]),
+        // "eth0\0" would reach the plugin as CNI_IFNAME=eth0: a secondary acting on the main interface.
+        .init(name: "NUL after an interface name", text: #"[{"name":"a","interface":"eth0\u0000"}]"#, position: 0, element: "a",
+              reasonContains: [#"interface name "eth0\u0000" contains a NUL byte"#]),
+        .init(name: "NUL in the legacy interfaceRequest", text: #"[{"name":"a","interfaceRequest":"net1\u0000x"}]"#, position: 0, element: "a",
+              reasonContains: ["interface name", "NUL"]),
         .init(name: "ips not a list", text: #"[{"name":"a","ips":"10.0.0.1"}]"#, position: 0, element: "a",
               reasonContains: ["ips must be an array, found a string"]),
         .init(name: "ips entry not a string", text: #"[{"name":"a","ips":[1]}]"#, position: 0, element: "a",

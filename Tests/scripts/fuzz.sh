@@ -13,10 +13,12 @@ mkdir -p "$corpus" .build/fuzz/crashes
 # Seeds: every JSON and YAML fixture, tagged for each entry point.
 i=0
 for f in testdata/configs/*.conf* testdata/results/*.json testdata/meta/*.conf* testdata/annotations/* testdata/kubeconfigs/*.kubeconfig \
-         testdata/k8s/*.json testdata/kube-scenarios/*.json testdata/install/*.conf* testdata/multus-cache/*/*/delegates.json testdata/multus-cache/*/*/results/*; do
+         testdata/k8s/*.json testdata/kube-scenarios/*.json testdata/install/*.conf* testdata/multus-cache/*/*/delegates.json testdata/multus-cache/*/*/results/* testdata/fuzz/*.json; do
   for tag in 0 1 2 3 4 5 6 7 9; do printf "\\x$(printf %02x $tag)" | cat - "$f" > "$corpus/seed-$i-$tag"; done
   i=$((i + 1))
 done
+# Annotations as the default-network override (entry point 2 with selector 12).
+for f in testdata/annotations/*; do printf '\x0c' | cat - "$f" > "$corpus/seed-$i-12"; i=$((i + 1)); done
 # The kubelet's pod-resources answers (entry point 8).
 for f in testdata/podresources/*.bin; do printf '\x08' | cat - "$f" > "$corpus/seed-$i-8"; i=$((i + 1)); done
 exec .build/fuzz-build/debug/multus-fuzz "$corpus" -max_total_time="$seconds" -max_len=65536 -artifact_prefix=.build/fuzz/crashes/ -print_final_stats=1

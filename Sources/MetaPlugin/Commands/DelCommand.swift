@@ -33,8 +33,9 @@ struct DelCommand {
             try tearDown(record, netns: netns)
         } else if context.cache.deleted.contains(containerID, ifName: context.invocation.ifName) {
             return
-        } else {
-            tearDownFromConfig(netns: netns)
+        } else if tearDownFromConfig(netns: netns) == .partial {
+            // No tombstone: the next DEL must try again what this one could not reach.
+            return
         }
         context.cache.deleted.record(containerID, ifName: context.invocation.ifName)
     }
@@ -82,22 +83,57 @@ struct DelCommand {
         return netns.isEmpty || FileSystem.exists(netns) ? netns : ""
     }
 
+    /// How much a DEL without any record could tear down.
+    enum Reach {
+        /// Every network the pod can have: the config's, and those of the pod as the API has it
+        /// (or the config's alone, without Kubernetes or once the pod is gone).
+        case complete
+        /// Some networks were skipped (the API away, a NAD unreadable) or a delegate's DEL failed.
+        case partial
+    }
+
     /// No record at all (never attached, or the cache was lost): DEL every network the config
     /// and, if it still exists, the pod name, so leases cannot leak. A network that cannot be
     /// resolved (its NAD deleted, the API away) is skipped and named; it never stops the others.
-    /// Delegates' errors are noted, never returned: there may be nothing to delete.
-    private func tearDownFromConfig(netns: String) {
-        // Best effort: without the API or the pod, the config alone decides.
-        let api = context.pod == nil ? nil : (try? context.kube.api()) ?? nil
-        let pod = (try? context.lookUpPod(api))?.podForPlan
-        let plan = context.resolver(api: pod == nil ? nil : api).teardownPlan(for: pod, mainIfName: context.invocation.ifName)
+    /// Delegates' errors are noted, never returned: there may be nothing to delete. Either makes
+    /// the teardown partial, and then no tombstone is left: a later DEL must try again.
+    private func tearDownFromConfig(netns: String) -> Reach {
+        var reach = Reach.complete
+        let (api, pod) = podForTeardown(&reach)
+        let plan = context.resolver(api: api).teardownPlan(for: pod, mainIfName: context.invocation.ifName)
         for skipped in plan.skipped {
             context.diagnostics.note("no cache entry, and a network cannot be resolved to DEL it (skipped): \(ErrorMapping.cniError(skipped, context: nil).msg)")
+            reach = .partial
         }
         let cached = plan.attachments.map { CachedAttachment(attachment: $0, result: nil) }
         let outcome = Teardown(context: context).run(cached, containerID: context.invocation.containerID, netns: netns, cachedArgs: nil)
         for failure in outcome.ignored {
             context.diagnostics.note("ignored: DEL of \(failure.attachment) without a cache entry: \(failure.error)")
+            reach = .partial
+        }
+        if reach == .partial { context.diagnostics.note("tore down only what could be reached; a later DEL will try the rest again") }
+        return reach
+    }
+
+    /// The API and the pod, for the plan. Without Kubernetes, or for a pod the API no longer has
+    /// (gone, or recreated under a new UID), the config alone decides, and that is all there will
+    /// ever be. An API that cannot be reached or read hides the pod's own networks: the teardown
+    /// is then partial.
+    private func podForTeardown(_ reach: inout Reach) -> (api: (any KubeAPI)?, pod: Pod?) {
+        guard context.pod != nil else { return (nil, nil) }
+        func partial(_ error: MetaError) {
+            context.diagnostics.note("no cache entry, and the pod's own networks cannot be known (skipped): \(ErrorMapping.cniError(error, context: nil).msg)")
+            reach = .partial
+        }
+        let api: (any KubeAPI)?
+        do { api = try context.kube.api() } catch {
+            partial(error)
+            return (nil, nil)
+        }
+        guard let api else { return (nil, nil) }
+        do { return (api, try context.lookUpPod(api).podForPlan) } catch {
+            if case .kube = error { partial(error) }
+            return (api, nil)
         }
     }
 }

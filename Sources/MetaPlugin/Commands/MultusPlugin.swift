@@ -30,12 +30,16 @@ public struct MultusPlugin: Sendable {
     public let executor: any PluginExecutor
     public let kubeAPIProvider: KubeAPIProvider
     public let devices: DevicePaths
+    /// This executable, compared by device and inode with what a NAD's plugin types resolve to.
+    public let ownExecutable: String
 
+    /// - Parameter ownExecutable: tests name the multus binary here, since their own process is not it.
     public init(executor: any PluginExecutor, kubeAPIProvider: @escaping KubeAPIProvider = MultusPlugin.liveKubeAPI,
-                devices: DevicePaths = .live) {
+                devices: DevicePaths = .live, ownExecutable: String = "/proc/self/exe") {
         self.executor = executor
         self.kubeAPIProvider = kubeAPIProvider
         self.devices = devices
+        self.ownExecutable = ownExecutable
     }
 
     /// The real API server: `kubeconfig` when the config names one, else the in-cluster service
@@ -74,14 +78,16 @@ public struct MultusPlugin: Sendable {
             do { invocation = try Invocation(environment: environment, pathOptional: true) } catch {
                 throw MetaError.spec(error, source: "the CNI environment")
             }
-            errorContext = ErrorContext(command: invocation.command, containerID: invocation.containerID, args: invocation.args)
+            errorContext = ErrorContext(command: invocation.command, containerID: invocation.containerID)
+            let pod = try podReference(invocation, diagnostics)
+            errorContext?.pod = pod?.description
             let json: JSONValue
             do { json = try stdinJSON.get() } catch { throw MetaError.spec(.syntax(error), source: "the multus config (stdin)") }
             if let declared = json.objectValue?["cniVersion"]?.stringValue.flatMap(SpecVersion.init), declared.isSupported {
                 errorVersion = declared
             }
             let config = try MultusConfig(json: json)
-            let context = makeContext(config, invocation, environment, diagnostics, log)
+            let context = makeContext(config, invocation, pod, environment, diagnostics, log)
             let stdout: String
             switch invocation.command {
             case .add: stdout = try AddCommand(context: context).run().serialized()
@@ -100,10 +106,20 @@ public struct MultusPlugin: Sendable {
         }
     }
 
-    private func makeContext(_ config: MultusConfig, _ invocation: Invocation, _ environment: [String: String], _ diagnostics: Diagnostics,
-                             _ log: Logger) -> PluginContext {
+    /// The pod CNI_ARGS names, refused when a part breaks Kubernetes' rule for it. DEL goes on
+    /// without it instead: no ADD can have attached anything for such a name, and a DEL that
+    /// fails would leave the pod stuck terminating; the cache or the config alone decide.
+    private func podReference(_ invocation: Invocation, _ diagnostics: Diagnostics) throws(MetaError) -> PodReference? {
+        do { return try PodReference(args: invocation.args) } catch {
+            guard invocation.command == .del else { throw error }
+            diagnostics.note("\(ErrorMapping.cniError(error, context: nil).msg); tearing down without the pod")
+            return nil
+        }
+    }
+
+    private func makeContext(_ config: MultusConfig, _ invocation: Invocation, _ pod: PodReference?, _ environment: [String: String],
+                             _ diagnostics: Diagnostics, _ log: Logger) -> PluginContext {
         var invocation = invocation
-        let pod = PodReference(args: invocation.args)
         if pod != nil {
             // What Multus always hands delegates for a pod (libcni's Kubernetes args).
             if invocation.args["IgnoreUnknown"] == nil { invocation.args["IgnoreUnknown"] = "true" }
@@ -119,7 +135,8 @@ public struct MultusPlugin: Sendable {
             runner: DelegateRunner(executor: executor, timeout: config.delegateTimeout, observer: InvocationLog.delegates(log)),
             cache: AttachmentCache(cniDir: config.cniDir), files: NetworkFiles(confDir: config.confDir),
             pluginDirectories: directories, passthroughEnvironment: passthrough, diagnostics: diagnostics,
-            pod: pod, kube: KubeAccess(provider: kubeAPIProvider, config: config, environment: environment, log: log), devices: devices, log: log)
+            pod: pod, kube: KubeAccess(provider: kubeAPIProvider, config: config, environment: environment, log: log), devices: devices, log: log,
+            ownExecutable: ownExecutable)
     }
 
     /// VERSION's reply: every version we speak, labelled with the caller's version when it gave one.

@@ -22,6 +22,8 @@ struct PluginContext: Sendable {
     let kube: KubeAccess
     let devices: DevicePaths
     let log: Logger
+    /// The running executable (`/proc/self/exe`): a NAD may not run it again as a delegate.
+    let ownExecutable: String
 
     /// The runtime conf of one attachment's delegate calls.
     /// - Parameters:
@@ -51,7 +53,9 @@ struct PluginContext: Sendable {
     /// cache is lost) may come after the kubelet released the pod's devices.
     func resolver(api: (any KubeAPI)?, events: EventRecorder? = nil) -> NetworkResolver {
         NetworkResolver(config: config, files: files, api: api, devices: devices, containerID: invocation.containerID, events: events,
-                        diagnostics: diagnostics, deviceNeed: invocation.command == .add ? .required : .bestEffort)
+                        diagnostics: diagnostics,
+                        metaPluginGuard: MetaPluginGuard(executor: runner.executor, pluginDirectories: pluginDirectories, ownExecutable: ownExecutable),
+                        deviceNeed: invocation.command == .add ? .required : .bestEffort)
     }
 
     /// Reads the pod the runtime named, checking its UID when the runtime gave one.
@@ -62,12 +66,12 @@ struct PluginContext: Sendable {
     func lookUpPod(_ api: (any KubeAPI)?) throws(MetaError) -> PodLookup {
         guard let api, let reference = pod else { return .notKubernetes }
         let found: Pod
-        do { found = try api.pod(namespace: reference.namespace, name: reference.name) } catch where error.isNotFound {
+        do { found = try api.pod(namespace: reference.namespace.text, name: reference.name.text) } catch where error.isNotFound {
             return .unknownToAPI(reference)
         } catch {
             throw .kube(error, context: "reading pod \(reference)")
         }
-        if let uid = reference.uid, !found.metadata.uid.isEmpty, found.metadata.uid != uid, !found.isStatic {
+        if let uid = reference.uid?.text, !found.metadata.uid.isEmpty, found.metadata.uid != uid, !found.isStatic {
             throw .invalidConfig("pod \(reference) has UID \(found.metadata.uid), the runtime asked for \(uid): it was deleted and recreated", source: "the Kubernetes API")
         }
         return .found(found)
@@ -76,7 +80,7 @@ struct PluginContext: Sendable {
     /// Whether network-status is written for this pod (not in `systemNamespaces`, as Multus).
     var writesNetworkStatus: Bool {
         guard let pod else { return false }
-        return !config.systemNamespaces.contains(pod.namespace)
+        return !config.systemNamespaces.contains(pod.namespace.text)
     }
 }
 
@@ -94,7 +98,7 @@ enum PodLookup {
         switch self {
         case .notKubernetes: nil
         case .found(let pod): pod
-        case .unknownToAPI(let reference): Pod(metadata: ObjectMeta(name: reference.name, namespace: reference.namespace))
+        case .unknownToAPI(let reference): Pod(metadata: ObjectMeta(name: reference.name.text, namespace: reference.namespace.text))
         }
     }
 

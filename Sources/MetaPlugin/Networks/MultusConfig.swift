@@ -67,6 +67,10 @@ public struct MultusConfig: Sendable {
             defaultNetworks = try f.strings("defaultNetworks")
             kubeconfig = try f.string("kubeconfig").flatMap { $0.isEmpty ? nil : $0 }
             multusNamespace = try f.string("multusNamespace").flatMap { $0.isEmpty ? nil : $0 } ?? "kube-system"
+            // It goes into API paths: a namespace Kubernetes could not have never reaches a request line.
+            if let problem = NameRules.dns1123LabelProblem(multusNamespace, what: "namespace") {
+                throw SpecError.invalidField(path: "multusNamespace", reason: problem)
+            }
             systemNamespaces = f.object["systemNamespaces"] == nil ? ["kube-system"] : try f.strings("systemNamespaces")
             namespaceIsolation = try f.bool("namespaceIsolation") ?? false
             // Multus reads this one as a comma-separated string.

@@ -20,6 +20,8 @@ struct NetworkResolver {
     var events: EventRecorder? = nil
     /// Where each network's device and its source are noted.
     var diagnostics: Diagnostics? = nil
+    /// What keeps a NAD from running a meta-plugin.
+    let metaPluginGuard: MetaPluginGuard
     /// Whether a network of a resource without a device left fails the plan.
     var deviceNeed = DeviceNeed.required
 
@@ -150,7 +152,7 @@ struct NetworkResolver {
             throw .invalidConfig("a delegate network needs a \"name\" (plugins key their state, such as IPAM leases, on it)", source: resolved.source)
         }
         let role: Attachment.Role = resolved.isAuxiliary ? .auxiliary : position == 0 ? .main : .secondary
-        let ifName = role == .main ? mainIfName : resolved.element?.interfaceRequest ?? "net\(position)"
+        let ifName = role == .main ? mainIfName : resolved.element?.interfaceRequest?.text ?? "net\(position)"
         var capabilities = role == .main ? config.runtimeConfig : JSONObject()
         if let element = resolved.element { capabilities = Self.capabilityArgs(element, over: capabilities) }
         var network = resolved.network
@@ -207,17 +209,26 @@ struct NetworkResolver {
         guard elements.count == 1, let element = elements.first else {
             throw .invalidConfig("names \(elements.count) networks; the default network must be exactly one", source: source)
         }
+        try requireIsolation(element, pod: pod, source: source)
         return try nad(element, requestedBy: source)
     }
 
     /// One of the pod's own networks, checked against namespace isolation.
     private func annotatedNetwork(_ element: NetworkSelectionElement, pod: Pod, source: String) throws(MetaError) -> ResolvedNetwork {
-        if config.namespaceIsolation, element.namespace != pod.metadata.namespace, !config.globalNamespaces.contains(element.namespace) {
-            throw .invalidConfig(
-                "network \(element.namespace)/\(element.name) is in another namespace, and namespaceIsolation allows only the pod's own namespace and globalNamespaces (\(config.globalNamespaces.joined(separator: ", ")))",
-                source: source)
-        }
+        try requireIsolation(element, pod: pod, source: source)
         return try nad(element, requestedBy: source)
+    }
+
+    /// `namespaceIsolation`, for every way a pod names a NAD (the networks annotation and the
+    /// default-network override): only its own namespace and `globalNamespaces`. Multus checks
+    /// the annotation alone, so a pod could take another team's NAD as its default network. An
+    /// override without a namespace means `multusNamespace`, which is therefore allowed only if
+    /// listed in `globalNamespaces` (or the pod lives there).
+    private func requireIsolation(_ element: NetworkSelectionElement, pod: Pod, source: String) throws(MetaError) {
+        guard config.namespaceIsolation, element.namespace != pod.metadata.namespace, !config.globalNamespaces.contains(element.namespace) else { return }
+        throw .invalidConfig(
+            "network \(element.namespace)/\(element.name) is in another namespace, and namespaceIsolation allows only the pod's own namespace and globalNamespaces (\(config.globalNamespaces.joined(separator: ", ")))",
+            source: source)
     }
 
     /// `clusterNetwork`/`defaultNetworks[i]`: a path, else a NAD in `multusNamespace`, else a name in `confDir`.
@@ -226,7 +237,8 @@ struct NetworkResolver {
             let loaded = try files.load(reference, key: key)
             return ResolvedNetwork(network: loaded.network, source: loaded.source, statusName: loaded.network.name)
         }
-        if let api, let definition = try definition(reference, api: api, key: key) {
+        // A name Kubernetes could not store is no NAD: it never goes into an API path.
+        if let api, NameRules.dns1123SubdomainProblem(reference, what: key) == nil, let definition = try definition(reference, api: api, key: key) {
             return try network(from: definition, element: nil, requestedBy: key)
         }
         let loaded = try files.findByName(reference, key: key)
@@ -265,6 +277,9 @@ struct NetworkResolver {
         let source = "network-attachment-definition \(id)"
         var network: NetworkConfigList
         if definition.config.trimmingWhitespace.isEmpty {
+            // The config is then a file in confDir, which the operator wrote: the NAD's author only
+            // picks one of the operator's configs by name, so the meta-plugin guard does not apply
+            // (a meta-plugin config the operator put there is theirs to run, as `delegates` are).
             // NAD names are DNS-1123 subdomains, but a name is still never allowed to leave confDir.
             let name = definition.metadata.name
             guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else {
@@ -272,15 +287,10 @@ struct NetworkResolver {
             }
             network = try files.findByName(name, key: "\(source) (empty spec.config)").network
         } else {
-            do {
-                network = try NetworkConfigList(json: try JSONValue.parse(definition.config), path: "spec.config")
-            } catch let error as JSONSyntaxError {
-                throw .spec(.syntax(error), source: "spec.config of \(source)")
-            } catch let error as SpecError {
-                throw .spec(error, source: source)
-            } catch {
-                throw .invalidConfig("\(error)", source: source)
-            }
+            let json: JSONValue
+            do { json = try JSONValue.parse(definition.config) } catch { throw .spec(.syntax(error), source: "spec.config of \(source)") }
+            if let refusal = metaPluginGuard.refusal(json) { throw .invalidConfig("spec.config: \(refusal)", source: source) }
+            do { network = try NetworkConfigList(json: json, path: "spec.config") } catch { throw .spec(error, source: source) }
             if network.name.isEmpty { network = network.renamed(definition.metadata.name) }
         }
         if let cniArgs = element?.cniArgs, !cniArgs.isEmpty {

@@ -6,7 +6,7 @@ public struct NetworkSelectionElement: Sendable, Hashable {
     /// Resolved: the element's namespace, else the pod's.
     public var namespace: String
     /// `"interface"` (or the legacy `"interfaceRequest"`), or `@ifname` in the comma form.
-    public var interfaceRequest: String?
+    public var interfaceRequest: InterfaceName?
     /// As given: addresses or CIDRs (Multus accepts both), validated.
     public var ips: [String]
     /// Validated as Go's `net.ParseMAC` does.
@@ -29,7 +29,7 @@ public struct NetworkSelectionElement: Sendable, Hashable {
     public var position: Int
 
     public init(
-        name: String, namespace: String, interfaceRequest: String? = nil, ips: [String] = [], mac: String? = nil,
+        name: String, namespace: String, interfaceRequest: InterfaceName? = nil, ips: [String] = [], mac: String? = nil,
         defaultRoute: [String]? = nil, portMappings: JSONValue? = nil, bandwidth: JSONValue? = nil,
         cniArgs: JSONObject? = nil, infinibandGUID: String? = nil, deviceID: String? = nil, position: Int
     ) {
@@ -88,8 +88,9 @@ public struct NetworkSelectionError: Error, Sendable, Hashable, CustomStringConv
 ///   name there that its JSON form accepts; we accept it in both.
 /// - An empty name is an error; so is an empty comma item (`a,,b`, `a,`), which Multus turns
 ///   into an element with an empty name that fails at the NetworkAttachmentDefinition lookup.
-/// - Interface names follow `NameRules.interfaceNameProblem` in both forms (Multus: comma form
-///   only, and it lets ':' through, which the kernel refuses).
+/// - Interface names follow the kernel's rule (`InterfaceName`) in both forms. Multus checks the
+///   comma form only, and lets ':' through, which the kernel refuses; it lets a NUL through in the
+///   JSON form, which Go then refuses at exec.
 /// - `null` list elements (a nil-pointer panic in Multus), `null` or empty `default-route`
 ///   entries (nil IPs in Multus) and `null` port mappings are refused.
 /// - Two elements asking for the same interface are refused; Multus lets the second delegate fail.
@@ -138,10 +139,10 @@ public enum NetworkSelection {
             guard !name.isEmpty else { throw failure("no network name; \(commaFormShape)") }
             if !namespace.isEmpty, let problem = namespaceProblem(namespace) { throw failure(problem) }
             if let problem = nameProblem(name) { throw failure(problem) }
-            if !interface.isEmpty, let problem = interfaceProblem(interface) { throw failure(problem) }
+            let interfaceName = interface.isEmpty ? nil : try interfaceName(interface, failure)
             elements.append(NetworkSelectionElement(
                 name: name, namespace: namespace.isEmpty ? podNamespace : namespace,
-                interfaceRequest: interface.isEmpty ? nil : interface, position: position))
+                interfaceRequest: interfaceName, position: position))
         }
         return elements
     }
@@ -198,8 +199,9 @@ public enum NetworkSelection {
 
         // Multus: the legacy key counts only when "interface" is empty.
         let legacyInterface = try reader.string("interfaceRequest")
-        let interface = try reader.string("interface") ?? legacyInterface
-        if let interface, let problem = interfaceProblem(interface) { throw reader.failure(problem) }
+        let interface = try (reader.string("interface") ?? legacyInterface).map { (text) throws(NetworkSelectionError) in
+            try interfaceName(text, reader.failure)
+        }
 
         let ips = try reader.strings("ips") ?? []
         for (i, ip) in ips.enumerated() {
@@ -243,13 +245,13 @@ public enum NetworkSelection {
     // MARK: - Across elements
 
     private static func requireDistinctInterfaces(_ elements: [NetworkSelectionElement]) throws(NetworkSelectionError) {
-        var firstRequest: [String: NetworkSelectionElement] = [:]
+        var firstRequest: [InterfaceName: NetworkSelectionElement] = [:]
         for element in elements {
             guard let interface = element.interfaceRequest else { continue }
             if let first = firstRequest[interface] {
                 throw NetworkSelectionError(
                     position: element.position, element: element.label,
-                    reason: "interface \(quoted(interface)) is also requested by element \(first.position) (\(quoted(first.label)))")
+                    reason: "interface \(quoted(interface.text)) is also requested by element \(first.position) (\(quoted(first.label)))")
             }
             firstRequest[interface] = element
         }
@@ -258,36 +260,14 @@ public enum NetworkSelection {
     // MARK: - Validation rules
 
     /// A Kubernetes namespace: a DNS-1123 label.
-    static func namespaceProblem(_ namespace: String) -> String? {
-        if namespace.utf8.count > 63 { return "namespace \(quoted(namespace)) is longer than 63 characters" }
-        if !isDNS1123Label(namespace.utf8[...]) {
-            return "namespace \(quoted(namespace)) must consist of lower case letters, digits and '-', and start and end with a letter or digit"
-        }
-        return nil
-    }
+    static func namespaceProblem(_ namespace: String) -> String? { NameRules.dns1123LabelProblem(namespace, what: "namespace") }
 
     /// A NetworkAttachmentDefinition name: a DNS-1123 subdomain, as for any custom resource.
-    static func nameProblem(_ name: String) -> String? {
-        if name.utf8.count > 253 { return "network name \(quoted(name)) is longer than 253 characters" }
-        if !name.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy(isDNS1123Label) {
-            return "network name \(quoted(name)) must consist of lower case letters, digits, '-' and '.', and start and end with a letter or digit"
-        }
-        return nil
-    }
+    static func nameProblem(_ name: String) -> String? { NameRules.dns1123SubdomainProblem(name, what: "network name") }
 
-    /// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`
-    private static func isDNS1123Label(_ bytes: Substring.UTF8View) -> Bool {
-        func alphanumeric(_ c: UInt8) -> Bool {
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)
-        }
-        guard let first = bytes.first, let last = bytes.last, alphanumeric(first), alphanumeric(last) else { return false }
-        return bytes.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: "-") }
-    }
-
-    private static func interfaceProblem(_ interface: String) -> String? {
-        // Checked here first so that a huge name is not copied whole into the message.
-        if interface.utf8.count > 15 { return "interface name \(quoted(interface)) is longer than 15 bytes" }
-        return NameRules.interfaceNameProblem(interface).map { "interface name \($0)" }
+    /// The kernel's rule (`InterfaceName`): a NUL, a '/' or a name over 15 bytes never reaches CNI_IFNAME.
+    private static func interfaceName(_ interface: String, _ failure: (String) -> NetworkSelectionError) throws(NetworkSelectionError) -> InterfaceName {
+        do { return try InterfaceName(interface) } catch { throw failure("interface name \(error.reason)") }
     }
 
     /// What Go's `net.ParseMAC` accepts: 6, 8 or 20 bytes as two-digit hex groups separated by
@@ -317,17 +297,9 @@ public enum NetworkSelection {
 
     // MARK: - Messages
 
-    /// At most `limit` characters (then "…"), so that hostile input cannot make messages huge.
-    static func clipped(_ text: String, to limit: Int = 64) -> String {
-        let scalars = text.unicodeScalars
-        guard let cut = scalars.index(scalars.startIndex, offsetBy: limit, limitedBy: scalars.endIndex),
-            cut != scalars.endIndex
-        else { return text }
-        return String(scalars[..<cut]) + "…"
-    }
+    static func clipped(_ text: String, to limit: Int = 64) -> String { NameRules.clipped(text, to: limit) }
 
-    /// `text`, clipped, as a JSON string literal (quotes and control characters escaped).
-    static func quoted(_ text: String) -> String { JSONValue.string(clipped(text)).serialized() }
+    static func quoted(_ text: String) -> String { NameRules.quoted(text) }
 }
 
 /// One JSON object as Go's `encoding/json` decodes it into a struct: keys match field names

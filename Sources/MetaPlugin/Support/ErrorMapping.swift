@@ -7,14 +7,12 @@ import KubeClient
 struct ErrorContext: Sendable {
     var command: CNICommand
     var containerID: String
+    /// The pod CNI_ARGS names, once its name and namespace passed their rules.
     var pod: String?
 
-    init(command: CNICommand, containerID: String, args: CNIArgs) {
+    init(command: CNICommand, containerID: String) {
         self.command = command
         self.containerID = containerID
-        if let namespace = args["K8S_POD_NAMESPACE"], let name = args["K8S_POD_NAME"], !name.isEmpty {
-            pod = "\(namespace)/\(name)"
-        }
     }
 
     var description: String {
