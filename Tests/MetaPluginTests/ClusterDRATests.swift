@@ -198,3 +198,21 @@ struct PodClaimsTests {
         #expect(throws: SpecError.invalidField(path: "status.resourceClaimStatuses[0].resourceClaimName", reason: "must be a string, found a number")) { try p.claims() }
     }
 }
+
+@Suite("A cached DRA device")
+struct CachedDRADeviceTests {
+    /// What a later write of the claim's status.devices (and its removal on DEL) needs to name
+    /// the entry: claim, driver, pool, device and shareID survive the cache.
+    @Test("claim, request, driver, pool, device and shareID round-trip through the cache entry; a device-plugin device has none")
+    func roundTrip() throws {
+        let dra = DRADevice(claim: "default/web-dra-net-x7k2p", allocation: DeviceAllocation(
+            request: "vf", driver: sriov, pool: "node-1", device: "pf0-vf1", shareID: "4f1c2a9e-0b7d-4e3a-9c5f-1d2e3f4a5b6c"))
+        let devices = [AttachedDevice(resourceName: vfPool, deviceID: "0000:08:00.1", infoFile: "/run/devinfo/x", dra: dra),
+                       AttachedDevice(resourceName: "intel.com/sriov", deviceID: "0000:05:00.1", infoFile: "/run/devinfo/y")]
+        for device in devices {
+            #expect(try AttachedDevice(fields: JSONFields(device.json, path: "device")) == device)
+        }
+        #expect(devices[0].json.objectValue?["dra"]?.objectValue?["shareID"] == "4f1c2a9e-0b7d-4e3a-9c5f-1d2e3f4a5b6c")
+        #expect(devices[1].json.objectValue?["dra"] == nil)
+    }
+}
