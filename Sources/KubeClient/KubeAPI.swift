@@ -2,9 +2,10 @@ import CNI
 import Glibc
 import Synchronization
 
-/// The seam between the meta-plugin and the API server: the four calls a CNI invocation makes,
-/// each one a verb Multus's own ClusterRole grants (get pods, get NADs, update pods/status,
-/// create events). Nothing here may need `patch`: that role does not grant it.
+/// The seam between the meta-plugin and the API server: the calls a CNI invocation makes, each
+/// one a verb Multus v4.3.1's own ClusterRole grants (get pods, get NADs, update pods/status,
+/// create events, get resourceclaims, list resourceslices). Nothing here may need `patch`: that
+/// role does not grant it.
 public protocol KubeAPI: Sendable {
     func pod(namespace: String, name: String) throws(KubeError) -> Pod
     func networkAttachmentDefinition(namespace: String, name: String) throws(KubeError) -> NetworkAttachmentDefinition
@@ -13,12 +14,29 @@ public protocol KubeAPI: Sendable {
     /// read gets 409, never a silent overwrite. Returns the pod as stored.
     func updatePodStatus(_ pod: Pod) throws(KubeError) -> Pod
     func createEvent(_ event: KubeEvent) throws(KubeError)
+    /// GET of a `resource.k8s.io/v1` ResourceClaim. `KubeError.notServed` when the server has no
+    /// `resource.k8s.io/v1` (before Kubernetes 1.34).
+    func resourceClaim(namespace: String, name: String) throws(KubeError) -> ResourceClaim
+    /// LIST of the `resource.k8s.io/v1` ResourceSlices of `driver` on node `nodeName` (server-side
+    /// field selectors `spec.nodeName` and `spec.driver`; without a node name, the driver's on
+    /// every node).
+    func resourceSlices(driver: String, nodeName: String) throws(KubeError) -> [ResourceSlice]
 }
 
 extension KubeError {
     /// The HTTP status the API server answered, if it answered with an error.
-    public var httpStatus: Int? { if case .http(_, _, let status, _) = self { status } else { nil } }
+    public var httpStatus: Int? {
+        switch self {
+        case .http(_, _, let status, _): status
+        case .notServed: 404
+        default: nil
+        }
+    }
+    /// A 404 of either kind, as client-go's IsNotFound: the object, or the whole path.
     public var isNotFound: Bool { httpStatus == 404 }
+    /// The server does not serve the API at all (not merely the object).
+    public var isNotServed: Bool { if case .notServed = self { true } else { false } }
+    public var isForbidden: Bool { httpStatus == 403 }
     /// The object changed since it was read (a stale `resourceVersion`).
     public var isConflict: Bool { httpStatus == 409 }
 }
@@ -80,6 +98,37 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
                      body: event.json.serializedBytes(), contentType: "application/json")
     }
 
+    public func resourceClaim(namespace: String, name: String) throws(KubeError) -> ResourceClaim {
+        let label = "GET resourceclaim \(namespace)/\(name)"
+        let json = try call("GET", "/apis/resource.k8s.io/v1/namespaces/\(namespace)/resourceclaims/\(name)", label: label)
+        do { return try ResourceClaim(json: json) } catch { throw malformed(label, error) }
+    }
+
+    public func resourceSlices(driver: String, nodeName: String) throws(KubeError) -> [ResourceSlice] {
+        var selector = "spec.driver=\(driver)"
+        if !nodeName.isEmpty { selector = "spec.nodeName=\(nodeName),\(selector)" }
+        let label = "LIST resourceslices \(selector)"
+        let json = try call("GET", "/apis/resource.k8s.io/v1/resourceslices?fieldSelector=\(Self.queryEncoded(selector))", label: label)
+        do { return try ResourceSlice.list(json: json) } catch { throw malformed(label, error) }
+    }
+
+    /// A query value as Go's url.QueryEscape writes it: unreserved characters as they are,
+    /// everything else percent-encoded (space too, though none is valid here).
+    static func queryEncoded(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".utf8)
+                out += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0xf)]], as: UTF8.self)
+            }
+        }
+        return out
+    }
+
     private func malformed(_ label: String, _ error: SpecError) -> KubeError {
         .malformedResponse(server: kubeconfig.server.description, call: label, reason: error.description)
     }
@@ -128,8 +177,12 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
         report(KubeCallReport(call: label, status: response.status, failure: nil, duration: .now - started))
         guard (200..<300).contains(response.status) else {
             let status = KubeStatus(body: response.body)
-            let text = status?.message ?? String(decoding: response.body.prefix(300), as: UTF8.self)
-            throw .http(server: kubeconfig.server.description, call: label, status: response.status, message: text.isEmpty ? "(no message)" : text)
+            var text = status?.message ?? String(decoding: response.body.prefix(300), as: UTF8.self)
+            if text.isEmpty { text = "(no message)" }
+            if response.status == 404, status?.objectName == nil {
+                throw .notServed(server: kubeconfig.server.description, call: label, message: text)
+            }
+            throw .http(server: kubeconfig.server.description, call: label, status: response.status, message: text)
         }
         do {
             return try JSONValue.parse(response.body)

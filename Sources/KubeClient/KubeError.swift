@@ -13,6 +13,9 @@ public enum KubeError: Error, Sendable, Hashable, CustomStringConvertible {
     case tls(server: String, reason: String)
     /// The API server answered with an error status; `message` is its `Status.message`.
     case http(server: String, call: String, status: Int, message: String)
+    /// A 404 that names no object: the server does not serve the path at all, as for an API
+    /// group or version it does not have (`resource.k8s.io/v1` before Kubernetes 1.34).
+    case notServed(server: String, call: String, message: String)
     /// The answer was not HTTP or not the JSON we expected.
     case malformedResponse(server: String, call: String, reason: String)
     /// The call (or the whole invocation's budget) ran out of time.
@@ -26,6 +29,7 @@ public enum KubeError: Error, Sendable, Hashable, CustomStringConvertible {
         case .connect(let server, let reason): "cannot connect to \(server): \(reason)"
         case .tls(let server, let reason): "TLS with \(server) failed: \(reason)"
         case .http(let server, let call, let status, let message): "\(call) on \(server): HTTP \(status): \(message)"
+        case .notServed(let server, let call, let message): "\(call) on \(server): HTTP 404: \(message) (the server does not serve this API)"
         case .malformedResponse(let server, let call, let reason): "\(call) on \(server): bad response: \(reason)"
         case .timeout(let server, let call, let after): "\(call) on \(server): no answer within \(after)"
         }

@@ -7,13 +7,17 @@ public struct ObjectMeta: Sendable, Hashable {
     public var namespace: String
     public var uid: String
     public var resourceVersion: String
+    /// `metadata.generation`: what a status condition's `observedGeneration` reports.
+    public var generation: Int
     public var annotations: [String: String]
 
-    public init(name: String, namespace: String, uid: String = "", resourceVersion: String = "", annotations: [String: String] = [:]) {
+    public init(name: String, namespace: String, uid: String = "", resourceVersion: String = "", generation: Int = 0,
+                annotations: [String: String] = [:]) {
         self.name = name
         self.namespace = namespace
         self.uid = uid
         self.resourceVersion = resourceVersion
+        self.generation = generation
         self.annotations = annotations
     }
 
@@ -24,7 +28,7 @@ public struct ObjectMeta: Sendable, Hashable {
             if let text = value.stringValue { annotations[key] = text }
         }
         self.init(name: try f.string("name") ?? "", namespace: try f.string("namespace") ?? "", uid: try f.string("uid") ?? "",
-                  resourceVersion: try f.string("resourceVersion") ?? "", annotations: annotations)
+                  resourceVersion: try f.string("resourceVersion") ?? "", generation: try f.int("generation") ?? 0, annotations: annotations)
     }
 }
 
@@ -96,11 +100,14 @@ public struct NetworkAttachmentDefinition: Sendable, Hashable {
 struct KubeStatus {
     var message: String
     var reason: String
+    /// `details.name`: the object the error is about, when it is about one.
+    var objectName: String?
 
     /// nil when the body is not a Status object.
     init?(body: [UInt8]) {
         guard let object = (try? JSONValue.parse(body))?.objectValue, object["kind"] == "Status" else { return nil }
         message = object["message"]?.stringValue ?? ""
         reason = object["reason"]?.stringValue ?? ""
+        objectName = object["details"]?.objectValue?["name"]?.stringValue
     }
 }

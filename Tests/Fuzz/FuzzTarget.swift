@@ -1,7 +1,8 @@
 // Feeds arbitrary bytes to every entry point that takes input from outside: the multus config on
 // stdin, a delegate's output, the networks annotation (parsed, and resolved for a pod, also as the
 // default-network override under namespaceIsolation), CNI_ARGS, the API server's Pod and NAD (a
-// NAD's config resolved through the meta-plugin guard, nested plugins and all), kubeconfig YAML,
+// NAD's config resolved through the meta-plugin guard, nested plugins and all), DRA's
+// ResourceClaims and ResourceSlices (decoded, and read by an ADD), kubeconfig YAML,
 // `multus install`'s command line and the primary CNI config it wraps, the kubelet's pod-resources
 // answers, and Multus's cache (its delegate list, and libcni's result files beside it). Nothing may crash; errors are fine. Built with libFuzzer by Tests/scripts/fuzz.sh (-D FUZZING); otherwise
 // a replay tool: `multus-fuzz FILE...` runs saved inputs (crash reproductions) through the same code.
@@ -31,6 +32,7 @@ let environment = ["CNI_COMMAND": "ADD", "CNI_CONTAINERID": "fuzz", "CNI_NETNS":
 let validResult = Array(#"{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","sandbox":"/x"}],"ips":[{"address":"10.0.0.2/24","interface":0}]}"#.utf8)
 let fixedConfig = Array(#"{"cniVersion":"1.1.0","name":"m","type":"multus","cniDir":"CACHE","delegates":[{"cniVersion":"0.4.0","name":"a","type":"x"},{"cniVersion":"1.0.0","name":"b","plugins":[{"type":"y"},{"type":"z"}]},{"cniVersion":"1.0.0","name":"c","type":"w"}],"attachConcurrency":2}"#.replacing("CACHE", with: cacheDirectory).utf8)
 
+let draConfig = Array(#"{"cniVersion":"1.1.0","name":"m","type":"multus","cniDir":"CACHE","kubeconfig":"/nonexistent","delegates":[{"cniVersion":"1.0.0","name":"a","type":"x"}]}"#.replacing("CACHE", with: cacheDirectory).utf8)
 let fixedPrimary = Array(#"{"cniVersion":"0.4.0","name":"p","plugins":[{"type":"bridge","capabilities":{"ips":true}}]}"#.utf8)
 let allInstallFlags = (try? InstallOptions.parse(["--namespace-isolation", "--global-namespaces=a,b", "--multus-log-to-stderr=false", "--multus-log-level=debug",
                                                   "--multus-log-file=/l", "--additional-bin-dir=/b", "--readiness-indicator-file=/r", "--override-network-name"],
@@ -64,6 +66,12 @@ struct CannedKubeAPI: KubeAPI {
     func networkAttachmentDefinition(namespace: String, name: String) throws(KubeError) -> NetworkAttachmentDefinition { nad }
     func updatePodStatus(_ pod: Pod) throws(KubeError) -> Pod { pod }
     func createEvent(_ event: KubeEvent) throws(KubeError) {}
+    func resourceClaim(namespace: String, name: String) throws(KubeError) -> ResourceClaim {
+        throw .notServed(server: "fuzz", call: "GET resourceclaim", message: "not served")
+    }
+    func resourceSlices(driver: String, nodeName: String) throws(KubeError) -> [ResourceSlice] {
+        throw .notServed(server: "fuzz", call: "LIST resourceslices", message: "not served")
+    }
 }
 
 let kubeConfig = Array(#"{"cniVersion":"1.0.0","name":"m","cniDir":"CACHE","clusterNetwork":"cluster","namespaceIsolation":true,"globalNamespaces":"kube-system"}"#
@@ -86,6 +94,43 @@ func addForPod(annotations: [String: String], nadConfig: String = #"{"cniVersion
                               devices: DevicePaths(checkpoint: "/nonexistent", infoDirectory: cacheDirectory + "/devinfo",
                                                    podResourcesSocket: "/nonexistent/kubelet.sock"))
     _ = plugin.run(environment: kubeEnvironment, stdin: kubeConfig)
+}
+
+/// An API server whose ResourceClaim and ResourceSlices are the fuzzed input (one JSON document
+/// read as both: a claim's `status`, a slice list's `items`), for a pod whose claim `c` and
+/// extended-resource claim `e` back its NADs' devices. Nothing leaves the process.
+struct DRAFuzzAPI: KubeAPI {
+    let input: JSONValue
+    static let pool = "sriovnetwork.k8snetworkplumbingwg.io/vf-pool-a"
+
+    func pod(namespace: String, name: String) throws(KubeError) -> Pod {
+        do {
+            return try Pod(json: ["apiVersion": "v1", "kind": "Pod",
+                                  "metadata": ["name": .string(name), "namespace": .string(namespace), "uid": "u",
+                                               "annotations": ["k8s.v1.cni.cncf.io/networks": "vf,vf"]],
+                                  "spec": ["nodeName": "node-1", "containers": [["name": "app"]],
+                                           "resourceClaims": [["name": "net", "resourceClaimTemplateName": "t"]]],
+                                  "status": ["resourceClaimStatuses": [["name": "net", "resourceClaimName": "c"]],
+                                             "extendedResourceClaimStatus": ["resourceClaimName": "e", "requestMappings": [
+                                                 ["containerName": "app", "resourceName": .string(Self.pool), "requestName": "vfs"]]]]])
+        } catch { throw .malformedResponse(server: "fuzz", call: "GET pod", reason: "\(error)") }
+    }
+
+    func networkAttachmentDefinition(namespace: String, name: String) throws(KubeError) -> NetworkAttachmentDefinition {
+        NetworkAttachmentDefinition(metadata: ObjectMeta(name: name, namespace: namespace, annotations: [NetworkAttachmentDefinition.resourceNameAnnotation: Self.pool]),
+                                    config: #"{"cniVersion":"1.0.0","type":"x"}"#)
+    }
+
+    func updatePodStatus(_ pod: Pod) throws(KubeError) -> Pod { pod }
+    func createEvent(_ event: KubeEvent) throws(KubeError) {}
+
+    func resourceClaim(namespace: String, name: String) throws(KubeError) -> ResourceClaim {
+        do { return try ResourceClaim(json: input) } catch { throw .malformedResponse(server: "fuzz", call: "GET claim", reason: "\(error)") }
+    }
+
+    func resourceSlices(driver: String, nodeName: String) throws(KubeError) -> [ResourceSlice] {
+        do { return try ResourceSlice.list(json: input) } catch { throw .malformedResponse(server: "fuzz", call: "LIST slices", reason: "\(error)") }
+    }
 }
 
 /// No Kubernetes: a mutated `kubeconfig` must never make the fuzzer talk to a real cluster.
@@ -144,6 +189,21 @@ func exercise(_ data: [UInt8]) {
                               time: WallClockTime(seconds: Int64(selector))).json.serializedBytes()
             }
             if let nad = try? NetworkAttachmentDefinition(json: json) { addForPod(annotations: [NetworkSelection.annotation: "fuzz"], nad: nad) }
+            // DRA's objects, and an ADD whose NADs take their devices from them.
+            _ = try? ResourceClaim(json: json)
+            _ = try? ResourceSlice(json: json)
+            _ = try? ResourceSlice.list(json: json)
+            _ = try? Pod(json: json).claims()
+            let api = DRAFuzzAPI(input: json)
+            let plugin = MultusPlugin(executor: CannedExecutor(output: validResult), kubeAPIProvider: { _, _ in api },
+                                      devices: DevicePaths(checkpoint: "/nonexistent", infoDirectory: cacheDirectory + "/devinfo",
+                                                           podResourcesSocket: "/nonexistent/kubelet.sock"))
+            for command in ["ADD", "DEL"] {
+                var env = environment
+                env["CNI_COMMAND"] = command
+                env["CNI_ARGS"] = "K8S_POD_NAMESPACE=default;K8S_POD_NAME=web"
+                _ = plugin.run(environment: env, stdin: draConfig)
+            }
         }
         // The bytes as a NAD's spec.config: nested plugins, meta-plugin types at any depth.
         addForPod(annotations: [NetworkSelection.annotation: "fuzz"], nadConfig: String(decoding: input, as: UTF8.self))

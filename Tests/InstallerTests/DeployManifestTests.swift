@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// deploy/ as shipped: the DaemonSet runs `multus install` with flags it accepts, mounting what
-/// those flags point at; the ClusterRole grants the plugin's four permissions and no more.
+/// those flags point at; the ClusterRole grants the plugin's six permissions and no more.
 @Suite("deploy/ manifests")
 struct DeployManifestTests {
     func manifest(_ name: String) throws -> YAMLNode {
@@ -24,13 +24,14 @@ struct DeployManifestTests {
         #expect(options.generatesConfig && options.isOn(.cleanupConfigOnExit))
     }
 
-    @Test("the ClusterRole: pods get, pods/status update, NADs get, events create")
+    @Test("the ClusterRole: pods get, pods/status update, NADs get, events create, resourceclaims get, resourceslices list")
     func clusterRole() throws {
         let documents = String(decoding: try readFile(testdata("../deploy/rbac.yml")), as: UTF8.self).split(separator: "\n---\n")
         let role = try #require(try documents.map { try YAMLNode.parse(String($0)) }.first { $0.string("kind") == "ClusterRole" })
         let rules = (role["rules"]?.elements ?? []).map { rule in
             [rule["apiGroups"], rule["resources"], rule["verbs"]].map { $0?.elements?.compactMap(\.scalar).joined(separator: ",") ?? "" }.joined(separator: " ")
         }
-        #expect(rules == [" pods get", " pods/status update", "k8s.cni.cncf.io network-attachment-definitions get", " events create"])
+        #expect(rules == [" pods get", " pods/status update", "k8s.cni.cncf.io network-attachment-definitions get", " events create",
+                          "resource.k8s.io resourceclaims get", "resource.k8s.io resourceslices list"])
     }
 }

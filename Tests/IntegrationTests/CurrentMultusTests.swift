@@ -80,6 +80,52 @@ struct CurrentMultusTests {
         #expect(box.leases("podnet") == [] && box.leases("p2pnet") == [])
     }
 
+    /// libcni HEAD hands plugins the W3C trace context (TRACEPARENT, TRACESTATE, BAGGAGE) it
+    /// was given: a meta-plugin between it and the plugins must pass all three on, to every
+    /// plugin of every network, on every verb, whether the networks attach one by one or side
+    /// by side. (The reference plugins here stop at CNI 1.0.0, which libcni sends no GC; the
+    /// last network, a 1.1.0 chain of the recorder alone, gets it.)
+    @Test("W3C trace context: TRACEPARENT, TRACESTATE and BAGGAGE reach every plugin of every network, chained steps included, on ADD, CHECK, GC and DEL",
+          arguments: [1, 2])
+    func traceContextReachesEveryDelegate(attachConcurrency: Int) throws {
+        let box = try Sandbox()
+        let record = box.root + "/calls.log"
+        let recorder: JSONValue = ["type": "recorder", "record": .string(record), "env": ["TRACEPARENT", "TRACESTATE", "BAGGAGE", "CNI_IFNAME"]]
+        let networks: [JSONValue] = [
+            ["cniVersion": "1.0.0", "name": "podnet", "plugins": [box.bridgeNetwork("podnet", third: 1), recorder]],
+            ["cniVersion": "1.0.0", "name": "p2pnet", "plugins": [["type": "ptp", "ipam": box.hostLocal(2)], recorder]],
+            ["cniVersion": "1.0.0", "name": "p2pnet-b", "plugins": [["type": "ptp", "ipam": box.hostLocal(3)], recorder, recorder]],
+            ["cniVersion": "1.1.0", "name": "traced", "plugins": [recorder]],
+        ]
+        var config = try #require(box.multusConfig(version: "1.1.0", delegates: networks).objectValue)
+        config["binDir"] = .string(box.pluginDirectoryWithTestPlugins)
+        config["attachConcurrency"] = .number("\(attachConcurrency)")
+        let trace = ["TRACEPARENT": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                     "TRACESTATE": "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7",
+                     "BAGGAGE": "userId=alice,serverNode=DF%2028,isProduction=false"]
+        func run(_ command: String, _ request: JSONObject = config, _ extra: [String: String] = [:]) {
+            let outcome = box.multus(command, .object(request), environment: trace.merging(extra) { $1 })
+            #expect(outcome.exitCode == 0, "\(command): \(outcome.stdout)")
+        }
+        run("ADD")
+        run("CHECK")
+        var gc = config
+        gc["cni.dev/valid-attachments"] = [["containerID": .string(box.containerID), "ifname": "eth0"]]
+        run("GC", gc, ["CNI_CONTAINERID": "", "CNI_NETNS": "", "CNI_IFNAME": "", "CNI_ARGS": ""])
+        run("DEL")
+
+        let calls = Self.records(record)
+        // Five recorder steps: on eth0, on net1, two on net2, on net3.
+        #expect(Dictionary(grouping: calls, by: { $0["command"]?.stringValue ?? "" }).mapValues(\.count) == ["ADD": 5, "CHECK": 5, "GC": 1, "DEL": 5])
+        for call in calls {
+            var expected = trace.mapValues(JSONValue.string)
+            expected["CNI_IFNAME"] = .string(call["command"] == "GC" ? "" : call["ifname"]?.stringValue ?? "?")
+            #expect(call["env"]?.objectValue.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) }) } == expected, "\(call)")
+        }
+        #expect(Set(calls.compactMap { $0["ifname"]?.stringValue }.filter { !$0.isEmpty }) == ["eth0", "net1", "net2", "net3"])
+        #expect(box.leases("podnet") == [] && box.leases("p2pnet") == [] && box.leases("p2pnet-b") == [])
+    }
+
     @Test("a tuning plugin in the cluster network's subdirectory runs (eth0's MAC); not with loadOnlyInlinedPlugins; DEL runs it from the cache after the file is gone")
     func pluginSubdirectory() throws {
         let k = try KubeSandbox()

@@ -81,14 +81,16 @@ struct InsidePodTests {
 
         let add = k.multus("ADD", pod: "web-sriov", devices: devices)
         #expect(add.exitCode == 0, "\(add.stdout)")
-        // The configs exactly as run, from the cache: each delegate its own device (sorted, as Multus).
+        // The configs exactly as run, from the cache: each delegate its own device (container by
+        // container, as Multus v4.3.1: web's .1, then sidecar's .0).
         let cache = try JSONValue.parse(readFile("\(k.box.cniDir)/attachments/\(k.box.containerID).json"))
         let ran = cache.objectValue?["attachments"]?.arrayValue?.compactMap { $0.objectValue?["network"]?.objectValue?["deviceID"]?.stringValue }
-        #expect(ran == ["0000:03:02.0", "0000:03:02.1"])
+        #expect(ran == ["0000:03:02.1", "0000:03:02.0"])
         let files = ["\(devinfo)/cni/default-sriov-a-\(k.box.containerID)_net1", "\(devinfo)/cni/default-sriov-b-\(k.box.containerID)_net2"]
         #expect(files.allSatisfy(fileExists), "device-info files written")
         let status = try #require(try k.networkStatus("web-sriov"))
-        #expect(status.compactMap { $0["device-info"]?.objectValue?["pci"]?.objectValue?["pci-address"]?.stringValue } == ["0000:03:02.0", "0000:03:02.1"])
+        #expect(status.compactMap { $0["device-info"]?.objectValue?["pci"]?.objectValue?["pci-address"]?.stringValue } == ["0000:03:02.1", "0000:03:02.0"],
+                "network-status agrees with the delegates' devices")
 
         #expect(k.multus("DEL", pod: "web-sriov", devices: devices).exitCode == 0)
         #expect(!files.contains(where: fileExists), "device-info files removed on DEL")

@@ -10,6 +10,7 @@ import TestSupport
 struct TestAPIServerTests {
     static let pod = "/api/v1/namespaces/default/pods/web-0"
     static let nads = "/apis/k8s.cni.cncf.io/v1/namespaces"
+    static let claim = "/apis/resource.k8s.io/v1/namespaces/default/resourceclaims/web-dra-net-x7k2p"
 
     @Test("tokens and client certificates: 200, 401, 403 and 404 answered as Status objects, and logged")
     func authentication() throws {
@@ -84,12 +85,14 @@ struct TestAPIServerTests {
         #expect(stored == answers[3].body)
     }
 
-    /// Multus's ClusterRole, verb by verb: what a cluster installed from Multus's manifests lets
-    /// the plugin do. A merge patch of pods/status is what it refuses.
-    @Test("RBAC: Multus's ClusterRole allows get/list/update of pods and pods/status, any NAD verb, event creation; no patch")
+    /// Multus v4.3.1's ClusterRole, verb by verb: what a cluster installed from Multus's
+    /// manifests lets the plugin do. A merge patch of pods/status is what it refuses.
+    @Test("RBAC: Multus's ClusterRole allows get/list/update of pods and pods/status, any NAD verb, event creation, get/list of DRA claims and slices; no patch")
     func multusRole() throws {
         let server = try TestAPIServer()
         try server.addToken("abc")
+        try server.put(file: testdata("dra/claim-vf-and-gpu.json"))
+        try server.put(file: testdata("dra/slices.json"))
         let pod = try #require(try server.object(kind: "Pod", namespace: "default", name: "web-0"))
         let event: JSONValue = ["metadata": ["name": "web-0.1"], "involvedObject": ["kind": "Pod", "namespace": "default", "name": "web-0"],
                                 "reason": "AddedInterface", "message": "Add net1 []", "type": "Normal"]
@@ -104,8 +107,14 @@ struct TestAPIServerTests {
             ["path": "/api/v1/namespaces/default/events", "token": "abc"],
             ["path": .string("\(Self.nads)/default/network-attachment-definitions/macvlan-conf"), "token": "abc"],
             ["path": .string("\(Self.nads)/default/network-attachment-definitions"), "token": "abc"],
+            ["path": .string(Self.claim), "token": "abc"],
+            ["path": .string("\(Self.claim)/status"), "token": "abc"],
+            ["path": "/apis/resource.k8s.io/v1/namespaces/default/resourceclaims", "token": "abc"],
+            ["path": "/apis/resource.k8s.io/v1/resourceslices", "token": "abc"],
+            ["path": "/apis/resource.k8s.io/v1/resourceslices/node-1-gpu.nvidia.com-4kz9d", "token": "abc"],
+            ["method": "PATCH", "path": .string("\(Self.claim)/status"), "token": "abc", "contentType": "application/merge-patch+json", "body": ["status": [:]]],
         ])
-        #expect(answers.map(\.status) == [200, 200, 200, 200, 403, 201, 403, 200, 200])
+        #expect(answers.map(\.status) == [200, 200, 200, 200, 403, 201, 403, 200, 200, 200, 200, 200, 200, 200, 403])
         #expect(answers[4].body == ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure",
                                     "message": #"pods "web-0" is forbidden: User "system:serviceaccount:kube-system:multus" cannot patch resource "pods/status" in API group "" in the namespace "default""#,
                                     "reason": "Forbidden", "details": ["name": "web-0", "kind": "pods"], "code": 403])
@@ -114,12 +123,66 @@ struct TestAPIServerTests {
         #expect(answers[1].body["kind"] == "PodList")
         #expect(answers[8].body["items"]?.arrayValue?.compactMap { $0["metadata"]?["name"]?.stringValue } == ["from-confdir", "macvlan-conf", "ptp-conf", "static-conf"])
         #expect(try server.object(kind: "Pod", namespace: "default", name: "web-0")?["metadata"]?["annotations"]?["a"] == nil, "the refused patch changed nothing")
+        #expect(answers[11].body["kind"] == "ResourceClaimList" && answers[12].body["items"]?.arrayValue?.count == 4)
+        #expect(answers[14].body["message"] == #"resourceclaims.resource.k8s.io "web-dra-net-x7k2p" is forbidden: User "system:serviceaccount:kube-system:multus" cannot patch resource "resourceclaims/status" in API group "resource.k8s.io" in the namespace "default""#)
     }
 
-    @Test("RBAC: swift-multus's own ClusterRole grants get pods, update pods/status, get NADs, create events, and nothing else")
+    @Test("RBAC: Multus v4.3.0's ClusterRole has no resource.k8s.io")
+    func multus430Role() throws {
+        let server = try TestAPIServer()
+        try server.addToken("abc", role: .multus430)
+        let answers = try send(server, [["path": .string(Self.pod), "token": "abc"], ["path": .string(Self.claim), "token": "abc"],
+                                        ["path": "/apis/resource.k8s.io/v1/resourceslices", "token": "abc"]])
+        #expect(answers.map(\.status) == [200, 403, 403])
+        #expect(answers[2].body["message"] == #"resourceslices.resource.k8s.io is forbidden: User "system:serviceaccount:kube-system:multus" cannot list resource "resourceslices" in API group "resource.k8s.io" at the cluster scope"#)
+    }
+
+    /// ResourceSlices are cluster-scoped, as kube-apiserver serves them: a RoleBinding in a
+    /// namespace never reaches them; their list takes the field selectors Multus v4.3.1 sends.
+    @Test("resourceslices: cluster-scoped, listed with field selectors spec.nodeName and spec.driver; an unknown field label is 400")
+    func resourceSlices() throws {
+        let server = try TestAPIServer()
+        try server.addToken("abc", role: .clusterAdmin)
+        try server.addToken("namespaced", user: "ns-admin", role: .clusterAdmin, namespaces: ["default"])
+        try server.put(file: testdata("dra/slices.json"))
+        let path = "/apis/resource.k8s.io/v1/resourceslices"
+        let answers = try send(server, [
+            ["path": .string("\(path)?fieldSelector=spec.nodeName%3Dnode-1%2Cspec.driver%3Dsriovnetwork.k8snetworkplumbingwg.io"), "token": "abc"],
+            ["path": .string("\(path)?fieldSelector=spec.driver%3D%3Dgpu.nvidia.com"), "token": "abc"],
+            ["path": .string("\(path)?fieldSelector=spec.nodeName!%3Dnode-1"), "token": "abc"],
+            ["path": .string("\(path)?fieldSelector=spec.pool%3Dnode-1"), "token": "abc"],
+            ["path": .string("\(path)/node-1-gpu.nvidia.com-4kz9d"), "token": "abc"],
+            ["path": .string(path), "token": "namespaced"],
+        ])
+        #expect(answers.map(\.status) == [200, 200, 200, 400, 200, 403])
+        let names = answers.prefix(3).map { $0.body["items"]?.arrayValue?.compactMap { $0["metadata"]?["name"]?.stringValue } ?? [] }
+        #expect(names == [["node-1-sriovnetwork.k8snetworkplumbingwg.io-7xk2p", "node-1-sriovnetwork.k8snetworkplumbingwg.io-old9z"],
+                          ["node-1-gpu.nvidia.com-4kz9d"], ["node-2-sriovnetwork.k8snetworkplumbingwg.io-m3q8r"]])
+        #expect(answers[0].body["kind"] == "ResourceSliceList" && answers[0].body["apiVersion"] == "resource.k8s.io/v1")
+        #expect(answers[3].body["message"] == "field label not supported: spec.pool")
+        #expect(answers[4].body["metadata"]?["namespace"] == nil)
+        #expect(answers[5].body["message"]?.stringValue?.hasSuffix("at the cluster scope") == true)
+    }
+
+    @Test("unserve: a group version the server does not have answers 404 about no object, after authorization")
+    func unservedGroupVersion() throws {
+        let server = try TestAPIServer()
+        try server.addToken("abc")
+        try server.addToken("old", role: .multus430)
+        try server.put(file: testdata("dra/claim-vf-and-gpu.json"))
+        try server.unserve(["resource.k8s.io/v1"])
+        let answers = try send(server, [["path": .string(Self.claim), "token": "abc"], ["path": .string(Self.pod), "token": "abc"],
+                                        ["path": .string(Self.claim), "token": "old"]])
+        #expect(answers.map(\.status) == [404, 200, 403])
+        #expect(answers[0].body == ["kind": "Status", "apiVersion": "v1", "metadata": [:], "status": "Failure",
+                                    "message": "the server could not find the requested resource", "reason": "NotFound", "details": [:], "code": 404])
+    }
+
+    @Test("RBAC: swift-multus's own ClusterRole grants get pods, update pods/status, get NADs, create events, get resourceclaims, list resourceslices, and nothing else")
     func swiftMultusRole() throws {
         let server = try TestAPIServer()
         try server.addToken("abc", role: .swiftMultus)
+        try server.put(file: testdata("dra/claim-vf-and-gpu.json"))
         try server.addToken("nobody", user: "nobody", role: .none)
         let pod = try #require(try server.object(kind: "Pod", namespace: "default", name: "web-0"))
         let event: JSONValue = ["metadata": ["name": "web-0.2"], "involvedObject": ["kind": "Pod", "namespace": "default", "name": "web-0"]]
@@ -132,8 +195,13 @@ struct TestAPIServerTests {
             ["path": .string("\(Self.nads)/default/network-attachment-definitions/macvlan-conf"), "token": "abc"],
             ["path": .string("\(Self.nads)/default/network-attachment-definitions"), "token": "abc"],
             ["path": .string(Self.pod), "token": "nobody"],
+            ["path": .string(Self.claim), "token": "abc"],
+            ["path": .string("\(Self.claim)/status"), "token": "abc"],
+            ["path": "/apis/resource.k8s.io/v1/namespaces/default/resourceclaims", "token": "abc"],
+            ["path": "/apis/resource.k8s.io/v1/resourceslices?fieldSelector=spec.driver%3Dx", "token": "abc"],
+            ["path": "/apis/resource.k8s.io/v1/resourceslices/any", "token": "abc"],
         ])
-        #expect(answers.map(\.status) == [200, 403, 403, 200, 201, 200, 403, 403])
+        #expect(answers.map(\.status) == [200, 403, 403, 200, 201, 200, 403, 403, 200, 403, 403, 200, 403])
         #expect(answers[2].body["message"] == #"pods "web-0" is forbidden: User "system:serviceaccount:kube-system:multus" cannot get resource "pods/status" in API group "" in the namespace "default""#)
         #expect(answers[6].body["message"] == #"network-attachment-definitions.k8s.cni.cncf.io is forbidden: User "system:serviceaccount:kube-system:multus" cannot list resource "network-attachment-definitions" in API group "k8s.cni.cncf.io" in the namespace "default""#)
     }

@@ -100,6 +100,49 @@ struct LiveKubeAPITests {
         }
     }
 
+    /// resource.k8s.io/v1 as Multus v4.3.1's role reads it: a claim by name, the slices of one
+    /// driver on one node by server-side field selectors.
+    @Test func readsAResourceClaimAndTheSlicesOfADriverOnANode() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        try f.server.put(file: testdata("dra/claim-vf-and-gpu.json"))
+        try f.server.put(file: testdata("dra/slices.json"))
+        let api = try f.api()
+        let claim = try api.resourceClaim(namespace: "default", name: "web-dra-net-x7k2p")
+        #expect(claim.results == [DeviceAllocation(request: "vf", driver: "sriovnetwork.k8snetworkplumbingwg.io", pool: "node-1", device: "pf0-vf1"),
+                                  DeviceAllocation(request: "gpu", driver: "gpu.nvidia.com", pool: "node-1", device: "gpu-0")])
+        #expect(claim.metadata.generation == 1)
+        let slices = try api.resourceSlices(driver: "sriovnetwork.k8snetworkplumbingwg.io", nodeName: "node-1")
+        #expect(slices.map(\.metadata.name) == ["node-1-sriovnetwork.k8snetworkplumbingwg.io-7xk2p", "node-1-sriovnetwork.k8snetworkplumbingwg.io-old9z"],
+                "node-2's slice of the driver and the GPU driver's are left out by the server")
+        #expect(slices.first?.poolGeneration == 2 && slices.first?.devices.first?.string("k8s.cni.cncf.io/deviceID") == "0000:08:00.1")
+        #expect(try api.resourceSlices(driver: "gpu.nvidia.com", nodeName: "").map(\.metadata.name) == ["node-1-gpu.nvidia.com-4kz9d"])
+        let requests = try f.server.requests()
+        #expect(requests.map { "\($0.method) \($0.path)?\($0.query) \($0.status)" } == [
+            "GET /apis/resource.k8s.io/v1/namespaces/default/resourceclaims/web-dra-net-x7k2p? 200",
+            "GET /apis/resource.k8s.io/v1/resourceslices?fieldSelector=spec.nodeName%3Dnode-1%2Cspec.driver%3Dsriovnetwork.k8snetworkplumbingwg.io 200",
+            "GET /apis/resource.k8s.io/v1/resourceslices?fieldSelector=spec.driver%3Dgpu.nvidia.com 200",
+        ])
+    }
+
+    /// A claim that is not there is NotFound about it; a server without resource.k8s.io/v1
+    /// answers 404 about nothing, which is `notServed` (and still a 404, as client-go's
+    /// IsNotFound sees both).
+    @Test func aMissingClaimIsNotFoundAndAMissingAPIIsNotServed() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        let api = try f.api()
+        let missing = #expect(throws: KubeError.self) { try api.resourceClaim(namespace: "default", name: "nope") }
+        #expect(missing?.isNotFound == true && missing?.isNotServed == false)
+        #expect(missing?.description.contains(#"resourceclaims.resource.k8s.io "nope" not found"#) == true)
+        try f.server.unserve(["resource.k8s.io/v1"])
+        let claim = #expect(throws: KubeError.self) { try api.resourceClaim(namespace: "default", name: "nope") }
+        let slices = #expect(throws: KubeError.self) { try api.resourceSlices(driver: "d", nodeName: "n") }
+        for error in [claim, slices] {
+            #expect(error?.isNotServed == true && error?.isNotFound == true, "\(String(describing: error))")
+        }
+    }
+
     @Test func aServerSignedByAnotherCAIsRefused() throws {
         let f = try Fixture()
         defer { f.directory.remove() }

@@ -24,7 +24,7 @@ private final class TableSource: DeviceSource, @unchecked Sendable {
         lookups.append(pod)
         if let failure { throw failure }
         var devices = PodDevices(reporter: "the table")
-        for (name, ids) in table { devices.add(ids, to: name, origin: .checkpoint(path: "table")) }
+        for (name, ids) in table { devices.append(unit: ids.map { DeviceGrant(id: $0, origin: .checkpoint(path: "table")) }, to: name) }
         return devices
     }
 }
@@ -72,19 +72,19 @@ extension DeviceInfoTests {
     @Suite("Kubelet checkpoint and device allocation")
     struct Checkpoint {
         static let lookups: [CheckpointCase] = [
-            .init(name: "both containers' devices, in file order", file: "kubelet_internal_checkpoint", podUID: "uid-web-sriov",
+            .init(name: "both containers' devices, containers in file order", file: "kubelet_internal_checkpoint", podUID: "uid-web-sriov",
                   resource: sriov, expected: ["0000:03:02.1", "0000:03:02.0"]),
             .init(name: "another resource of the same pod", file: "kubelet_internal_checkpoint", podUID: "uid-web-sriov",
                   resource: "nvidia.com/gpu", expected: ["GPU-7f3c"]),
             .init(name: "another pod's device of the same resource", file: "kubelet_internal_checkpoint", podUID: "uid-db",
                   resource: sriov, expected: ["0000:03:02.2"]),
-            .init(name: "NUMA nodes in numeric order, each list as written", file: "kubelet_internal_checkpoint", podUID: "uid-numa",
-                  resource: "example.com/nic", expected: ["nic-b", "nic-a", "nic-c"]),
+            .init(name: "one container's devices on several NUMA nodes: sorted together", file: "kubelet_internal_checkpoint", podUID: "uid-numa",
+                  resource: "example.com/nic", expected: ["nic-a", "nic-b", "nic-c"]),
             .init(name: "unknown pod", file: "kubelet_internal_checkpoint", podUID: "uid-nobody", resource: sriov, expected: []),
             .init(name: "resource the pod does not have", file: "kubelet_internal_checkpoint", podUID: "uid-db",
                   resource: "nvidia.com/gpu", expected: []),
-            .init(name: "pre-1.20 format (plain list)", file: "kubelet_internal_checkpoint.v1.19", podUID: "uid-web-sriov",
-                  resource: sriov, expected: ["0000:03:02.1", "0000:03:02.0"]),
+            .init(name: "pre-1.20 format (plain list), one container's: sorted", file: "kubelet_internal_checkpoint.v1.19", podUID: "uid-web-sriov",
+                  resource: sriov, expected: ["0000:03:02.0", "0000:03:02.1"]),
             .init(name: "pre-1.20 format, another pod", file: "kubelet_internal_checkpoint.v1.19", podUID: "uid-db",
                   resource: sriov, expected: ["0000:03:02.2"]),
             .init(name: "missing file: no devices", file: "no-such-checkpoint", podUID: "uid-web-sriov", resource: sriov, expected: []),
@@ -174,23 +174,34 @@ extension DeviceInfoTests {
 
         // MARK: Allocation
 
-        @Test func delegatesOfOneResourceGetTheDevicesInMultusOrder() throws {
+        /// Multus v4.3.1: container by container (.1 is web's, .0 sidecar's), not sorted pod-wide
+        /// as v4.3.0 did (which gave the first network sidecar's .0).
+        @Test func delegatesOfOneResourceGetTheDevicesContainerByContainer() throws {
             var allocator = DeviceAllocator(source: KubeletCheckpoint(path: checkpointPath), pod: pod(uid: "uid-web-sriov"))
-            // The checkpoint lists .1 before .0; Multus sorts, so the first delegate gets .0.
-            #expect(try allocator.nextID(sriov) == "0000:03:02.0")
-            #expect(try allocator.nextID("nvidia.com/gpu") == "GPU-7f3c")
             #expect(try allocator.nextID(sriov) == "0000:03:02.1")
+            #expect(try allocator.nextID("nvidia.com/gpu") == "GPU-7f3c")
+            #expect(try allocator.nextID(sriov) == "0000:03:02.0")
             #expect(throws: DeviceAllocationError.self) { try allocator.nextID(sriov) }
             #expect(throws: DeviceAllocationError.self) { try allocator.nextID("nvidia.com/gpu") }
         }
 
-        @Test(arguments: ["kubelet_internal_checkpoint", "kubelet_internal_checkpoint.v1.19"])
-        func bothFormatsAllocateTheSame(_ file: String) throws {
+        /// The current file gives web and sidecar one VF each; the 1.19 one gives web both.
+        @Test(arguments: [("kubelet_internal_checkpoint", ["0000:03:02.1", "0000:03:02.0"]),
+                          ("kubelet_internal_checkpoint.v1.19", ["0000:03:02.0", "0000:03:02.1"])])
+        func bothFormatsAllocate(_ file: String, _ expected: [String]) throws {
             var allocator = DeviceAllocator(source: KubeletCheckpoint(path: testdata("devices/\(file)")), pod: pod(uid: "uid-web-sriov"))
             let first = try allocator.next(resourceName: sriov, for: "default/sriov-a")
             let second = try allocator.next(resourceName: sriov, for: "default/sriov-b")
             let origin = DeviceOrigin.checkpoint(path: testdata("devices/\(file)"))
-            #expect([first, second] == [DeviceGrant(id: "0000:03:02.0", origin: origin), DeviceGrant(id: "0000:03:02.1", origin: origin)])
+            #expect([first, second] == expected.map { DeviceGrant(id: $0, origin: origin) })
+        }
+
+        /// The file's container order is a Go map's; the pod's spec is the kubelet's order.
+        @Test func containersFollowThePodsSpecWhereKnown() throws {
+            var identity = pod(uid: "uid-web-sriov")
+            identity.containers = ["sidecar", "web", "never-started"]
+            var allocator = DeviceAllocator(source: KubeletCheckpoint(path: checkpointPath), pod: identity)
+            #expect(try (0..<2).map { _ in try allocator.nextID(sriov) } == ["0000:03:02.0", "0000:03:02.1"])
         }
 
         @Test func numaDevicesAreSortedToo() throws {
@@ -206,7 +217,7 @@ extension DeviceInfoTests {
             _ = try allocator.next(resourceName: sriov, for: "default/sriov-b")
             let error = #expect(throws: DeviceAllocationError.self) { try allocator.next(resourceName: sriov, for: "default/sriov-c") }
             #expect(error?.description == "no device of resource \(sriov) is left for network default/sriov-c: the kubelet's checkpoint \(checkpointPath) "
-                + "reports 2 (0000:03:02.0, 0000:03:02.1), all taken by earlier networks (default/sriov-a, default/sriov-b)")
+                + "reports 2 (0000:03:02.1, 0000:03:02.0), all taken by earlier networks (default/sriov-a, default/sriov-b)")
         }
 
         @Test func aResourceThePodDoesNotHaveNamesWhatItHas() throws {
@@ -235,10 +246,21 @@ extension DeviceInfoTests {
             #expect(source.lookups == [pod(uid: "uid")])
         }
 
-        @Test func sortIsByteWiseAsGoSortStrings() {
-            let ids = ["b", "B", "a", "0000:0a:00.0", "0000:03:00.0", "é", "z"]
-            #expect(DeviceAllocator.multusOrder(ids.map { DeviceGrant(id: $0, origin: .checkpoint(path: "x")) }).map(\.id)
-                    == ["0000:03:00.0", "0000:0a:00.0", "B", "a", "b", "z", "é"])
+        @Test func sortWithinAUnitIsByteWiseAsGoSortStrings() {
+            var devices = PodDevices(reporter: "x")
+            devices.append(unit: ["b", "B", "a", "0000:0a:00.0", "0000:03:00.0", "é", "z"].map { DeviceGrant(id: $0, origin: .checkpoint(path: "x")) }, to: "r")
+            #expect(devices.grants["r"]?.map(\.id) == ["0000:03:00.0", "0000:0a:00.0", "B", "a", "b", "z", "é"])
+        }
+
+        /// Units follow each other unsorted; an ID a unit repeats (a shared claim) is listed once.
+        @Test func unitsAppendInOrderAndAnIDIsListedOnce() {
+            var devices = PodDevices(reporter: "x")
+            let grant = { (id: String) in DeviceGrant(id: id, origin: .checkpoint(path: "x")) }
+            devices.append(unit: [grant("c"), grant("d")], to: "r")
+            devices.append(unit: [grant("b"), grant("a"), grant("c")], to: "r")
+            devices.append([(name: "s", grant: grant("2")), (name: "r", grant: grant("0")), (name: "s", grant: grant("1"))])
+            #expect(devices.grants["r"]?.map(\.id) == ["c", "d", "a", "b", "0"])
+            #expect(devices.grants["s"]?.map(\.id) == ["1", "2"])
         }
 
         /// A failing source is asked once; every network after gets the same failure.

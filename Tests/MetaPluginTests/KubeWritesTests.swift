@@ -6,7 +6,7 @@ import Testing
 import TestSupport
 
 /// A KubeAPI that answers from a script and records every call, for the write paths' rules
-/// (retry, give-up, event wording) without a server.
+/// (retry, give-up, event wording) and DRA's reads without a server.
 final class ScriptedKubeAPI: KubeAPI, @unchecked Sendable {
     struct Script {
         /// Answers to successive status updates: nil stores the pod, a status code fails.
@@ -14,6 +14,12 @@ final class ScriptedKubeAPI: KubeAPI, @unchecked Sendable {
         /// Answers to successive pod reads after the first: a pod, or a status code.
         var reads: [Result<Pod, KubeError>] = []
         var eventFailure: Int? = nil
+        /// ResourceClaims by name (any namespace); a missing one is 404.
+        var claims: [String: ResourceClaim] = [:]
+        /// ResourceSlices; a list filters them by driver and node, as the field selectors do.
+        var slices: [ResourceSlice] = []
+        /// What every resource.k8s.io call fails with instead, if set.
+        var draFailure: KubeError? = nil
     }
 
     private let state: Mutex<(script: Script, calls: [String], events: [KubeEvent], written: [Pod])>
@@ -48,6 +54,24 @@ final class ScriptedKubeAPI: KubeAPI, @unchecked Sendable {
         }
         if let answer { throw Self.failure(answer) }
         return pod
+    }
+
+    func resourceClaim(namespace: String, name: String) throws(KubeError) -> ResourceClaim {
+        let answer = state.withLock { state -> Result<ResourceClaim, KubeError> in
+            state.calls.append("GET resourceclaim \(namespace)/\(name)")
+            if let failure = state.script.draFailure { return .failure(failure) }
+            return state.script.claims[name].map { .success($0) } ?? .failure(Self.failure(404))
+        }
+        return try answer.get()
+    }
+
+    func resourceSlices(driver: String, nodeName: String) throws(KubeError) -> [ResourceSlice] {
+        let answer = state.withLock { state -> Result<[ResourceSlice], KubeError> in
+            state.calls.append("LIST resourceslices \(driver) \(nodeName)")
+            if let failure = state.script.draFailure { return .failure(failure) }
+            return .success(state.script.slices.filter { $0.driver == driver && (nodeName.isEmpty || $0.nodeName == nodeName) })
+        }
+        return try answer.get()
     }
 
     func createEvent(_ event: KubeEvent) throws(KubeError) {

@@ -8,21 +8,22 @@ import TestSupport
 @Suite struct NodeDevicesTests {
     static let socket = "/run/kubelet.sock"
 
-    @Test func devicePluginsThenClaimsPerContainerInTheKubeletsOrder() {
+    @Test func devicePluginsAndClaimsContainerByContainerEachSorted() {
         let pod = PodResources(name: "web", namespace: "default", containers: [
             ContainerResources(name: "app", devices: [ContainerDevices(resourceName: "intel.com/sriov", deviceIDs: ["0000:05:00.2", "0000:05:00.1"])],
                                dynamicResources: [DynamicResource(claimName: "rdma", claimNamespace: "default", claimResources: [
                                    ClaimResource(cdiDevices: ["nvidia.com/net=0000:08:00.1", "no-id", "a=b=c", "x="]),
                                    ClaimResource(cdiDevices: ["nvidia.com/net=0000:08:00.0"]),
                                ])]),
-            ContainerResources(name: "sidecar", devices: [ContainerDevices(resourceName: "intel.com/sriov", deviceIDs: ["0000:05:00.3"])]),
+            ContainerResources(name: "sidecar", devices: [ContainerDevices(resourceName: "intel.com/sriov", deviceIDs: ["0000:05:00.0"])]),
         ])
         let devices = NodeDevices.devices(pod, socket: Self.socket)
         let plugin = DeviceOrigin.devicePlugin(socket: Self.socket), claim = DeviceOrigin.draClaim(socket: Self.socket)
+        // Each container's IDs sorted, containers in order (Multus v4.3.1): app's .1 and .2, then sidecar's .0.
         #expect(devices.grants == [
-            "intel.com/sriov": [DeviceGrant(id: "0000:05:00.2", origin: plugin), DeviceGrant(id: "0000:05:00.1", origin: plugin),
-                                DeviceGrant(id: "0000:05:00.3", origin: plugin)],
-            "rdma": [DeviceGrant(id: "0000:08:00.1", origin: claim), DeviceGrant(id: "0000:08:00.0", origin: claim)],
+            "intel.com/sriov": [DeviceGrant(id: "0000:05:00.1", origin: plugin), DeviceGrant(id: "0000:05:00.2", origin: plugin),
+                                DeviceGrant(id: "0000:05:00.0", origin: plugin)],
+            "rdma": [DeviceGrant(id: "0000:08:00.0", origin: claim), DeviceGrant(id: "0000:08:00.1", origin: claim)],
         ])
         #expect(devices.unusableCDINames == ["rdma": ["no-id", "a=b=c", "x="]])
         #expect(devices.reporter == "the kubelet's pod-resources API (/run/kubelet.sock)")

@@ -20,6 +20,12 @@ private final class PodReadRecorder: KubeAPI, Sendable {
     }
     func updatePodStatus(_ pod: Pod) throws(KubeError) -> Pod { pod }
     func createEvent(_ event: KubeEvent) throws(KubeError) {}
+    func resourceClaim(namespace: String, name: String) throws(KubeError) -> ResourceClaim {
+        throw .notServed(server: "https://test", call: "GET resourceclaim", message: "not served")
+    }
+    func resourceSlices(driver: String, nodeName: String) throws(KubeError) -> [ResourceSlice] {
+        throw .notServed(server: "https://test", call: "LIST resourceslices", message: "not served")
+    }
 }
 
 /// Names from CNI_ARGS reach API paths (an HTTP request line) and delegates' environment: each is

@@ -103,6 +103,32 @@ let webPod = PodResources(name: "web", namespace: "default", containers: [
         #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(2), "\(elapsed)")
     }
 
+    /// The kubelet's rate limiter (100 calls a second, bursts of 10) refuses with
+    /// RESOURCE_EXHAUSTED; the call is made again after a pause, within the deadline.
+    @Test(arguments: [PodResourcesServer.GetMode.serve, .unimplemented])
+    func rateLimitedCallsAreRetried(mode: PodResourcesServer.GetMode) throws {
+        let server = try PodResourcesServer(pods: serverPods, get: mode, exhausted: 3)
+        let client = PodResourcesClient(socket: server.socket)
+        #expect(try client.podResources(pod: "web", namespace: "default") == webPod)
+        #expect(try server.calls() == (mode == .serve ? ["Get", "Get", "Get", "Get"] : ["List", "List", "List", "List"]))
+    }
+
+    /// A kubelet that keeps refusing costs the deadline, no more; the error says how many calls
+    /// were made, and is one to try again later.
+    @Test func aLimitThatNeverLiftsFailsWithinTheDeadline() throws {
+        let server = try PodResourcesServer(pods: serverPods, exhausted: 1000)
+        let client = PodResourcesClient(socket: server.socket, deadline: .milliseconds(400))
+        let started = ContinuousClock.now
+        let error = #expect(throws: PodResourcesError.self) { try client.get(pod: "web", namespace: "default") }
+        let elapsed = ContinuousClock.now - started
+        let calls = try server.calls().count
+        #expect(error?.problem == .status(GRPCStatus(code: .resourceExhausted, message: "rejected by rate limit")))
+        #expect(error?.attempts == calls && calls >= 4, "pauses of 5-10, 10-20, 20-40, 40-80 ms fit in 400 ms: \(calls) calls")
+        #expect(error?.description == "kubelet pod-resources socket \(server.socket): the kubelet answered RESOURCE_EXHAUSTED: rejected by rate limit (\(calls) calls)")
+        #expect(error?.isTransient == true)
+        #expect(elapsed < .milliseconds(400) + .milliseconds(300), "\(elapsed)")
+    }
+
     @Test func anAnswerOverTheLimitFails() throws {
         let server = try PodResourcesServer(pods: serverPods)
         let client = PodResourcesClient(socket: server.socket, messageLimit: 16)

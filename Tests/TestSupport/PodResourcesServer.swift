@@ -36,7 +36,10 @@ public final class PodResourcesServer: @unchecked Sendable {
         case http1
     }
 
-    public init(pods: JSONValue = [], get: GetMode = .serve, delay: Duration? = nil, fault: Fault? = nil) throws(TestAPIServerError) {
+    /// `exhausted`: the first that many calls are refused with RESOURCE_EXHAUSTED, as the
+    /// kubelet's rate limiter refuses calls over 100 a second.
+    public init(pods: JSONValue = [], get: GetMode = .serve, delay: Duration? = nil, fault: Fault? = nil,
+                exhausted: Int = 0) throws(TestAPIServerError) {
         signal(SIGPIPE, SIG_IGN)
         guard let python = TestAPIServer.python else { throw TestAPIServerError("python3 not found") }
         do {
@@ -47,6 +50,7 @@ public final class PodResourcesServer: @unchecked Sendable {
         var arguments = [python, packageRoot() + "/Tests/podresources/server.py", "--socket", socket,
                          "--pods", directory.pathOf("pods.json"), "--get", get.rawValue]
         if let fault { arguments += ["--fault", fault.rawValue] }
+        if exhausted > 0 { arguments += ["--exhausted", "\(exhausted)"] }
         if let delay { arguments += ["--delay", "\(Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)"] }
         let environment = ["PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1",
                            "PYTHONPATH=\(Self.pythonPackages)"]

@@ -13,6 +13,8 @@ public struct LoggedRequest: Sendable, Hashable, CustomStringConvertible {
     public var method: String
     /// The path without the query string.
     public var path: String
+    /// The query string, as sent (percent-encoded); empty when there was none.
+    public var query: String = ""
     /// The status answered; 0 when the connection was reset without an answer (`resetNext`).
     public var status: Int
     /// The authenticated user; nil when the request carried no valid credentials.
@@ -43,10 +45,13 @@ public struct LoggedRequest: Sendable, Hashable, CustomStringConvertible {
 
 /// What RBAC grants a test user (Tests/apiserver/apiserver.py's ROLES).
 public enum TestRole: Sendable, Hashable {
-    /// Multus's own ClusterRole (deployments/multus-daemonset-thin.yml): get/list/update/watch on
-    /// pods and pods/status, `*` on k8s.cni.cncf.io, create/patch/update on events. No `patch`
-    /// of pods. What every integration test runs under unless it tests something else.
+    /// Multus v4.3.1's own ClusterRole (deployments/multus-daemonset.yml): get/list/update/watch
+    /// on pods and pods/status, `*` on k8s.cni.cncf.io, get/list on resource.k8s.io's
+    /// resourceclaims, resourceclaims/status and resourceslices, create/patch/update on events.
+    /// No `patch` of pods. What every integration test runs under unless it tests something else.
     case multus
+    /// Multus v4.3.0's ClusterRole and before: the same without resource.k8s.io.
+    case multus430
     /// deploy/clusterrole.yaml: exactly what swift-multus needs.
     case swiftMultus
     case clusterAdmin
@@ -57,6 +62,7 @@ public enum TestRole: Sendable, Hashable {
     var json: JSONValue {
         switch self {
         case .multus: "multus"
+        case .multus430: "multus-4.3.0"
         case .swiftMultus: "swift-multus"
         case .clusterAdmin: "cluster-admin"
         case .none: "none"
@@ -194,12 +200,34 @@ public final class TestAPIServer: @unchecked Sendable {
         return answer["result"] ?? .null
     }
 
-    /// Creates or replaces a Pod or NetworkAttachmentDefinition (by kind, namespace, name). The
+    /// Creates or replaces a Pod, NetworkAttachmentDefinition, Event, ResourceClaim or
+    /// ResourceSlice (by kind, namespace, name; ResourceSlices have no namespace). The
     /// server assigns `metadata.uid` if missing and a new `metadata.resourceVersion`; the object
     /// as stored is returned.
     @discardableResult
     public func put(_ object: JSONValue) throws(TestAPIServerError) -> JSONValue {
         try command(["op": "put", "object": object])
+    }
+
+    /// Puts every object of a fixture file (one object, or a `List`'s items), each key of
+    /// `substitutions` replaced by its value in the text first; returns them as stored.
+    @discardableResult
+    public func put(file path: String, substitutions: [String: String] = [:]) throws(TestAPIServerError) -> [JSONValue] {
+        guard let bytes = readWholeFile(path) else { throw TestAPIServerError("cannot read \(path)") }
+        let text = substitutions.reduce(String(decoding: bytes, as: UTF8.self)) { $0.replacing($1.key, with: $1.value) }
+        guard let document = try? JSONValue.parse(Array(text.utf8)), let object = document.objectValue else {
+            throw TestAPIServerError("\(path) is not a JSON object")
+        }
+        let items = object["kind"] == "List" ? object["items"]?.arrayValue ?? [] : [document]
+        var stored: [JSONValue] = []
+        for item in items { stored.append(try put(item)) }
+        return stored
+    }
+
+    /// Makes the server answer every path of these group versions (`resource.k8s.io/v1`) 404, as
+    /// a server without them does; `[]` serves them all again.
+    public func unserve(_ groupVersions: [String]) throws(TestAPIServerError) {
+        try command(["op": "unserve", "groupVersions": .array(groupVersions.map(JSONValue.string))])
     }
 
     /// The stored object, or nil.
@@ -253,10 +281,12 @@ public final class TestAPIServer: @unchecked Sendable {
         return entries.compactMap { entry in
             guard let fields = entry.objectValue, let method = fields["method"]?.stringValue,
                   let path = fields["path"]?.stringValue, let status = fields["status"]?.intValue else { return nil }
-            return LoggedRequest(method: method, path: path, status: status,
-                                 user: fields["user"]?.stringValue, contentType: fields["contentType"]?.stringValue,
-                                 tlsResumed: fields["tlsResumed"]?.boolValue ?? false, clientPort: fields["clientPort"]?.intValue ?? 0,
-                                 body: fields["body"])
+            var request = LoggedRequest(method: method, path: path, status: status,
+                                        user: fields["user"]?.stringValue, contentType: fields["contentType"]?.stringValue,
+                                        tlsResumed: fields["tlsResumed"]?.boolValue ?? false, clientPort: fields["clientPort"]?.intValue ?? 0,
+                                        body: fields["body"])
+            request.query = fields["query"]?.stringValue ?? ""
+            return request
         }
     }
 

@@ -3,9 +3,11 @@
 
 It speaks the real REST protocol over HTTPS (HTTP/1.1, keep-alive) for the few resources the
 Multus thin plugin touches: pods (get, list, and the status subresource: get/patch/put),
-network-attachment-definitions (get, list) and events (create, get, list). Every request is
-authorized by RBAC rules, by default exactly those of Multus's own ClusterRole, so a client that
-needs a verb a real cluster does not grant fails here too. Errors are Status objects worded as
+network-attachment-definitions (get, list), events (create, get, list), and DRA's
+resource.k8s.io/v1 resourceclaims (get, list, status get) and cluster-scoped resourceslices (get,
+list with field selectors). Every request is authorized by RBAC rules, by default exactly those of
+Multus v4.3.1's own ClusterRole, so a client that needs a verb a real cluster does not grant fails
+here too. Errors are Status objects worded as
 kube-apiserver words them, so a client's error handling is tested against the real thing.
 
     python3 apiserver.py --dir DIR [--objects DIR] [--set TEXT=REPLACEMENT ...]
@@ -38,34 +40,57 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 NAD_GROUP = "k8s.cni.cncf.io"
+DRA_GROUP = "resource.k8s.io"
 
 # kind -> (apiVersion, resource, group)
 KINDS = {
     "Pod": ("v1", "pods", ""),
     "NetworkAttachmentDefinition": (NAD_GROUP + "/v1", "network-attachment-definitions", NAD_GROUP),
     "Event": ("v1", "events", ""),
+    "ResourceClaim": (DRA_GROUP + "/v1", "resourceclaims", DRA_GROUP),
+    "ResourceSlice": (DRA_GROUP + "/v1", "resourceslices", DRA_GROUP),
+}
+
+# Kinds without a namespace: stored under namespace "", authorized only cluster-wide.
+CLUSTER_SCOPED = {"ResourceSlice"}
+
+# The field selectors each kind's list accepts besides metadata.name (and metadata.namespace
+# for namespaced kinds), with how to read the field: kube-apiserver's field label conversions.
+FIELD_LABELS = {
+    "Pod": {"spec.nodeName": lambda o: (o.get("spec") or {}).get("nodeName", ""),
+            "status.phase": lambda o: (o.get("status") or {}).get("phase", "")},
+    "ResourceSlice": {"spec.nodeName": lambda o: (o.get("spec") or {}).get("nodeName", ""),
+                      "spec.driver": lambda o: (o.get("spec") or {}).get("driver", "")},
 }
 
 # ---------------------------------------------------------------------------------------------
 # RBAC: a rule list per user, evaluated as the RBAC authorizer does (any matching rule allows)
 
-# deployments/multus-daemonset-thin.yml's ClusterRole, rule for rule: no `patch` on pods.
+# Multus v4.3.1's ClusterRole (deployments/multus-daemonset.yml), rule for rule: no `patch` on
+# pods; DRA's claims and slices get/list.
 MULTUS_CLUSTER_ROLE = [
     {"apiGroups": [NAD_GROUP], "resources": ["*"], "verbs": ["*"]},
     {"apiGroups": [""], "resources": ["pods", "pods/status"], "verbs": ["get", "list", "update", "watch"]},
+    {"apiGroups": [DRA_GROUP], "resources": ["resourceclaims", "resourceclaims/status", "resourceslices"], "verbs": ["get", "list"]},
     {"apiGroups": ["", "events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch", "update"]},
 ]
 
-# deploy/clusterrole.yaml: what swift-multus itself needs, and nothing more.
+# The ClusterRole of Multus v4.3.0 and before: no resource.k8s.io at all.
+MULTUS_4_3_0_CLUSTER_ROLE = [rule for rule in MULTUS_CLUSTER_ROLE if rule["apiGroups"] != [DRA_GROUP]]
+
+# deploy/rbac.yml: what swift-multus itself needs, and nothing more.
 SWIFT_MULTUS_ROLE = [
     {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]},
     {"apiGroups": [""], "resources": ["pods/status"], "verbs": ["update"]},
     {"apiGroups": [NAD_GROUP], "resources": ["network-attachment-definitions"], "verbs": ["get"]},
     {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
+    {"apiGroups": [DRA_GROUP], "resources": ["resourceclaims"], "verbs": ["get"]},
+    {"apiGroups": [DRA_GROUP], "resources": ["resourceslices"], "verbs": ["list"]},
 ]
 
 ROLES = {
     "multus": MULTUS_CLUSTER_ROLE,
+    "multus-4.3.0": MULTUS_4_3_0_CLUSTER_ROLE,
     "swift-multus": SWIFT_MULTUS_ROLE,
     "cluster-admin": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}],
     "none": [],
@@ -185,8 +210,9 @@ def unauthorized():
 def forbidden(user, verb, resource, subresource, group, namespace, name):
     full = resource + "/" + subresource if subresource else resource
     subject = '%s "%s"' % (qualified(resource, group), name) if name else qualified(resource, group)
-    message = '%s is forbidden: User "%s" cannot %s resource "%s" in API group "%s" in the namespace "%s"' % (
-        subject, user, verb, full, group, namespace)
+    scope = 'in the namespace "%s"' % namespace if namespace else "at the cluster scope"
+    message = '%s is forbidden: User "%s" cannot %s resource "%s" in API group "%s" %s' % (
+        subject, user, verb, full, group, scope)
     return status(403, "Forbidden", message, resource_details(resource, group, name))
 
 
@@ -394,6 +420,7 @@ class State:
         self.cert_users = {}  # CN -> Subject
         self.faults = {}
         self.log = []
+        self.unserved = set()  # "group/version" paths answered 404, as a server without them
 
     def bump(self):
         self.version += 1
@@ -408,7 +435,12 @@ class State:
         meta = obj.setdefault("metadata", {})
         if not meta.get("name"):
             raise ValueError("metadata.name is required")
-        meta.setdefault("namespace", "default")
+        if kind in CLUSTER_SCOPED:
+            meta.pop("namespace", None)
+        else:
+            meta.setdefault("namespace", "default")
+        if KINDS[kind][2] == DRA_GROUP:
+            meta.setdefault("generation", 1)
         obj.setdefault("apiVersion", KINDS[kind][0])
         with self.lock:
             return copy.deepcopy(self.store(kind, obj))
@@ -419,7 +451,7 @@ class State:
         meta.setdefault("uid", str(uuid.uuid4()))
         meta.setdefault("creationTimestamp", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
         meta["resourceVersion"] = self.bump()
-        self.objects[(kind, meta["namespace"], meta["name"])] = obj
+        self.objects[(kind, meta.get("namespace", ""), meta["name"])] = obj
         return obj
 
     def get(self, kind, namespace, name):
@@ -494,7 +526,8 @@ class Subject:
         self.rules = rules_for(role)
 
     def may(self, verb, target):
-        if self.namespaces != "*" and target.namespace not in (self.namespaces or []):
+        # A RoleBinding grants within its namespace; only a ClusterRoleBinding reaches cluster scope.
+        if self.namespaces != "*" and (not target.namespace or target.namespace not in (self.namespaces or [])):
             return False
         return authorized(self.rules, verb, target.group, target.resource, target.subresource, target.name)
 
@@ -520,6 +553,9 @@ class Route:
             return ("GET", "PATCH", "PUT")
         return ("GET",)
 
+    def group_version(self):
+        return KINDS[self.kind][0]
+
     def verb(self, method, query):
         """The RBAC verb of a request, as kube-apiserver's RequestInfo derives it."""
         if method == "GET":
@@ -542,7 +578,34 @@ def route(path):
     if (len(parts) in (6, 7) and parts[:4] == ["apis", NAD_GROUP, "v1", "namespaces"]
             and parts[5] == "network-attachment-definitions"):
         return Route("NetworkAttachmentDefinition", parts[4], parts[6] if len(parts) == 7 else "", "")
+    if len(parts) in (6, 7, 8) and parts[:4] == ["apis", DRA_GROUP, "v1", "namespaces"] and parts[5] == "resourceclaims":
+        if len(parts) == 8 and parts[7] != "status":
+            return None
+        return Route("ResourceClaim", parts[4], parts[6] if len(parts) >= 7 else "", parts[7] if len(parts) == 8 else "")
+    if len(parts) in (4, 5) and parts[:4] == ["apis", DRA_GROUP, "v1", "resourceslices"]:
+        return Route("ResourceSlice", "", parts[4] if len(parts) == 5 else "", "")
     return None
+
+
+def field_filter(kind, text):
+    """A list's fieldSelector as kube-apiserver applies it: comma-separated `label=value`,
+    `label==value` or `label!=value`, all of which must hold. Returns (predicate, error)."""
+    labels = {"metadata.name": lambda o: o["metadata"]["name"]}
+    if kind not in CLUSTER_SCOPED:
+        labels["metadata.namespace"] = lambda o: o["metadata"].get("namespace", "")
+    labels.update(FIELD_LABELS.get(kind, {}))
+    terms = []
+    for term in filter(None, text.split(",")):
+        for operator in ("!=", "==", "="):
+            label, found, value = term.partition(operator)
+            if found:
+                break
+        else:
+            return None, bad_request('invalid selector: \'%s\'; can\'t understand \'%s\'' % (text, term))
+        if label not in labels:
+            return None, bad_request("field label not supported: %s" % label)
+        terms.append((labels[label], operator != "!=", value))
+    return (lambda o: all((read(o) == value) == equal for read, equal, value in terms)), None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -582,7 +645,7 @@ class Handler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         body = self.read_body()
         subject = self.authenticate()
-        entry = {"method": self.command, "path": path, "status": 0, "user": subject.user if subject else None,
+        entry = {"method": self.command, "path": path, "query": query, "status": 0, "user": subject.user if subject else None,
                  "contentType": self.headers.get("Content-Type"),
                  "tlsResumed": bool(getattr(self.connection, "session_reused", False)),
                  "clientPort": self.client_address[1] if self.client_address else 0}
@@ -614,6 +677,11 @@ class Handler(BaseHTTPRequestHandler):
         if not subject.may(verb, target):
             return forbidden(subject.user, verb, target.resource, target.subresource, target.group,
                              target.namespace, target.name)
+        with state.lock:
+            # Authorization reads the path alone, so a group version the server lacks is refused
+            # before it is found missing.
+            if target.group_version() in state.unserved:
+                return no_route()
         failure = state.next_failure(self.command, path)
         if failure:
             return failure
@@ -621,7 +689,10 @@ class Handler(BaseHTTPRequestHandler):
             return method_not_allowed()
         state.write_concurrently(target, self.command, path)
         if self.command == "GET" and not target.name:
-            items = state.list(target.kind, target.namespace)
+            selected, error = field_filter(target.kind, query.get("fieldSelector", [""])[0])
+            if error:
+                return error
+            items = [o for o in state.list(target.kind, target.namespace or None) if selected(o)]
             return 200, {"kind": target.kind + "List", "apiVersion": KINDS[target.kind][0],
                          "metadata": {"resourceVersion": str(state.version)}, "items": items}
         if self.command == "GET":
@@ -883,9 +954,13 @@ def control(state, command):
     if op == "put":
         return state.put(copy.deepcopy(command["object"]))
     if op == "get":
-        return state.get(command["kind"], command.get("namespace", "default"), command["name"])
+        return state.get(command["kind"], command.get("namespace", default_namespace(command["kind"])), command["name"])
     if op == "delete":
-        return state.delete(command["kind"], command.get("namespace", "default"), command["name"])
+        return state.delete(command["kind"], command.get("namespace", default_namespace(command["kind"])), command["name"])
+    if op == "unserve":
+        with state.lock:
+            state.unserved = set(command.get("groupVersions", []))
+        return None
     if op == "list":
         return state.list(command["kind"], command.get("namespace"))
     if op == "token":
@@ -913,6 +988,10 @@ def control(state, command):
             state.log = []
         return None
     raise ValueError("unknown op %r" % op)
+
+
+def default_namespace(kind):
+    return "" if kind in CLUSTER_SCOPED else "default"
 
 
 def reply(message):

@@ -6,7 +6,7 @@ socket, encoding with the protobuf runtime from testdata/podresources/podresourc
 by grpcio-tools into a temporary directory at start). The pods it knows come from a JSON file in
 the proto's JSON mapping (a list of PodResources).
 
-  server.py --socket PATH --pods FILE [--get serve|unimplemented|disabled] [--delay SECONDS]
+  server.py --socket PATH --pods FILE [--get serve|unimplemented|disabled] [--delay SECONDS] [--exhausted N]
   server.py --socket PATH --pods FILE --fault hang-up|http1
 
 --fault hang-up plays a kubelet that dies mid-call: a plain socket that reads the request and
@@ -14,7 +14,9 @@ closes the connection without an answer. --fault http1 answers it in HTTP/1.1 in
 
 --get unimplemented leaves Get out of the service, so grpcio answers UNIMPLEMENTED as a kubelet
 older than 1.27 does; disabled answers UNKNOWN "PodResources API Get method disabled" as a kubelet
-with the KubeletPodResourcesGet gate off does. --delay holds every answer back.
+with the KubeletPodResourcesGet gate off does. --delay holds every answer back. --exhausted N
+answers the first N calls RESOURCE_EXHAUSTED "rejected by rate limit", as the kubelet's rate limiter
+(100 calls a second, bursts of 10) refuses a call over the limit.
 
 Once serving it prints {"socket": PATH} on stdout. Each line on stdin is a control command:
 "calls" answers the methods called so far, in order. It exits when stdin closes.
@@ -54,6 +56,7 @@ def main():
     parser.add_argument("--get", choices=["serve", "unimplemented", "disabled"], default="serve")
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--fault", choices=["hang-up", "http1"])
+    parser.add_argument("--exhausted", type=int, default=0)
     args = parser.parse_args()
     if args.fault:
         return misbehave(args.socket, b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" if args.fault == "http1" else b"")
@@ -63,19 +66,25 @@ def main():
         pods = [json_format.ParseDict(p, pb.PodResources()) for p in json.load(f)]
     calls = []
     lock = threading.Lock()
+    refusals = [args.exhausted]
 
-    def record(method):
+    def record(method, context):
         with lock:
             calls.append(method)
+            refused = refusals[0] > 0
+            refusals[0] -= 1 if refused else 0
         if args.delay:
             time.sleep(args.delay)
+        if refused:
+            # The kubelet's limiter interceptor (pkg/kubelet/apis/podresources/grpc) words it so.
+            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, "rejected by rate limit")
 
     def list_pods(request, context):
-        record("List")
+        record("List", context)
         return pb.ListPodResourcesResponse(pod_resources=pods)
 
     def get_pod(request, context):
-        record("Get")
+        record("Get", context)
         if args.get == "disabled":
             context.abort(grpc.StatusCode.UNKNOWN, "PodResources API Get method disabled")
         for pod in pods:

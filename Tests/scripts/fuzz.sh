@@ -13,7 +13,7 @@ mkdir -p "$corpus" .build/fuzz/crashes
 # Seeds: every JSON and YAML fixture, tagged for each entry point.
 i=0
 for f in testdata/configs/*.conf* testdata/results/*.json testdata/meta/*.conf* testdata/annotations/* testdata/kubeconfigs/*.kubeconfig \
-         testdata/k8s/*.json testdata/kube-scenarios/*.json testdata/install/*.conf* testdata/multus-cache/*/*/delegates.json testdata/multus-cache/*/*/results/* testdata/fuzz/*.json; do
+         testdata/k8s/*.json testdata/kube-scenarios/*.json testdata/dra/*.json testdata/install/*.conf* testdata/multus-cache/*/*/delegates.json testdata/multus-cache/*/*/results/* testdata/fuzz/*.json; do
   for tag in 0 1 2 3 4 5 6 7 9; do printf "\\x$(printf %02x $tag)" | cat - "$f" > "$corpus/seed-$i-$tag"; done
   i=$((i + 1))
 done

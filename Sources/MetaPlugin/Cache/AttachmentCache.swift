@@ -1,5 +1,6 @@
 import CNI
 import Glibc
+import KubeClient
 
 /// What one container's attachments look like on disk, so DEL and CHECK need nothing else:
 /// each delegate's config exactly as it was run (every plugin-specific key) and its result.
@@ -163,9 +164,7 @@ extension CachedAttachment {
         if attachment.statusName != attachment.network.name { o["statusName"] = .string(attachment.statusName) }
         if !attachment.extraArgs.isEmpty { o["extraArgs"] = .string(attachment.extraArgs.serialized) }
         if !attachment.defaultGateways.isEmpty { o["defaultGateways"] = .array(attachment.defaultGateways.map { .string($0) }) }
-        if let device = attachment.device {
-            o["device"] = ["resourceName": .string(device.resourceName), "deviceID": .string(device.deviceID), "infoFile": .string(device.infoFile)]
-        }
+        if let device = attachment.device { o["device"] = device.json }
         if let result { o["result"] = result.json } else if let unreadableResult { o["unreadableResult"] = .string(unreadableResult) }
         return .object(o)
     }
@@ -178,10 +177,7 @@ extension CachedAttachment {
         let attachment = Attachment(network: network, ifName: try f.requiredString("ifName"), role: role,
                                     capabilityArgs: try f.object("capabilityArgs") ?? JSONObject(), source: try f.string("source") ?? "cache",
                                     statusName: try f.string("statusName"), extraArgs: try CNIArgs(parsing: try f.string("extraArgs") ?? ""),
-                                    device: try f.fields("device").map { d throws(SpecError) in
-                                        AttachedDevice(resourceName: try d.requiredString("resourceName"), deviceID: try d.requiredString("deviceID"),
-                                                       infoFile: try d.requiredString("infoFile"))
-                                    }, defaultGateways: try f.strings("defaultGateways"))
+                                    device: try f.fields("device").map(AttachedDevice.init(fields:)), defaultGateways: try f.strings("defaultGateways"))
         var result: CNIResult?
         var unreadable = try f.string("unreadableResult")
         if let r = f.object["result"], r != .null {
@@ -189,5 +185,29 @@ extension CachedAttachment {
             do { result = try CNIResult(json: r, fallbackVersion: network.cniVersion, path: f.path("result")) } catch { unreadable = error.description }
         }
         self.init(attachment: attachment, result: result, unreadableResult: unreadable)
+    }
+}
+
+extension AttachedDevice {
+    /// `dra` only for a device found through resource.k8s.io/v1: what a later status write (and
+    /// its removal on DEL) needs to name the claim's entry.
+    var json: JSONValue {
+        var o: JSONObject = ["resourceName": .string(resourceName), "deviceID": .string(deviceID), "infoFile": .string(infoFile)]
+        if let dra {
+            var allocation: JSONObject = ["claim": .string(dra.claim), "request": .string(dra.allocation.request), "driver": .string(dra.allocation.driver),
+                                          "pool": .string(dra.allocation.pool), "device": .string(dra.allocation.device)]
+            if let shareID = dra.allocation.shareID { allocation["shareID"] = .string(shareID) }
+            o["dra"] = .object(allocation)
+        }
+        return .object(o)
+    }
+
+    init(fields d: JSONFields) throws(SpecError) {
+        self.init(resourceName: try d.requiredString("resourceName"), deviceID: try d.requiredString("deviceID"), infoFile: try d.requiredString("infoFile"),
+                  dra: try d.fields("dra").map { a throws(SpecError) in
+                      DRADevice(claim: try a.requiredString("claim"), allocation: DeviceAllocation(
+                          request: try a.string("request") ?? "", driver: try a.requiredString("driver"), pool: try a.requiredString("pool"),
+                          device: try a.requiredString("device"), shareID: try a.string("shareID")))
+                  })
     }
 }

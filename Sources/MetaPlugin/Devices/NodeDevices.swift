@@ -25,20 +25,21 @@ struct NodeDevices: DeviceSource {
         return Self.devices(resources ?? PodResources(name: pod.name, namespace: pod.namespace), socket: podResources.socket)
     }
 
-    /// A pod's devices by resource name and by claim name, in the kubelet's order: per container,
-    /// its device-plugin devices, then its DRA claims (the part after "=" of each CDI device
-    /// name), as Multus's kubeletclient gathers them.
+    /// A pod's devices by resource name and by claim name, container by container in the
+    /// kubelet's order: its device-plugin devices and its DRA claims (the part after "=" of each
+    /// CDI device name), each container's IDs of one name sorted, as Multus v4.3.1 orders them.
     static func devices(_ pod: PodResources, socket: String) -> PodDevices {
         var devices = PodDevices(reporter: "the kubelet's pod-resources API (\(socket))")
+        let plugin = DeviceOrigin.devicePlugin(socket: socket), claim = DeviceOrigin.draClaim(socket: socket)
         for container in pod.containers {
-            for resource in container.devices {
-                devices.add(resource.deviceIDs, to: resource.resourceName, origin: .devicePlugin(socket: socket))
-            }
-            for claim in container.dynamicResources {
-                let names = claim.claimResources.flatMap(\.cdiDevices)
-                devices.add(names.compactMap(cdiDeviceID), to: claim.claimName, origin: .draClaim(socket: socket))
-                let unusable = names.filter { cdiDeviceID($0) == nil }
-                if !unusable.isEmpty { devices.unusableCDINames[claim.claimName, default: []] += unusable }
+            devices.append(container.devices.flatMap { resource in
+                resource.deviceIDs.map { (name: resource.resourceName, grant: DeviceGrant(id: $0, origin: plugin)) }
+            } + container.dynamicResources.flatMap { resource in
+                resource.claimResources.flatMap(\.cdiDevices).compactMap(cdiDeviceID).map { (name: resource.claimName, grant: DeviceGrant(id: $0, origin: claim)) }
+            })
+            for resource in container.dynamicResources {
+                let unusable = resource.claimResources.flatMap(\.cdiDevices).filter { cdiDeviceID($0) == nil }
+                if !unusable.isEmpty { devices.unusableCDINames[resource.claimName, default: []] += unusable }
             }
         }
         return devices

@@ -94,4 +94,7 @@ public struct AttachedDevice: Sendable, Hashable {
     public var deviceID: String
     /// The CNI device-info file for this attachment (removed on DEL).
     public var infoFile: String
+    /// For a device found through resource.k8s.io/v1: its claim and allocation result (driver,
+    /// pool, device, shareID), the key of the claim's `status.devices` entry for it.
+    public var dra: DRADevice? = nil
 }

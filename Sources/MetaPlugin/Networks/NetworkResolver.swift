@@ -72,9 +72,12 @@ struct NetworkResolver {
     }
 
     /// One allocator for the pod: each network of a resource gets the next device, in order, from
-    /// the kubelet's pod-resources API or its checkpoint (asked once, when first needed).
+    /// the kubelet's pod-resources API or its checkpoint and the pod's DRA claims (asked once,
+    /// when first needed).
     private func deviceAllocator(for pod: Pod?) -> DeviceAllocator? {
-        pod.map { DeviceAllocator(source: NodeDevices(devices), pod: PodIdentity(name: $0.metadata.name, namespace: $0.metadata.namespace, uid: $0.metadata.uid)) }
+        let source = PodDeviceSources(node: NodeDevices(devices), cluster: api.map { ClusterDRA(api: $0, diagnostics: diagnostics) },
+                                      diagnostics: diagnostics)
+        return pod.map { DeviceAllocator(source: source, pod: PodIdentity($0)) }
     }
 
     /// Every network of the pod in order (the main network, `defaultNetworks` outside
@@ -157,12 +160,13 @@ struct NetworkResolver {
         if let element = resolved.element { capabilities = Self.capabilityArgs(element, over: capabilities) }
         var network = resolved.network
         var device: AttachedDevice?
-        if let resourceName = resolved.resourceName, let deviceID = try nextDevice(&allocator, resourceName, for: resolved, ifName: ifName) {
+        if let resourceName = resolved.resourceName, let grant = try nextDevice(&allocator, resourceName, for: resolved, ifName: ifName) {
             // As Multus: deviceID and pciBusID in the config; for secondaries also the
             // deviceID and CNIDeviceInfoFile capabilities.
+            let deviceID = grant.id
             let infoFile = DeviceInfo.cniFilePath(baseDirectory: devices.infoDirectory, networkName: resolved.statusName,
                                                   containerID: containerID, ifName: ifName)
-            device = AttachedDevice(resourceName: resourceName, deviceID: deviceID, infoFile: infoFile)
+            device = AttachedDevice(resourceName: resourceName, deviceID: deviceID, infoFile: infoFile, dra: grant.draDevice)
             network = DeviceInfo.injectingDeviceID(deviceID, into: network)
             if role == .secondary {
                 capabilities["deviceID"] = .string(deviceID)
@@ -177,12 +181,12 @@ struct NetworkResolver {
 
     /// The network's device, noted with its source; nil without a pod, or when DEL finds none.
     private func nextDevice(_ allocator: inout DeviceAllocator?, _ resourceName: String, for resolved: ResolvedNetwork,
-                            ifName: String) throws(MetaError) -> String? {
+                            ifName: String) throws(MetaError) -> DeviceGrant? {
         guard allocator != nil else { return nil }
         do throws(DeviceAllocationError) {
             guard let grant = try allocator?.next(resourceName: resourceName, for: resolved.statusName) else { return nil }
             diagnostics?.note("network \(resolved.statusName) (interface \(ifName)): device \(grant.id) of \(resourceName) (\(grant.origin))")
-            return grant.id
+            return grant
         } catch {
             let problem = error.isShortage ? "\(error)" : "devices of resource \(resourceName): \(error)"
             guard deviceNeed == .required else {
