@@ -72,6 +72,9 @@ public enum TestRole: Sendable, Hashable {
 }
 
 extension TestRole {
+    /// The rules given inline; empty for a named role.
+    public var inlineRules: [JSONValue] { if case .rules(let rules) = self { rules.arrayValue ?? [] } else { [] } }
+
     /// The rules of the ClusterRoles `names` of deploy/rbac.yml, together: what a cluster
     /// installed from our manifests grants, read from the file itself.
     public static func deployed(_ names: String...) throws -> TestRole {
