@@ -31,6 +31,9 @@ struct CannedExecutor: PluginExecutor {
 let cacheDirectory = "/dev/shm/swift-multus-fuzz-\(getpid())"
 let environment = ["CNI_COMMAND": "ADD", "CNI_CONTAINERID": "fuzz", "CNI_NETNS": "/proc/self/ns/net", "CNI_IFNAME": "eth0", "CNI_PATH": "/fuzz"]
 let validResult = Array(#"{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","sandbox":"/x"}],"ips":[{"address":"10.0.0.2/24","interface":0}]}"#.utf8)
+/// The same result from delegates that exit 0 (`CannedExecutor` exits with the first byte's low
+/// bit, and `{` is odd): an ADD that attaches everything, so that what follows runs too.
+let succeedingResult = Array(" ".utf8) + validResult
 let fixedConfig = Array(#"{"cniVersion":"1.1.0","name":"m","type":"multus","cniDir":"CACHE","delegates":[{"cniVersion":"0.4.0","name":"a","type":"x"},{"cniVersion":"1.0.0","name":"b","plugins":[{"type":"y"},{"type":"z"}]},{"cniVersion":"1.0.0","name":"c","type":"w"}],"attachConcurrency":2}"#.replacing("CACHE", with: cacheDirectory).utf8)
 
 let draConfig = Array(#"{"cniVersion":"1.1.0","name":"m","type":"multus","cniDir":"CACHE","kubeconfig":"/nonexistent","draDeviceStatus":true,"delegates":[{"cniVersion":"1.0.0","name":"a","type":"x"}]}"#.replacing("CACHE", with: cacheDirectory).utf8)
@@ -209,7 +212,7 @@ func exercise(_ data: [UInt8]) {
             _ = try? ResourceSlice.list(json: json)
             _ = try? Pod(json: json).claims()
             let api = DRAFuzzAPI(input: json)
-            let plugin = MultusPlugin(executor: CannedExecutor(output: validResult), kubeAPIProvider: { _, _ in api },
+            let plugin = MultusPlugin(executor: CannedExecutor(output: succeedingResult), kubeAPIProvider: { _, _ in api },
                                       devices: DevicePaths(checkpoint: "/nonexistent", infoDirectory: cacheDirectory + "/devinfo",
                                                            podResourcesSocket: "/nonexistent/kubelet.sock"))
             for command in ["ADD", "DEL"] {
