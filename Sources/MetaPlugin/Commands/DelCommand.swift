@@ -60,7 +60,7 @@ struct DelCommand {
         let detached = entry.attachments.filter { cached in cached.attachment.device?.dra != nil && !remaining.contains(cached) }
         guard !ClaimDeviceStatus.byClaim(detached).isEmpty else { return }
         // The runtime may have forgotten the pod's identity by now; ADD's CNI_ARGS still name it.
-        let reference = context.pod ?? (try? PodReference(args: entry.args)) ?? nil
+        let reference = context.pod ?? (try? PodReference(args: entry.args))
         let api: (any KubeAPI)?
         do { api = try context.kube.api() } catch {
             context.diagnostics.error("status.devices of the DRA devices of container \(entry.containerID) not removed: \(ErrorMapping.cniError(error, context: nil).msg)")
