@@ -67,6 +67,7 @@ public struct GeneratedConfig: Sendable, Hashable {
         plugin["logFile"] = given(.multusLogFile)
         plugin["binDir"] = given(.additionalBinDir)
         plugin["readinessindicatorfile"] = given(.readinessIndicatorFile)
+        if options.isOn(.draDeviceStatus) { plugin["draDeviceStatus"] = true }
         plugin["kubeconfig"] = .string(options.text(.multusKubeconfigFileHost))
         return plugin
     }

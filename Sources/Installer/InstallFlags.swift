@@ -2,7 +2,7 @@ import CNI
 
 /// Every flag `multus install` takes: Multus's `thin_entrypoint` flags under the same names,
 /// defaults and meaning (so a Multus DaemonSet keeps its `args` when only the image changes),
-/// plus `--service-account-dir`.
+/// plus `--service-account-dir` and `--dra-device-status`.
 public enum InstallFlag: String, CaseIterable, Sendable {
     case cniBinDir = "cni-bin-dir"
     case cniConfDir = "cni-conf-dir"
@@ -28,6 +28,7 @@ public enum InstallFlag: String, CaseIterable, Sendable {
     case skipTLSVerify = "skip-tls-verify"
     case forceCNIVersion = "force-cni-version"
     case serviceAccountDir = "service-account-dir"
+    case draDeviceStatus = "dra-device-status"
 
     /// The value when the flag is not given. `multus-bin-file`'s is this executable, filled in
     /// by `InstallOptions.parse`.
@@ -43,7 +44,7 @@ public enum InstallFlag: String, CaseIterable, Sendable {
              .readinessIndicatorFile, .additionalBinDir: .text("")
         case .multusLogToStderr: .toggle(true)
         case .skipMultusBinaryCopy, .namespaceIsolation, .overrideNetworkName, .cleanupConfigOnExit, .skipConfigWatch,
-             .renameConfFile, .skipTLSVerify, .forceCNIVersion: .toggle(false)
+             .renameConfFile, .skipTLSVerify, .forceCNIVersion, .draDeviceStatus: .toggle(false)
         }
     }
 
@@ -73,6 +74,7 @@ public enum InstallFlag: String, CaseIterable, Sendable {
         case .skipTLSVerify: "the kubeconfig skips verifying the API server's certificate"
         case .forceCNIVersion: "set the primary's cniVersion to --cni-version instead of refusing a mismatch"
         case .serviceAccountDir: "the pod's service account: token, ca.crt, namespace"
+        case .draDeviceStatus: "written as draDeviceStatus: report attached DRA devices in their ResourceClaims' status.devices (needs the optional role in deploy/rbac.yml)"
         }
     }
 }

@@ -4,8 +4,9 @@ import Synchronization
 
 /// The seam between the meta-plugin and the API server: the calls a CNI invocation makes, each
 /// one a verb Multus v4.3.1's own ClusterRole grants (get pods, get NADs, update pods/status,
-/// create events, get resourceclaims, list resourceslices). Nothing here may need `patch`: that
-/// role does not grant it.
+/// create events, get resourceclaims, list resourceslices), and one that only the optional
+/// role of deploy/rbac.yml grants: the server-side apply of a ResourceClaim's status, made only
+/// with `draDeviceStatus`. Nothing else may need `patch`: Multus's role does not grant it.
 public protocol KubeAPI: Sendable {
     func pod(namespace: String, name: String) throws(KubeError) -> Pod
     func networkAttachmentDefinition(namespace: String, name: String) throws(KubeError) -> NetworkAttachmentDefinition
@@ -21,6 +22,11 @@ public protocol KubeAPI: Sendable {
     /// field selectors `spec.nodeName` and `spec.driver`; without a node name, the driver's on
     /// every node).
     func resourceSlices(driver: String, nodeName: String) throws(KubeError) -> [ResourceSlice]
+    /// Server-side apply of `body` (see `ResourceClaim.statusApply`) to the claim's `status`
+    /// subresource as `fieldManager`: `PATCH` with `application/apply-patch+yaml` (the body is
+    /// JSON, which is YAML). Never forced: a field another manager owns with another value is a
+    /// conflict (`KubeError.fieldConflict`), not taken over. Returns the claim as stored.
+    func applyResourceClaimStatus(_ body: JSONValue, namespace: String, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim
 }
 
 extension KubeError {
@@ -29,6 +35,7 @@ extension KubeError {
         switch self {
         case .http(_, _, let status, _): status
         case .notServed: 404
+        case .fieldConflict: 409
         default: nil
         }
     }
@@ -37,8 +44,11 @@ extension KubeError {
     /// The server does not serve the API at all (not merely the object).
     public var isNotServed: Bool { if case .notServed = self { true } else { false } }
     public var isForbidden: Bool { httpStatus == 403 }
-    /// The object changed since it was read (a stale `resourceVersion`).
-    public var isConflict: Bool { httpStatus == 409 }
+    /// The object changed since it was read (a stale `resourceVersion`); not a server-side apply
+    /// field conflict, which another try does not resolve.
+    public var isConflict: Bool { if case .http(_, _, 409, _) = self { true } else { false } }
+    /// A server-side apply set a field another field manager owns with another value.
+    public var isFieldConflict: Bool { if case .fieldConflict = self { true } else { false } }
 }
 
 /// The real API server, through a kubeconfig: one kept-alive HTTPS connection for all calls of
@@ -112,6 +122,13 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
         do { return try ResourceSlice.list(json: json) } catch { throw malformed(label, error) }
     }
 
+    public func applyResourceClaimStatus(_ body: JSONValue, namespace: String, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
+        let label = "APPLY resourceclaim \(namespace)/\(name) status"
+        let json = try call("PATCH", "/apis/resource.k8s.io/v1/namespaces/\(namespace)/resourceclaims/\(name)/status?fieldManager=\(Self.queryEncoded(fieldManager))",
+                            label: label, body: body.serializedBytes(), contentType: "application/apply-patch+yaml")
+        do { return try ResourceClaim(json: json) } catch { throw malformed(label, error) }
+    }
+
     /// A query value as Go's url.QueryEscape writes it: unreserved characters as they are,
     /// everything else percent-encoded (space too, though none is valid here).
     static func queryEncoded(_ text: String) -> String {
@@ -181,6 +198,9 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
             if text.isEmpty { text = "(no message)" }
             if response.status == 404, status?.objectName == nil {
                 throw .notServed(server: kubeconfig.server.description, call: label, message: text)
+            }
+            if response.status == 409, status?.causeReasons.contains(KubeStatus.fieldManagerConflict) == true {
+                throw .fieldConflict(server: kubeconfig.server.description, call: label, message: text)
             }
             throw .http(server: kubeconfig.server.description, call: label, status: response.status, message: text)
         }

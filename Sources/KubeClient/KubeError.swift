@@ -16,6 +16,10 @@ public enum KubeError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A 404 that names no object: the server does not serve the path at all, as for an API
     /// group or version it does not have (`resource.k8s.io/v1` before Kubernetes 1.34).
     case notServed(server: String, call: String, message: String)
+    /// 409 to a server-side apply: a field it sets is owned by another field manager with another
+    /// value (`FieldManagerConflict`). Another try changes nothing; only forcing would, and that
+    /// takes the field from its owner.
+    case fieldConflict(server: String, call: String, message: String)
     /// The answer was not HTTP or not the JSON we expected.
     case malformedResponse(server: String, call: String, reason: String)
     /// The call (or the whole invocation's budget) ran out of time.
@@ -30,6 +34,7 @@ public enum KubeError: Error, Sendable, Hashable, CustomStringConvertible {
         case .tls(let server, let reason): "TLS with \(server) failed: \(reason)"
         case .http(let server, let call, let status, let message): "\(call) on \(server): HTTP \(status): \(message)"
         case .notServed(let server, let call, let message): "\(call) on \(server): HTTP 404: \(message) (the server does not serve this API)"
+        case .fieldConflict(let server, let call, let message): "\(call) on \(server): HTTP 409: \(message)"
         case .malformedResponse(let server, let call, let reason): "\(call) on \(server): bad response: \(reason)"
         case .timeout(let server, let call, let after): "\(call) on \(server): no answer within \(after)"
         }

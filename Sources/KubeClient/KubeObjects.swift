@@ -102,6 +102,11 @@ struct KubeStatus {
     var reason: String
     /// `details.name`: the object the error is about, when it is about one.
     var objectName: String?
+    /// `details.causes[].reason`.
+    var causeReasons: [String]
+
+    /// A server-side apply's conflict with another field manager.
+    static let fieldManagerConflict = "FieldManagerConflict"
 
     /// nil when the body is not a Status object.
     init?(body: [UInt8]) {
@@ -109,5 +114,6 @@ struct KubeStatus {
         message = object["message"]?.stringValue ?? ""
         reason = object["reason"]?.stringValue ?? ""
         objectName = object["details"]?.objectValue?["name"]?.stringValue
+        causeReasons = object["details"]?.objectValue?["causes"]?.arrayValue?.compactMap { $0.objectValue?["reason"]?.stringValue } ?? []
     }
 }

@@ -2,7 +2,8 @@
 // stdin, a delegate's output, the networks annotation (parsed, and resolved for a pod, also as the
 // default-network override under namespaceIsolation), CNI_ARGS, the API server's Pod and NAD (a
 // NAD's config resolved through the meta-plugin guard, nested plugins and all), DRA's
-// ResourceClaims and ResourceSlices (decoded, and read by an ADD), kubeconfig YAML,
+// ResourceClaims and ResourceSlices (decoded, and read by an ADD), a claim's status.devices and
+// managedFields and a status apply's answer (an ADD and DEL with draDeviceStatus), kubeconfig YAML,
 // `multus install`'s command line and the primary CNI config it wraps, the kubelet's pod-resources
 // answers, and Multus's cache (its delegate list, and libcni's result files beside it). Nothing may crash; errors are fine. Built with libFuzzer by Tests/scripts/fuzz.sh (-D FUZZING); otherwise
 // a replay tool: `multus-fuzz FILE...` runs saved inputs (crash reproductions) through the same code.
@@ -30,9 +31,12 @@ struct CannedExecutor: PluginExecutor {
 let cacheDirectory = "/dev/shm/swift-multus-fuzz-\(getpid())"
 let environment = ["CNI_COMMAND": "ADD", "CNI_CONTAINERID": "fuzz", "CNI_NETNS": "/proc/self/ns/net", "CNI_IFNAME": "eth0", "CNI_PATH": "/fuzz"]
 let validResult = Array(#"{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","sandbox":"/x"}],"ips":[{"address":"10.0.0.2/24","interface":0}]}"#.utf8)
+/// The same result from delegates that exit 0 (`CannedExecutor` exits with the first byte's low
+/// bit, and `{` is odd): an ADD that attaches everything, so that what follows runs too.
+let succeedingResult = Array(" ".utf8) + validResult
 let fixedConfig = Array(#"{"cniVersion":"1.1.0","name":"m","type":"multus","cniDir":"CACHE","delegates":[{"cniVersion":"0.4.0","name":"a","type":"x"},{"cniVersion":"1.0.0","name":"b","plugins":[{"type":"y"},{"type":"z"}]},{"cniVersion":"1.0.0","name":"c","type":"w"}],"attachConcurrency":2}"#.replacing("CACHE", with: cacheDirectory).utf8)
 
-let draConfig = Array(#"{"cniVersion":"1.1.0","name":"m","type":"multus","cniDir":"CACHE","kubeconfig":"/nonexistent","delegates":[{"cniVersion":"1.0.0","name":"a","type":"x"}]}"#.replacing("CACHE", with: cacheDirectory).utf8)
+let draConfig = Array(#"{"cniVersion":"1.1.0","name":"m","type":"multus","cniDir":"CACHE","kubeconfig":"/nonexistent","draDeviceStatus":true,"delegates":[{"cniVersion":"1.0.0","name":"a","type":"x"}]}"#.replacing("CACHE", with: cacheDirectory).utf8)
 let fixedPrimary = Array(#"{"cniVersion":"0.4.0","name":"p","plugins":[{"type":"bridge","capabilities":{"ips":true}}]}"#.utf8)
 let allInstallFlags = (try? InstallOptions.parse(["--namespace-isolation", "--global-namespaces=a,b", "--multus-log-to-stderr=false", "--multus-log-level=debug",
                                                   "--multus-log-file=/l", "--additional-bin-dir=/b", "--readiness-indicator-file=/r", "--override-network-name"],
@@ -71,6 +75,9 @@ struct CannedKubeAPI: KubeAPI {
     }
     func resourceSlices(driver: String, nodeName: String) throws(KubeError) -> [ResourceSlice] {
         throw .notServed(server: "fuzz", call: "LIST resourceslices", message: "not served")
+    }
+    func applyResourceClaimStatus(_ body: JSONValue, namespace: String, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
+        throw .notServed(server: "fuzz", call: "APPLY resourceclaim status", message: "not served")
     }
 }
 
@@ -131,6 +138,11 @@ struct DRAFuzzAPI: KubeAPI {
     func resourceSlices(driver: String, nodeName: String) throws(KubeError) -> [ResourceSlice] {
         do { return try ResourceSlice.list(json: input) } catch { throw .malformedResponse(server: "fuzz", call: "LIST slices", reason: "\(error)") }
     }
+
+    /// The apply's answer is the input too, read as the claim stored.
+    func applyResourceClaimStatus(_ body: JSONValue, namespace: String, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
+        try resourceClaim(namespace: namespace, name: name)
+    }
 }
 
 /// No Kubernetes: a mutated `kubeconfig` must never make the fuzzer talk to a real cluster.
@@ -190,12 +202,17 @@ func exercise(_ data: [UInt8]) {
             }
             if let nad = try? NetworkAttachmentDefinition(json: json) { addForPod(annotations: [NetworkSelection.annotation: "fuzz"], nad: nad) }
             // DRA's objects, and an ADD whose NADs take their devices from them.
-            _ = try? ResourceClaim(json: json)
+            if let claim = try? ResourceClaim(json: json) {
+                // Its status.devices and managedFields, as a device status write reads them.
+                let keys = claim.deviceStatuses.map(\.key)
+                _ = claim.appliedDeviceFields(manager: "swift-multus")
+                _ = claim.statusApply(manager: "swift-multus", setting: [], removing: Set(keys.prefix(1))).serializedBytes()
+            }
             _ = try? ResourceSlice(json: json)
             _ = try? ResourceSlice.list(json: json)
             _ = try? Pod(json: json).claims()
             let api = DRAFuzzAPI(input: json)
-            let plugin = MultusPlugin(executor: CannedExecutor(output: validResult), kubeAPIProvider: { _, _ in api },
+            let plugin = MultusPlugin(executor: CannedExecutor(output: succeedingResult), kubeAPIProvider: { _, _ in api },
                                       devices: DevicePaths(checkpoint: "/nonexistent", infoDirectory: cacheDirectory + "/devinfo",
                                                            podResourcesSocket: "/nonexistent/kubelet.sock"))
             for command in ["ADD", "DEL"] {

@@ -34,4 +34,19 @@ struct DeployManifestTests {
         #expect(rules == [" pods get", " pods/status update", "k8s.cni.cncf.io network-attachment-definitions get", " events create",
                           "resource.k8s.io resourceclaims get", "resource.k8s.io resourceslices list"])
     }
+
+    /// Only for draDeviceStatus; the integration tests run under exactly these rules, read from the file.
+    @Test("the optional ClusterRole for draDeviceStatus: patch resourceclaims/status and associated-node:patch resourceclaims/driver of named drivers, bound to the service account")
+    func deviceStatusRole() throws {
+        let documents = try String(decoding: try readFile(testdata("../deploy/rbac.yml")), as: UTF8.self).split(separator: "\n---\n").map { try YAMLNode.parse(String($0)) }
+        let role = try #require(documents.first { $0.string("kind") == "ClusterRole" && $0["metadata"]?.string("name") == "multus-dra-device-status" })
+        let rules = (role["rules"]?.elements ?? []).map { rule in
+            [rule["apiGroups"], rule["resources"], rule["verbs"], rule["resourceNames"]].map { $0?.elements?.compactMap(\.scalar).joined(separator: ",") ?? "" }
+                .joined(separator: " ")
+        }
+        #expect(rules == ["resource.k8s.io resourceclaims/status patch ", "resource.k8s.io resourceclaims/driver associated-node:patch sriovnetwork.k8snetworkplumbingwg.io"])
+        let binding = try #require(documents.first { $0.string("kind") == "ClusterRoleBinding" && $0["metadata"]?.string("name") == "multus-dra-device-status" })
+        #expect(binding["roleRef"]?.string("name") == "multus-dra-device-status")
+        #expect(binding["subjects"]?[0]?.string("name") == "multus" && binding["subjects"]?[0]?.string("namespace") == "kube-system")
+    }
 }

@@ -30,12 +30,13 @@ struct GeneratedConfigTests {
         let config = try GeneratedConfig(primary: try primary(fixture), options: try options([
             "--namespace-isolation", "--global-namespaces=default,shared", "--multus-log-to-stderr=false", "--multus-log-level=DEBUG",
             "--multus-log-file=/var/log/multus.log", "--additional-bin-dir=/opt/multus/bin", "--readiness-indicator-file=/run/flannel/subnet.env",
-            "--multus-kubeconfig-file-host=/etc/cni/net.d/multus.d/multus.kubeconfig",
+            "--multus-kubeconfig-file-host=/etc/cni/net.d/multus.d/multus.kubeconfig", "--dra-device-status",
         ]))
         let json = try asRuntimePassesIt(config)
         let plugin = try #require(json.objectValue)
         #expect(plugin.keys.filter { !["cniVersion", "name", "capabilities", "delegates"].contains($0) } == [
-            "type", "namespaceIsolation", "globalNamespaces", "logToStderr", "logLevel", "logFile", "binDir", "readinessindicatorfile", "kubeconfig",
+            "type", "namespaceIsolation", "globalNamespaces", "logToStderr", "logLevel", "logFile", "binDir", "readinessindicatorfile", "draDeviceStatus",
+            "kubeconfig",
         ])
         #expect(plugin["logLevel"] == "debug")
         #expect(plugin["logToStderr"] == false)
@@ -47,6 +48,7 @@ struct GeneratedConfigTests {
         #expect(parsed.binDir == "/opt/multus/bin")
         #expect(parsed.readinessIndicatorFile == "/run/flannel/subnet.env")
         #expect(parsed.kubeconfig == "/etc/cni/net.d/multus.d/multus.kubeconfig")
+        #expect(parsed.draDeviceStatus)
         #expect(parsed.delegates.map(\.name) == [try primary(fixture).network.name])
     }
 

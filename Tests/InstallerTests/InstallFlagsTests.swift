@@ -15,6 +15,7 @@ struct InstallFlagsTests {
         #expect(options.text(.serviceAccountDir) == "/var/run/secrets/kubernetes.io/serviceaccount")
         #expect(options.isOn(.multusLogToStderr))
         #expect(!options.isOn(.cleanupConfigOnExit) && !options.isOn(.renameConfFile) && !options.isOn(.namespaceIsolation))
+        #expect(!options.isOn(.draDeviceStatus), "device status is opt-in")
         #expect(options.generatesConfig)
     }
 
@@ -27,6 +28,7 @@ struct InstallFlagsTests {
         (["--multus-log-to-stderr=false"], .multusLogToStderr, .toggle(false)),
         (["--multus-log-to-stderr=F"], .multusLogToStderr, .toggle(false)),
         (["--cleanup-config-on-exit=1"], .cleanupConfigOnExit, .toggle(true)),
+        (["--dra-device-status"], .draDeviceStatus, .toggle(true)),
         (["--multus-conf-file=/tmp/70-multus.conf"], .multusConfFile, .text("/tmp/70-multus.conf")),
         (["--cni-version=0.3.1", "--cni-version=1.0.0"], .cniVersion, .text("1.0.0")),
     ])
@@ -58,7 +60,7 @@ struct InstallFlagsTests {
     @Test("the usage text lists every flag")
     func usageListsEveryFlag() {
         let usage = InstallOptions.usage
-        #expect(InstallFlag.allCases.count == 24)
+        #expect(InstallFlag.allCases.count == 25)
         for flag in InstallFlag.allCases { #expect(usage.contains("--\(flag.rawValue) "), "\(flag.rawValue)") }
     }
 }

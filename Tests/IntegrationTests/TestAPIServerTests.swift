@@ -331,7 +331,7 @@ struct TestAPIServerTests {
 }
 
 /// One answer of Tests/apiserver/request.py.
-private struct Answer {
+struct Answer {
     var status: Int?
     var headers: JSONObject
     var body: JSONValue
@@ -340,7 +340,7 @@ private struct Answer {
 
 /// Sends `requests` in order over one keep-alive HTTPS connection with python3's http.client,
 /// verifying the server against the test CA; with `clientCert`, presenting the client certificate.
-private func send(_ server: TestAPIServer, _ requests: [JSONValue], clientCert: Bool = false) throws -> [Answer] {
+func send(_ server: TestAPIServer, _ requests: [JSONValue], clientCert: Bool = false) throws -> [Answer] {
     let python = try #require(TestAPIServer.python)
     var command = "'\(python)' '\(TestAPIServer.scriptDirectory)/request.py' --port \(server.port) --ca '\(server.caPath)'"
     if clientCert { command += " --cert '\(server.clientCertPath)' --key '\(server.clientKeyPath)'" }

@@ -59,6 +59,8 @@ struct ConfigErrorTests {
               code: 7, msgContains: ["readinessindicatortimeout"]),
         .init(name: "runtimeConfig not an object", stdin: #"{\#(good),"runtimeConfig":[],"delegates":[\#(okDelegate)]}"#,
               code: 7, msgContains: ["runtimeConfig"]),
+        .init(name: "draDeviceStatus not a boolean", stdin: #"{\#(good),"draDeviceStatus":"yes","delegates":[\#(okDelegate)]}"#,
+              code: 7, msgContains: ["draDeviceStatus"]),
         .init(name: "logLevel unknown", stdin: #"{\#(good),"logLevel":"info","delegates":[\#(okDelegate)]}"#, code: 7, msgContains: ["logLevel", "info"]),
         .init(name: "logOptions.maxBackups negative", stdin: #"{\#(good),"logOptions":{"maxBackups":-1},"delegates":[\#(okDelegate)]}"#,
               code: 7, msgContains: ["logOptions.maxBackups"]),

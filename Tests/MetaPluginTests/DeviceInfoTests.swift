@@ -1,5 +1,6 @@
 import CNI
 import Glibc
+import KubeClient
 @testable import MetaPlugin
 import Testing
 import TestSupport
@@ -442,6 +443,36 @@ extension DeviceInfoTests {
         @Test func decodeErrorNamesFileAndField() {
             let error = #expect(throws: DeviceInfoError.self) { try DeviceInfo.decode(Array(#"{"pci":{"pci-address":7}}"#.utf8), path: "/f") }
             #expect(error == DeviceInfoError(path: "/f", problem: "device-info field pci.pci-address: must be a string, found a number"))
+        }
+    }
+
+    /// KubeVirt (VEP-427) reads a network's PCI address from network-status `device-info`: a
+    /// DRA device gets what the SR-IOV device plugin writes for its VFs.
+    @Suite("network-status device-info")
+    struct ForNetworkStatus {
+        @Test(arguments: [("0000:08:00.1", true), ("ffff:ff:1f.7", true), ("0000:08:00.1 ", false), ("0000:08:20.0", false),
+                          ("0000:08:00.8", false), ("08:00.1", false), ("0000:08:0g.1", false), ("0000:08:+1.1", false),
+                          ("0000:08:00.", false), ("vdpa0", false), ("", false), ("０000:08:00.1", false)])
+        func pciAddresses(_ text: String, valid: Bool) {
+            #expect(DeviceInfo.isPCIAddress(text) == valid)
+        }
+
+        @Test func draDevicesGetAPCIEntryFromTheirDeviceIDWithoutAFile() throws {
+            let directory = try TemporaryDirectory(prefix: "devinfo-status")
+            defer { directory.remove() }
+            let allocation = DeviceAllocation(request: "vf", driver: "sriovnetwork.k8snetworkplumbingwg.io", pool: "node-1", device: "pf0-vf1")
+            var dra = AttachedDevice(resourceName: "pool-a", deviceID: "0000:08:00.1", infoFile: directory.path + "/none",
+                                     dra: DRADevice(claim: "default/c", allocation: allocation))
+            #expect(DeviceInfo.forNetworkStatus(dra) == ["type": "pci", "version": "1.1.0", "pci": ["pci-address": "0000:08:00.1"]])
+            var plugin = dra
+            plugin.dra = nil
+            #expect(DeviceInfo.forNetworkStatus(plugin) == nil, "a device plugin's device without a file: none, as Multus")
+            dra.deviceID = "vdpa0"
+            #expect(DeviceInfo.forNetworkStatus(dra) == nil, "an ID that is no PCI address: none")
+            // A file (the device plugin's copy, or the delegate's own) wins.
+            dra.infoFile = directory.path + "/file"
+            try writeFile(dra.infoFile, Array(#"{"type":"pci","version":"1.1.0","pci":{"pci-address":"0000:09:00.1","rdma-device":"mlx5_3"}}"#.utf8))
+            #expect(DeviceInfo.forNetworkStatus(dra)?["pci"]?["rdma-device"] == "mlx5_3")
         }
     }
 

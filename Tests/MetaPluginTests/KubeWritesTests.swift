@@ -20,15 +20,21 @@ final class ScriptedKubeAPI: KubeAPI, @unchecked Sendable {
         var slices: [ResourceSlice] = []
         /// What every resource.k8s.io call fails with instead, if set.
         var draFailure: KubeError? = nil
+        /// Answers to successive status applies: nil accepts the body, an error fails it.
+        var applies: [KubeError?] = []
+        /// Claims the reads after an apply's failure answer, in turn, before `claims`.
+        var rereads: [ResourceClaim] = []
     }
 
-    private let state: Mutex<(script: Script, calls: [String], events: [KubeEvent], written: [Pod])>
+    private let state: Mutex<(script: Script, calls: [String], events: [KubeEvent], written: [Pod], applied: [JSONValue])>
 
-    init(_ script: Script) { state = Mutex((script, [], [], [])) }
+    init(_ script: Script) { state = Mutex((script, [], [], [], [])) }
 
     var calls: [String] { state.withLock { $0.calls } }
     var events: [KubeEvent] { state.withLock { $0.events } }
     var written: [Pod] { state.withLock { $0.written } }
+    /// The bodies of the status applies that were accepted.
+    var applied: [JSONValue] { state.withLock { $0.applied } }
 
     static func failure(_ status: Int) -> KubeError { .http(server: "https://test", call: "scripted", status: status, message: "status \(status)") }
 
@@ -60,6 +66,17 @@ final class ScriptedKubeAPI: KubeAPI, @unchecked Sendable {
         let answer = state.withLock { state -> Result<ResourceClaim, KubeError> in
             state.calls.append("GET resourceclaim \(namespace)/\(name)")
             if let failure = state.script.draFailure { return .failure(failure) }
+            if !state.script.rereads.isEmpty { return .success(state.script.rereads.removeFirst()) }
+            return state.script.claims[name].map { .success($0) } ?? .failure(Self.failure(404))
+        }
+        return try answer.get()
+    }
+
+    func applyResourceClaimStatus(_ body: JSONValue, namespace: String, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
+        let answer = state.withLock { state -> Result<ResourceClaim, KubeError> in
+            state.calls.append("APPLY resourceclaim \(namespace)/\(name) status as \(fieldManager) rv=\(body["metadata"]?["resourceVersion"]?.stringValue ?? "")")
+            if let failure = state.script.applies.isEmpty ? nil : state.script.applies.removeFirst() { return .failure(failure) }
+            state.applied.append(body)
             return state.script.claims[name].map { .success($0) } ?? .failure(Self.failure(404))
         }
         return try answer.get()

@@ -26,6 +26,9 @@ private final class PodReadRecorder: KubeAPI, Sendable {
     func resourceSlices(driver: String, nodeName: String) throws(KubeError) -> [ResourceSlice] {
         throw .notServed(server: "https://test", call: "LIST resourceslices", message: "not served")
     }
+    func applyResourceClaimStatus(_ body: JSONValue, namespace: String, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
+        throw .notServed(server: "https://test", call: "APPLY resourceclaim status", message: "not served")
+    }
 }
 
 /// Names from CNI_ARGS reach API paths (an HTTP request line) and delegates' environment: each is

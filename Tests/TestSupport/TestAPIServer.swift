@@ -71,6 +71,33 @@ public enum TestRole: Sendable, Hashable {
     }
 }
 
+extension TestRole {
+    /// The rules given inline; empty for a named role.
+    public var inlineRules: [JSONValue] { if case .rules(let rules) = self { rules.arrayValue ?? [] } else { [] } }
+
+    /// The rules of the ClusterRoles `names` of deploy/rbac.yml, together: what a cluster
+    /// installed from our manifests grants, read from the file itself.
+    public static func deployed(_ names: String...) throws -> TestRole {
+        let path = packageRoot() + "/deploy/rbac.yml"
+        guard let bytes = readWholeFile(path) else { throw TestAPIServerError("cannot read \(path)") }
+        var rules: [JSONValue] = []
+        for name in names {
+            let documents = try String(decoding: bytes, as: UTF8.self).split(separator: "\n---\n").map { try YAMLNode.parse(String($0)) }
+            guard let role = documents.first(where: { $0.string("kind") == "ClusterRole" && $0["metadata"]?.string("name") == name }) else {
+                throw TestAPIServerError("deploy/rbac.yml has no ClusterRole \(name)")
+            }
+            for rule in role["rules"]?.elements ?? [] {
+                var json = JSONObject()
+                for key in ["apiGroups", "resources", "verbs", "resourceNames"] {
+                    if let values = rule[key]?.elements { json[key] = .array(values.compactMap(\.scalar).map(JSONValue.string)) }
+                }
+                rules.append(.object(json))
+            }
+        }
+        return .rules(.array(rules))
+    }
+}
+
 /// The test API server could not be started or did not answer a control command.
 public struct TestAPIServerError: Error, Hashable, Sendable, CustomStringConvertible {
     public var message: String
@@ -253,10 +280,13 @@ public final class TestAPIServer: @unchecked Sendable {
     public static let multusServiceAccount = "system:serviceaccount:kube-system:multus"
 
     /// Registers a bearer token for `user`, granted `role` in `namespaces` (nil: all, as a
-    /// ClusterRoleBinding).
+    /// ClusterRoleBinding). `nodeName`: the node a pod-bound service account token names (its
+    /// `authentication.kubernetes.io/node-name` extra), as the DaemonSet pod's own token does.
     public func addToken(_ token: String, user: String = TestAPIServer.multusServiceAccount, role: TestRole = .multus,
-                         namespaces: [String]? = nil) throws(TestAPIServerError) {
-        try command(["op": "token", "token": .string(token), "user": .string(user), "namespaces": Self.scope(namespaces), "role": role.json])
+                         namespaces: [String]? = nil, nodeName: String? = nil) throws(TestAPIServerError) {
+        var command: JSONObject = ["op": "token", "token": .string(token), "user": .string(user), "namespaces": Self.scope(namespaces), "role": role.json]
+        if let nodeName { command["nodeName"] = .string(nodeName) }
+        try self.command(.object(command))
     }
 
     /// Grants client-certificate users with common name `cn` the `role` in `namespaces` (nil: all).

@@ -4,8 +4,9 @@
 It speaks the real REST protocol over HTTPS (HTTP/1.1, keep-alive) for the few resources the
 Multus thin plugin touches: pods (get, list, and the status subresource: get/patch/put),
 network-attachment-definitions (get, list), events (create, get, list), and DRA's
-resource.k8s.io/v1 resourceclaims (get, list, status get) and cluster-scoped resourceslices (get,
-list with field selectors). Every request is authorized by RBAC rules, by default exactly those of
+resource.k8s.io/v1 resourceclaims (get, list, and the status subresource: get, and server-side
+apply with managedFields and KEP-4817's per-driver authorization of status.devices) and
+cluster-scoped resourceslices (get, list with field selectors). Every request is authorized by RBAC rules, by default exactly those of
 Multus v4.3.1's own ClusterRole, so a client that needs a verb a real cluster does not grant fails
 here too. Errors are Status objects worded as
 kube-apiserver words them, so a client's error handling is tested against the real thing.
@@ -26,6 +27,7 @@ Python standard library only.
 
 import argparse
 import copy
+import ipaddress
 import json
 import os
 import socket
@@ -38,6 +40,9 @@ import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fieldsets  # noqa: E402
 
 NAD_GROUP = "k8s.cni.cncf.io"
 DRA_GROUP = "resource.k8s.io"
@@ -518,12 +523,20 @@ class State:
 
 class Subject:
     """An authenticated user and what RBAC grants it: `rules` in `namespaces` ("*": all, as a
-    ClusterRoleBinding; a list: RoleBindings in those namespaces only)."""
+    ClusterRoleBinding; a list: RoleBindings in those namespaces only). `node`: the node a
+    service account's pod-bound token names (its `authentication.kubernetes.io/node-name`
+    extra, Kubernetes 1.32+), which makes it associated with that node."""
 
-    def __init__(self, user, namespaces="*", role=None):
+    def __init__(self, user, namespaces="*", role=None, node=None):
         self.user = user
         self.namespaces = namespaces
         self.rules = rules_for(role)
+        self.node = node
+
+    def associated_with(self, node):
+        """As kube-apiserver's saAssociatedWithAllocatedNode: a service account whose token
+        names exactly this node."""
+        return bool(node) and self.user.startswith("system:serviceaccount:") and self.node == node
 
     def may(self, verb, target):
         # A RoleBinding grants within its namespace; only a ClusterRoleBinding reaches cluster scope.
@@ -551,6 +564,8 @@ class Route:
             return ("GET", "POST") if self.kind == "Event" else ("GET",)
         if self.kind == "Pod" and self.subresource == "status":
             return ("GET", "PATCH", "PUT")
+        if self.kind == "ResourceClaim" and self.subresource == "status":
+            return ("GET", "PATCH")
         return ("GET",)
 
     def group_version(self):
@@ -700,6 +715,8 @@ class Handler(BaseHTTPRequestHandler):
             return (200, obj) if obj is not None else not_found(target.resource, target.group, target.name)
         if self.command == "POST":
             return self.create(target, body)
+        if target.kind == "ResourceClaim":
+            return self.apply_claim_status(target, body, query, subject)
         return self.write(target, body)
 
     def decoded(self, body):
@@ -752,6 +769,56 @@ class Handler(BaseHTTPRequestHandler):
             if sent_version not in (None, "", current["metadata"]["resourceVersion"]):
                 return conflict(target.resource, target.group, target.name)
             updated = status_update(current, outcome)
+            updated["metadata"]["resourceVersion"] = state.bump()
+            state.objects[key] = updated
+            return 200, copy.deepcopy(updated)
+
+    def apply_claim_status(self, target, body, query, subject):
+        """Server-side apply of a ResourceClaim's status (the only write claims take here), in
+        kube-apiserver's order: the request (content type, fieldManager, force, the body), the
+        resourceVersion precondition, the apply (409 on a field another manager owns), then the
+        status strategy's validation with KEP-4817's per-driver authorization (422)."""
+        state = self.server.state
+        if self.patch_type() != APPLY_PATCH:
+            return UNSUPPORTED_PATCH
+        manager = query.get("fieldManager", [""])[0]
+        if not manager:
+            return bad_request('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch')
+        force = query.get("force", ["false"])[0]
+        if force not in ("true", "false"):
+            return bad_request('invalid value for force: "%s"' % force)
+        applied, error = self.decoded(body)
+        if error:
+            return error
+        problem = apply_body_problem(applied, target)
+        if problem:
+            return bad_request(problem)
+        with state.lock:
+            key = (target.kind, target.namespace, target.name)
+            current = state.objects.get(key)
+            if current is None:
+                return not_found(target.resource, target.group, target.name)
+            sent_version = applied["metadata"].get("resourceVersion")
+            if sent_version not in (None, "", current["metadata"]["resourceVersion"]):
+                return conflict(target.resource, target.group, target.name)
+            # Through the status subresource only status counts; spec and the rest are reset.
+            try:
+                result, managed = fieldsets.apply(
+                    {"status": current.get("status") or {}}, {k: v for k, v in applied.items() if k == "status"}, manager,
+                    current["metadata"].get("managedFields") or [], CLAIM_SCHEMA, CLAIM_REQUIRED_KEYS, force == "true",
+                    "status", KINDS["ResourceClaim"][0], time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+            except fieldsets.Conflict as clash:
+                return apply_conflict(clash.conflicts)
+            except fieldsets.KeyError_ as missing:
+                return invalid_object("ResourceClaim", target.name, [("status.devices", "Required value", str(missing))])
+            updated = copy.deepcopy(current)
+            updated["status"] = result["status"]
+            causes = device_status_authorization(subject, current, updated, self.command) + claim_status_problems(updated)
+            if causes:
+                return invalid_object(KINDS_QUALIFIED["ResourceClaim"], target.name, causes)
+            updated["metadata"]["managedFields"] = managed
+            if not managed:
+                updated["metadata"].pop("managedFields")
             updated["metadata"]["resourceVersion"] = state.bump()
             state.objects[key] = updated
             return 200, copy.deepcopy(updated)
@@ -896,6 +963,148 @@ def invalid_object(kind, name, causes):
     return status(422, "Invalid", message, details)
 
 
+APPLY_PATCH = "application/apply-patch+yaml"
+
+# kind -> how a validation error names it (kube-apiserver prints the qualified kind).
+KINDS_QUALIFIED = {"ResourceClaim": "ResourceClaim.resource.k8s.io"}
+
+# resource.k8s.io/v1 ResourceClaim status, as its Go types mark it: status.devices a list-map by
+# driver, device, pool and shareID (the first three required), each entry's conditions a
+# list-map by type, its data (a RawExtension) atomic; every other list atomic.
+CLAIM_SCHEMA = fieldsets.Schema(
+    {("status", "devices"): ["driver", "device", "pool", "shareID"], ("status", "devices", "conditions"): ["type"]},
+    atomic_maps=[("status", "devices", "data")])
+CLAIM_REQUIRED_KEYS = {("status", "devices"): ["driver", "device", "pool"], ("status", "devices", "conditions"): ["type"]}
+
+
+def apply_body_problem(applied, target):
+    """What kube-apiserver refuses in an apply body before applying it (400)."""
+    if not isinstance(applied, dict):
+        return "an apply patch must be an object"
+    if applied.get("apiVersion") != KINDS[target.kind][0] or applied.get("kind") != target.kind:
+        return "apiVersion and kind must be %s and %s" % (KINDS[target.kind][0], target.kind)
+    meta = applied.get("metadata")
+    if not isinstance(meta, dict) or meta.get("name") != target.name:
+        return "the name of the object (%s) does not match the name on the URL (%s)" % ((meta or {}).get("name"), target.name)
+    if meta.get("namespace", target.namespace) != target.namespace:
+        return "the namespace of the provided object does not match the namespace sent on the request"
+    if meta.get("managedFields") is not None:
+        return "metadata.managedFields must be nil"
+    return None
+
+
+def apply_conflict(conflicts):
+    """409 as structured-merge-diff words an apply's conflicts with other managers."""
+    api_version = KINDS["ResourceClaim"][0]
+    lines = ['conflict with "%s" using %s: %s' % (manager, api_version, fieldsets.path_text(path)) for manager, path in conflicts]
+    message = "Apply failed with %d conflict%s: %s" % (len(lines), "" if len(lines) == 1 else "s", "; ".join(lines))
+    causes = [{"reason": "FieldManagerConflict", "message": 'conflict with "%s" using %s' % (manager, api_version),
+               "field": fieldsets.path_text(path)} for manager, path in conflicts]
+    return status(409, "Conflict", message, {"causes": causes})
+
+
+def device_key(entry):
+    return (entry.get("driver"), entry.get("pool"), entry.get("device"), entry.get("shareID"))
+
+
+def modified_drivers(old, new):
+    """The drivers whose status.devices entries a write adds, removes or changes
+    (kube-apiserver's getModifiedDrivers)."""
+    before = {device_key(e): e for e in ((old.get("status") or {}).get("devices") or []) if isinstance(e, dict)}
+    drivers = set()
+    for entry in ((new.get("status") or {}).get("devices") or []):
+        if not isinstance(entry, dict):
+            continue
+        if before.pop(device_key(entry), None) != entry:
+            drivers.add(entry.get("driver"))
+    drivers.update(e.get("driver") for e in before.values())
+    return sorted(d for d in drivers if isinstance(d, str))
+
+
+def allocated_node(claim):
+    """The one node a claim's allocation is pinned to (a single term with only
+    `metadata.name In [node]`), as kube-apiserver's nodeNameFromAllocation reads it."""
+    selector = (((claim.get("status") or {}).get("allocation") or {}).get("nodeSelector") or {})
+    terms = selector.get("nodeSelectorTerms") or []
+    if len(terms) != 1 or terms[0].get("matchExpressions") or len(terms[0].get("matchFields") or []) != 1:
+        return ""
+    field = terms[0]["matchFields"][0]
+    if field.get("key") != "metadata.name" or field.get("operator") != "In" or len(field.get("values") or []) != 1:
+        return ""
+    return field["values"][0]
+
+
+def device_status_authorization(subject, old, new, method):
+    """KEP-4817's check (DRAResourceClaimGranularStatusAuthorization, beta and on from Kubernetes
+    1.36), run in the status strategy's validation: for each driver whose entries change, the
+    caller needs `associated-node:<verb>` on the synthetic `resourceclaims/driver` named after
+    the driver if it is a service account bound to the claim's allocated node, else (or failing
+    that) `arbitrary-node:<verb>`. A refusal is a field error (422), one per driver."""
+    verb = {"PUT": "update", "PATCH": "patch"}[method]
+    namespace = new["metadata"].get("namespace", "")
+    associated = subject.associated_with(allocated_node(new))
+    verbs = (["associated-node:" + verb] if associated else []) + ["arbitrary-node:" + verb]
+    causes = []
+    for driver in modified_drivers(old, new):
+        synthetic = Route("ResourceClaim", namespace, driver, "driver")
+        if any(subject.may(v, synthetic) for v in verbs):
+            continue
+        _, refused = forbidden(subject.user, verbs[0], "resourceclaims", "driver", DRA_GROUP, namespace, driver)
+        causes.append(("status.devices", "Forbidden", "changing status.devices requires extra permission: " + refused["message"]))
+    return causes
+
+
+def claim_status_problems(claim):
+    """The status validation that concerns status.devices (resource/v1 limits): each entry for a
+    device the allocation has, its networkData within bounds with interface addresses in CIDR
+    form, at most 8 conditions, each complete."""
+    results = (((claim.get("status") or {}).get("allocation") or {}).get("devices") or {}).get("results") or []
+    allocated = {device_key(r) for r in results if isinstance(r, dict)}
+    causes = []
+    for i, entry in enumerate((claim.get("status") or {}).get("devices") or []):
+        path = "status.devices[%d]" % i
+        if device_key(entry) not in allocated:
+            causes.append((path, 'Invalid value: "%s/%s/%s"' % entry_name(entry), "must be an allocated device in the claim"))
+        network = entry.get("networkData") or {}
+        if len(network.get("interfaceName", "")) > 256:
+            causes.append((path + ".networkData.interfaceName", "Too long", "may not be longer than 256"))
+        if len(network.get("hardwareAddress", "")) > 128:
+            causes.append((path + ".networkData.hardwareAddress", "Too long", "may not be longer than 128"))
+        ips = network.get("ips") or []
+        if len(ips) > 16:
+            causes.append((path + ".networkData.ips", "Too many", "must have at most 16 items"))
+        for j, ip in enumerate(ips):
+            if not interface_address(ip):
+                causes.append(("%s.networkData.ips[%d]" % (path, j), 'Invalid value: "%s"' % ip, "must be a valid address in CIDR form"))
+        if len(set(ips)) != len(ips):
+            causes.append((path + ".networkData.ips", "Duplicate value", ""))
+        conditions = entry.get("conditions") or []
+        if len(conditions) > 8:
+            causes.append((path + ".conditions", "Too many", "must have at most 8 items"))
+        for j, condition in enumerate(conditions):
+            for field in ("type", "status", "reason", "lastTransitionTime"):
+                if not condition.get(field):
+                    causes.append(("%s.conditions[%d].%s" % (path, j, field), "Required value", ""))
+            if condition.get("status") not in (None, "", "True", "False", "Unknown"):
+                causes.append(("%s.conditions[%d].status" % (path, j), 'Unsupported value: "%s"' % condition["status"], ""))
+    return causes
+
+
+def entry_name(entry):
+    return (entry.get("driver"), entry.get("pool"), entry.get("device"))
+
+
+def interface_address(text):
+    """An address with its prefix length, as the API's IsValidInterfaceAddress takes it."""
+    if not isinstance(text, str) or "/" not in text:
+        return False
+    try:
+        ipaddress.ip_interface(text)
+    except ValueError:
+        return False
+    return True
+
+
 def status_update(current, outcome):
     """What the pods/status subresource lets a write change: metadata.annotations, metadata.labels
     and status. Everything else (spec, uid, name, namespace) stays as stored."""
@@ -964,7 +1173,7 @@ def control(state, command):
     if op == "list":
         return state.list(command["kind"], command.get("namespace"))
     if op == "token":
-        subject = Subject(command.get("user", "test-user"), command.get("namespaces", "*"), command.get("role"))
+        subject = Subject(command.get("user", "test-user"), command.get("namespaces", "*"), command.get("role"), command.get("nodeName"))
         with state.lock:
             state.tokens[command["token"]] = subject
         return None

@@ -9,7 +9,10 @@ struct AddCommand {
 
     func run() throws(MetaError) -> CNIResult {
         try Readiness.waitFor(context.config.readinessIndicatorFile, timeout: context.config.readinessIndicatorTimeout)
-        let api = context.pod == nil ? nil : try context.kube.api()
+        let kube = context.pod == nil ? nil : try context.kube.api()
+        // With draDeviceStatus, the claims planning reads are kept for the status write.
+        let claims = context.writesDeviceStatus ? kube.map(ClaimsAsRead.init) : nil
+        let api: (any KubeAPI)? = claims ?? kube
         let pod = try context.lookUpPod(api)
         if case .unknownToAPI(let reference) = pod {
             context.diagnostics.note("warning: pod \(reference) is not in the Kubernetes API (a static pod whose mirror pod is not created yet?): "
@@ -33,10 +36,20 @@ struct AddCommand {
             throw rollBack(entry.attachments, of: entry, cause: .spec(error, source: "the merged result"))
         }
         entry.state = .added
-        if let error = recordAttached(entry, api: api, pod: pod.apiPod) {
+        let deviceStatus = api.flatMap { deviceStatusReporter($0, pod: pod.apiPod, events: events, claims: claims) }
+        if let error = recordAttached(entry, api: api, pod: pod.apiPod, deviceStatus: deviceStatus) {
+            deviceStatus?.withdraw(entry.attachments)
             throw rollBack(entry.attachments, of: entry, cause: error)
         }
         return merged
+    }
+
+    /// Who reports the DRA devices attached in their claims' `status.devices`: nil without
+    /// `draDeviceStatus`, or for a pod the API does not have (it has no claims we could know).
+    private func deviceStatusReporter(_ api: any KubeAPI, pod: Pod?, events: EventRecorder, claims: ClaimsAsRead?) -> DeviceStatusReporter? {
+        guard context.writesDeviceStatus, let pod else { return nil }
+        return DeviceStatusReporter(api: api, pod: "\(pod.metadata.namespace)/\(pod.metadata.name)", containerID: context.invocation.containerID,
+                                    events: events, diagnostics: context.diagnostics, claimsAsRead: claims)
     }
 
     /// The main network first and alone (the others may need what it set up), then the
@@ -80,7 +93,10 @@ struct AddCommand {
 
     /// Writes network-status and the finished cache entry, side by side: neither needs the other,
     /// and the API round trip then overlaps the cache's fsync. Either failing fails the ADD.
-    private func recordAttached(_ entry: CacheEntry, api: (any KubeAPI)?, pod: Pod?) -> MetaError? {
+    /// Once the cache holds the entry (so that a DEL can always take them out again), the DRA
+    /// devices' claim entries go out too, while network-status is written (the two requests
+    /// share the invocation's connection); they never fail the ADD.
+    private func recordAttached(_ entry: CacheEntry, api: (any KubeAPI)?, pod: Pod?, deviceStatus: DeviceStatusReporter?) -> MetaError? {
         let statusFailure = Mutex<MetaError?>(nil)
         let statusWrite = if let api, let pod, context.writesNetworkStatus {
             BackgroundTask { [self] in
@@ -89,6 +105,7 @@ struct AddCommand {
         } else { nil as BackgroundTask? }
         var cacheFailure: MetaError?
         do { try context.cache.store(entry) } catch { cacheFailure = error }
+        if cacheFailure == nil { deviceStatus?.publish(entry.attachments) }
         statusWrite?.join()
         return statusFailure.withLock { $0 } ?? cacheFailure
     }
@@ -101,7 +118,7 @@ struct AddCommand {
         let attached = entry.attachments.compactMap { cached in cached.result.map { (cached.attachment, $0) } }
         let all = entry.attachments.map(\.attachment)
         let value = NetworkStatus.annotationValue(NetworkStatus.entries(
-            attached, isDefault: { DefaultRoutes.isDefault($0, among: all) }, deviceInfo: { $0.device.flatMap { DeviceInfo.read($0.infoFile) } }))
+            attached, isDefault: { DefaultRoutes.isDefault($0, among: all) }, deviceInfo: { $0.device.flatMap(DeviceInfo.forNetworkStatus) }))
         let reference = "\(pod.metadata.namespace)/\(pod.metadata.name)"
         do {
             if try NetworkStatusWriter(api: api).write(value, to: pod) == .podGone {

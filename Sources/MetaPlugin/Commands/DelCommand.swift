@@ -11,7 +11,9 @@ import KubeClient
 /// Where the attachments are known from: our cache, else what Multus recorded before the node was
 /// upgraded, else a tombstone of a DEL that already completed (nothing to do), else the config
 /// and the pod's networks resolved again. Only the last needs the API: DEL leaves network-status
-/// alone, as Multus does (the pod is going away, or its next ADD writes a fresh one).
+/// alone, as Multus does (the pod is going away, or its next ADD writes a fresh one). The one
+/// exception is `draDeviceStatus`: a cache entry whose ADD reported DRA devices in their claims'
+/// `status.devices` has those reports taken out, which reads and writes each such claim.
 struct DelCommand {
     let context: PluginContext
 
@@ -45,8 +47,31 @@ struct DelCommand {
         for ignored in outcome.ignored {
             context.diagnostics.note("ignored: DEL of \(ignored.attachment), which ADD never completed: \(ignored.error)")
         }
+        withdrawDeviceStatus(of: entry, keeping: outcome.remaining)
         try context.cache.keepOnly(outcome.remaining, of: entry)
         guard outcome.isComplete else { throw .teardown(outcome.failures) }
+    }
+
+    /// With `draDeviceStatus`, the claim entries ADD wrote for the DRA devices now detached (one
+    /// still attached keeps its entry until the DEL that detaches it). Only for an entry whose
+    /// ADD completed, as only that one wrote any; everything needed is in the cache.
+    private func withdrawDeviceStatus(of entry: CacheEntry, keeping remaining: [CachedAttachment]) {
+        guard context.config.draDeviceStatus, entry.state == .added else { return }
+        let detached = entry.attachments.filter { cached in cached.attachment.device?.dra != nil && !remaining.contains(cached) }
+        guard !ClaimDeviceStatus.byClaim(detached).isEmpty else { return }
+        // The runtime may have forgotten the pod's identity by now; ADD's CNI_ARGS still name it.
+        let reference = context.pod ?? (try? PodReference(args: entry.args))
+        let api: (any KubeAPI)?
+        do { api = try context.kube.api() } catch {
+            context.diagnostics.error("status.devices of the DRA devices of container \(entry.containerID) not removed: \(ErrorMapping.cniError(error, context: nil).msg)")
+            return
+        }
+        guard let api, let reference else { return }
+        let pod = ObjectMeta(name: reference.name.text, namespace: reference.namespace.text, uid: reference.uid?.text ?? "")
+        let events = context.config.events ? EventRecorder(api: api, pod: pod, diagnostics: context.diagnostics) : .disabled(context.diagnostics)
+        defer { events.finish() }
+        DeviceStatusReporter(api: api, pod: reference.description, containerID: entry.containerID, events: events, diagnostics: context.diagnostics)
+            .withdraw(detached)
     }
 
     /// Multus's record of this container, if it left one we can read (one it cannot is noted and

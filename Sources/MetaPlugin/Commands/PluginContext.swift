@@ -77,6 +77,10 @@ struct PluginContext: Sendable {
         return .found(found)
     }
 
+    /// Whether ADD reports the DRA devices it attached in their ResourceClaims' `status.devices`
+    /// (KEP-4817), and DEL takes the reports out again: `draDeviceStatus`, for a call about a pod.
+    var writesDeviceStatus: Bool { config.draDeviceStatus && pod != nil }
+
     /// Whether network-status is written for this pod (not in `systemNamespaces`, as Multus).
     var writesNetworkStatus: Bool {
         guard let pod else { return false }
@@ -148,6 +152,12 @@ public final class Diagnostics: Sendable {
     func note(_ line: String) {
         lines.withLock { $0.append(line) }
         log?.log(.verbose, line)
+    }
+
+    /// A failure the call survives but an operator must act on: on stderr, and logged at `error`.
+    func error(_ line: String) {
+        lines.withLock { $0.append(line) }
+        log?.log(.error, line)
     }
 
     public var all: [String] { lines.withLock { $0 } }

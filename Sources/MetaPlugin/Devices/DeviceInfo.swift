@@ -81,6 +81,31 @@ enum DeviceInfo {
         return try? decode(bytes, path: path)
     }
 
+    /// network-status `device-info` for a network's device: the CNI device-info file (the device
+    /// plugin's copy, or the delegate's own); for a DRA device without one, what the SR-IOV
+    /// device plugin would have written for it: a `pci` device at the address its
+    /// `k8s.cni.cncf.io/deviceID` attribute gives, which is what KubeVirt (VEP-427) reads there.
+    /// A DRA device whose ID is no PCI address gets none.
+    static func forNetworkStatus(_ device: AttachedDevice) -> JSONValue? {
+        if let info = read(device.infoFile) { return info }
+        guard device.dra != nil, isPCIAddress(device.deviceID) else { return nil }
+        return ["type": "pci", "version": .string(specVersion), "pci": ["pci-address": .string(device.deviceID)]]
+    }
+
+    /// The NPWG device-info spec version the SR-IOV device plugin writes.
+    static let specVersion = "1.1.0"
+
+    /// `DDDD:BB:DD.F` in hex (domain, bus, device up to 1f, function up to 7), as the kernel
+    /// names PCI devices and DRA drivers give them in `k8s.cni.cncf.io/deviceID`.
+    static func isPCIAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2 else { return false }
+        let slot = parts[2].split(separator: ".", omittingEmptySubsequences: false)
+        guard slot.count == 2, slot[0].count == 2, slot[1].count == 1,
+              let device = UInt8(slot[0], radix: 16), device <= 0x1f, let function = UInt8(slot[1], radix: 16), function <= 7 else { return false }
+        return [parts[0], parts[1], slot[0]].allSatisfy { $0.allSatisfy { $0.isASCII && $0.isHexDigit } }
+    }
+
     /// Removes the CNI device-info file (DEL, and rollback of a failed ADD); missing is fine,
     /// and so is any other failure (Multus ignores them too).
     static func remove(_ path: String) {

@@ -48,6 +48,12 @@ final class EventRecorder: Sendable {
                message: "cannot find a network-attachment-definition (\(name)) in namespace (\(namespace)): \(cause)")
     }
 
+    /// A DRA device's `status.devices` entry that could not be written (ADD) or removed (DEL):
+    /// the network is attached (or detached) all the same.
+    func deviceStatusNotWritten(_ message: String) {
+        record(.warning, reason: "DeviceStatusNotWritten", message: message)
+    }
+
     /// Waits for every queued event to be sent (or to fail).
     func finish() {
         let workers = state.withLock { state in

@@ -40,6 +40,10 @@ public struct MultusConfig: Sendable {
     public var attachConcurrency: Int
     /// Whether ADD records Kubernetes events on the pod (`AddedInterface`, `NoNetworkFound`).
     public var events: Bool
+    /// `draDeviceStatus`: ADD writes `networkData` and a `Ready` condition into the ResourceClaim
+    /// of each DRA device it attached (`status.devices`, KEP-4817), and DEL removes them. Off by
+    /// default: it needs the optional role of deploy/rbac.yml, and makes DEL call the API.
+    public var draDeviceStatus: Bool
     /// `logFile`, `logLevel`, `logToStderr`, `logOptions`, as Multus reads them.
     public var logging: LogSettings
     /// The result the runtime hands back on CHECK (and DEL), if any.
@@ -84,6 +88,7 @@ public struct MultusConfig: Sendable {
             delegateTimeout = .seconds(try Self.positiveSeconds(f, "delegateTimeout") ?? 120)
             attachConcurrency = try Self.positive(f, "attachConcurrency", unit: "networks at once") ?? 1
             events = try f.bool("events") ?? true
+            draDeviceStatus = try f.bool("draDeviceStatus") ?? false
             auxiliaryChainName = try f.string("auxiliaryCNIChainName").flatMap { $0.isEmpty ? nil : $0 }
             if let name = auxiliaryChainName, let problem = NameRules.networkNameProblem(name) {
                 throw SpecError.invalidField(path: "auxiliaryCNIChainName", reason: problem)
