@@ -30,10 +30,11 @@ struct CannedExecutor: PluginExecutor {
 
 let cacheDirectory = "/dev/shm/swift-multus-fuzz-\(getpid())"
 let environment = ["CNI_COMMAND": "ADD", "CNI_CONTAINERID": "fuzz", "CNI_NETNS": "/proc/self/ns/net", "CNI_IFNAME": "eth0", "CNI_PATH": "/fuzz"]
-let validResult = Array(#"{"cniVersion":"1.0.0","interfaces":[{"name":"eth0","sandbox":"/x"}],"ips":[{"address":"10.0.0.2/24","interface":0}]}"#.utf8)
-/// The same result from delegates that exit 0 (`CannedExecutor` exits with the first byte's low
-/// bit, and `{` is odd): an ADD that attaches everything, so that what follows runs too.
-let succeedingResult = Array(" ".utf8) + validResult
+/// A result from delegates that exit 0: `CannedExecutor` exits with the first byte's low bit, so
+/// the leading space (even) makes every delegate succeed and ADD attach everything, so that what
+/// follows it (merge, cache, status writes, DEL, CHECK) runs too. Without it `{` (odd) failed
+/// every delegate and nothing after the first ADD was ever reached.
+let validResult = Array(#" {"cniVersion":"1.0.0","interfaces":[{"name":"eth0","sandbox":"/x"}],"ips":[{"address":"10.0.0.2/24","interface":0}]}"#.utf8)
 let fixedConfig = Array(#"{"cniVersion":"1.1.0","name":"m","type":"multus","cniDir":"CACHE","delegates":[{"cniVersion":"0.4.0","name":"a","type":"x"},{"cniVersion":"1.0.0","name":"b","plugins":[{"type":"y"},{"type":"z"}]},{"cniVersion":"1.0.0","name":"c","type":"w"}],"attachConcurrency":2}"#.replacing("CACHE", with: cacheDirectory).utf8)
 
 let draConfig = Array(#"{"cniVersion":"1.1.0","name":"m","type":"multus","cniDir":"CACHE","kubeconfig":"/nonexistent","draDeviceStatus":true,"delegates":[{"cniVersion":"1.0.0","name":"a","type":"x"}]}"#.replacing("CACHE", with: cacheDirectory).utf8)
@@ -97,7 +98,7 @@ func addForPod(annotations: [String: String], nadConfig: String = #"{"cniVersion
         let answer = nad ?? (try? NetworkAttachmentDefinition(json: ["metadata": ["name": "fuzz", "namespace": "default"], "spec": ["config": .string(nadConfig)]]))
     else { return }
     let api = CannedKubeAPI(pod: pod, nad: answer)
-    let plugin = MultusPlugin(executor: CannedExecutor(output: validResult), kubeAPIProvider: { _, _ in api },
+    let plugin = MultusPlugin(executor: CannedExecutor(output: validResult), kubeAPIProvider: { _, _, _ in api },
                               devices: DevicePaths(checkpoint: "/nonexistent", infoDirectory: cacheDirectory + "/devinfo",
                                                    podResourcesSocket: "/nonexistent/kubelet.sock"))
     _ = plugin.run(environment: kubeEnvironment, stdin: kubeConfig)
@@ -147,7 +148,7 @@ struct DRAFuzzAPI: KubeAPI {
 
 /// No Kubernetes: a mutated `kubeconfig` must never make the fuzzer talk to a real cluster.
 func plugin(answering output: [UInt8]) -> MultusPlugin {
-    MultusPlugin(executor: CannedExecutor(output: output), kubeAPIProvider: { _, _ in nil },
+    MultusPlugin(executor: CannedExecutor(output: output), kubeAPIProvider: { _, _, _ in nil },
                  devices: DevicePaths(checkpoint: "/nonexistent", infoDirectory: cacheDirectory + "/devinfo",
                                       podResourcesSocket: "/nonexistent/kubelet.sock"))
 }
@@ -212,7 +213,7 @@ func exercise(_ data: [UInt8]) {
             _ = try? ResourceSlice.list(json: json)
             _ = try? Pod(json: json).claims()
             let api = DRAFuzzAPI(input: json)
-            let plugin = MultusPlugin(executor: CannedExecutor(output: succeedingResult), kubeAPIProvider: { _, _ in api },
+            let plugin = MultusPlugin(executor: CannedExecutor(output: validResult), kubeAPIProvider: { _, _, _ in api },
                                       devices: DevicePaths(checkpoint: "/nonexistent", infoDirectory: cacheDirectory + "/devinfo",
                                                            podResourcesSocket: "/nonexistent/kubelet.sock"))
             for command in ["ADD", "DEL"] {

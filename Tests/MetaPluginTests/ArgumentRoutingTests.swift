@@ -16,7 +16,7 @@ struct ArgumentRoutingTests {
         let log = Logger(LogSettings(toStderr: false))
         return PluginContext(config: config, invocation: invocation, runner: DelegateRunner(executor: FakeExecutor()), cache: AttachmentCache(cniDir: "/nonexistent"),
                              files: NetworkFiles(confDir: "/nonexistent"), pluginDirectories: [], passthroughEnvironment: [], diagnostics: Diagnostics(),
-                             pod: nil, kube: KubeAccess(provider: { _, _ in nil }, config: config, environment: [:], log: log), devices: .live, log: log,
+                             pod: nil, kube: KubeAccess(provider: { _, _, _ in nil }, config: config, environment: [:], budget: .seconds(45), log: log), devices: .live, log: log,
                              ownExecutable: "/proc/self/exe")
     }
 

@@ -57,7 +57,7 @@ struct UntrustedNamesTests {
         defer { box.remove() }
         let executor = FakeExecutor()
         let api = PodReadRecorder()
-        let reply = Reply(outcome: MultusPlugin(executor: executor, kubeAPIProvider: { _, _ in api })
+        let reply = Reply(outcome: MultusPlugin(executor: executor, kubeAPIProvider: { _, _, _ in api })
             .run(environment: environment("ADD", args: c.args), stdin: multusConfig(box, delegates: threeDelegates).serializedBytes()))
         expectFailure(reply, code: 7, msgContains: ["CNI_ARGS", c.key])
         #expect(api.reads == [], "the API was asked for a pod")
@@ -74,7 +74,7 @@ struct UntrustedNamesTests {
         expectSuccess(run("ADD", config, executor: FakeExecutor()))
         let executor = FakeExecutor()
         let api = PodReadRecorder()
-        let reply = Reply(outcome: MultusPlugin(executor: executor, kubeAPIProvider: { _, _ in api })
+        let reply = Reply(outcome: MultusPlugin(executor: executor, kubeAPIProvider: { _, _, _ in api })
             .run(environment: environment("DEL", args: "K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0\n"), stdin: config.serializedBytes()))
         expectSuccess(reply)
         #expect(executor.steps.count == 4, "every cached network was torn down")
@@ -83,12 +83,29 @@ struct UntrustedNamesTests {
         #expect(api.reads == [])
     }
 
+    /// DEL's API calls never decide what is torn down, so a DEL facing an API server that does not
+    /// answer must not wait out ADD's long budget (it would only hold up the pod's termination).
+    @Test func delAsksTheAPIWithAShortBudget() throws {
+        let budgets = Mutex<[String: Duration]>([:])
+        let api = PodReadRecorder()
+        // Each on a node of its own: a DEL without a cache entry resolves the pod's networks again,
+        // so the API is asked then.
+        for command in ["ADD", "DEL"] {
+            let box = try Sandbox()
+            defer { box.remove() }
+            _ = MultusPlugin(executor: FakeExecutor(), kubeAPIProvider: { _, _, budget in budgets.withLock { $0[command] = budget }; return api })
+                .run(environment: environment(command, args: "K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0"),
+                     stdin: multusConfig(box, delegates: threeDelegates).serializedBytes())
+        }
+        #expect(budgets.withLock { $0 } == ["ADD": .seconds(45), "DEL": .seconds(10)])
+    }
+
     @Test func validNamesReachTheAPIUnchanged() throws {
         let box = try Sandbox()
         defer { box.remove() }
         let api = PodReadRecorder()
         let args = "K8S_POD_NAMESPACE=team-a;K8S_POD_NAME=web-0.shard-1;K8S_POD_UID=9d3c2b1a-0f8e-7d6c-5b4a-39281706f5e4"
-        let reply = Reply(outcome: MultusPlugin(executor: FakeExecutor(), kubeAPIProvider: { _, _ in api })
+        let reply = Reply(outcome: MultusPlugin(executor: FakeExecutor(), kubeAPIProvider: { _, _, _ in api })
             .run(environment: environment("ADD", args: args), stdin: multusConfig(box, delegates: threeDelegates).serializedBytes()))
         expectSuccess(reply)
         #expect(api.reads == ["team-a/web-0.shard-1"])
@@ -102,7 +119,7 @@ struct UntrustedNamesTests {
         try box.write(box.confDir + "/10-net.conf", #"{"cniVersion":"1.0.0","name":"Net_A","type":"bridge"}"#)
         let api = PodReadRecorder()
         let config = multusConfig(box, delegates: [], [("clusterNetwork", "Net_A"), ("defaultNetworks", ["net-b"])])
-        let reply = Reply(outcome: MultusPlugin(executor: FakeExecutor(), kubeAPIProvider: { _, _ in api })
+        let reply = Reply(outcome: MultusPlugin(executor: FakeExecutor(), kubeAPIProvider: { _, _, _ in api })
             .run(environment: environment("ADD", args: "K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0"), stdin: config.serializedBytes()))
         #expect(api.reads == ["default/web-0", "nad kube-system/net-b"], "\(reply.outcome.stdout)")
     }

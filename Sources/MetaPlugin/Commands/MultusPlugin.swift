@@ -45,11 +45,11 @@ public struct MultusPlugin: Sendable {
     /// The real API server: `kubeconfig` when the config names one, else the in-cluster service
     /// account (KUBERNETES_SERVICE_HOST/PORT), else none (the config alone decides). TLS sessions
     /// are kept in `<cniDir>/tls-sessions` for the next invocation to resume.
-    public static let liveKubeAPI: KubeAPIProvider = { config, environment throws(MetaError) in
+    public static let liveKubeAPI: KubeAPIProvider = { config, environment, budget throws(MetaError) in
         let sessions = TLSSessionCache(directory: FileSystem.join(config.cniDir, "tls-sessions"))
         do throws(KubeError) {
-            if let path = config.kubeconfig { return LiveKubeAPI(kubeconfig: try Kubeconfig.load(path: path), sessionCache: sessions) }
-            if let inCluster = try Kubeconfig.inCluster(environment: environment) { return LiveKubeAPI(kubeconfig: inCluster, sessionCache: sessions) }
+            if let path = config.kubeconfig { return LiveKubeAPI(kubeconfig: try Kubeconfig.load(path: path), budget: budget, sessionCache: sessions) }
+            if let inCluster = try Kubeconfig.inCluster(environment: environment) { return LiveKubeAPI(kubeconfig: inCluster, budget: budget, sessionCache: sessions) }
             return nil
         } catch {
             throw .kube(error, context: "loading the kubeconfig")
@@ -135,8 +135,18 @@ public struct MultusPlugin: Sendable {
             runner: DelegateRunner(executor: executor, timeout: config.delegateTimeout, observer: InvocationLog.delegates(log)),
             cache: AttachmentCache(cniDir: config.cniDir), files: NetworkFiles(confDir: config.confDir),
             pluginDirectories: directories, passthroughEnvironment: passthrough, diagnostics: diagnostics,
-            pod: pod, kube: KubeAccess(provider: kubeAPIProvider, config: config, environment: environment, log: log), devices: devices, log: log,
+            pod: pod, kube: KubeAccess(provider: kubeAPIProvider, config: config, environment: environment,
+                                           budget: Self.apiBudget(for: invocation.command), log: log), devices: devices, log: log,
             ownExecutable: ownExecutable)
+    }
+
+    /// How long one invocation may spend on the API server, retries included. DEL's API calls
+    /// never decide whether an attachment goes (the cache does, and a DEL that could not resolve
+    /// every network leaves no tombstone, so the runtime's next DEL tries again): a DEL waiting out
+    /// an API server that does not answer would only hold up the pod's termination, so it gets a
+    /// short budget. Everything else keeps the long one, within the runtimes' own CNI timeouts.
+    static func apiBudget(for command: CNICommand) -> Duration {
+        command == .del ? .seconds(10) : .seconds(45)
     }
 
     /// VERSION's reply: every version we speak, labelled with the caller's version when it gave one.

@@ -111,20 +111,23 @@ enum PodLookup {
 }
 
 /// How a call reaches the API server. Created on first use: DEL from the cache needs no API to
-/// tear down, and a broken kubeconfig must not stop it.
-public typealias KubeAPIProvider = @Sendable (MultusConfig, [String: String]) throws(MetaError) -> (any KubeAPI)?
+/// tear down, and a broken kubeconfig must not stop it. The `Duration` is how long the whole
+/// invocation may spend on API calls, retries included (`MultusPlugin.apiBudget`).
+public typealias KubeAPIProvider = @Sendable (MultusConfig, [String: String], Duration) throws(MetaError) -> (any KubeAPI)?
 
 final class KubeAccess: Sendable {
     private let provider: KubeAPIProvider
     private let config: MultusConfig
     private let environment: [String: String]
+    private let budget: Duration
     private let state = Mutex<(any KubeAPI)??>(nil)
     private let log: Logger
 
-    init(provider: @escaping KubeAPIProvider, config: MultusConfig, environment: [String: String], log: Logger) {
+    init(provider: @escaping KubeAPIProvider, config: MultusConfig, environment: [String: String], budget: Duration, log: Logger) {
         self.provider = provider
         self.config = config
         self.environment = environment
+        self.budget = budget
         self.log = log
     }
 
@@ -133,7 +136,7 @@ final class KubeAccess: Sendable {
     func api() throws(MetaError) -> (any KubeAPI)? {
         try state.withLock { (made) throws(MetaError) -> (any KubeAPI)? in
             if let existing = made { return existing }
-            let created = try provider(config, environment)
+            let created = try provider(config, environment, budget)
             if let live = created as? LiveKubeAPI, log.enables(.verbose) { live.observeCalls(InvocationLog.apiCall(log)) }
             made = .some(created)
             return created
