@@ -1,174 +1,568 @@
-/// Takes secrets out of a log message before it is written anywhere.
+/// Takes secrets out of a log message before it is written anywhere (the log file, stderr).
 ///
-/// Log lines carry delegate configs and results, API call descriptions and error texts. Any of
-/// them may quote a kubeconfig or a plugin's credentials, and a log file outlives the call and
-/// is read by people who may not see those. Three shapes are recognised:
-/// - a value after a sensitive key, in JSON (`"token": "..."`), YAML (`token: ...`) or
-///   CNI_ARGS (`PASSWORD=...`) form;
-/// - the credential after `Bearer ` or `Basic ` (an Authorization header however quoted);
-/// - a PEM private key block.
+/// Log lines carry delegate configs and results, API call descriptions, error texts and
+/// diagnostics. Any of them may quote a kubeconfig, a plugin's credentials or an HTTP header, and
+/// a log file outlives the call and is read by people who may not see those. What is taken out:
+/// - the value after a sensitive key (see `KeyKind`), in every form a key is written in: JSON
+///   (`"token": "..."`, also quoted inside another string: `\"token\":\"...\"`), YAML
+///   (`password: 'x'`, a tab after the colon, a plain value with spaces running to the end of
+///   the line, a block of more indented lines below the key), HTTP headers
+///   (`Authorization: Token x`), CNI_ARGS and URL queries (`API_TOKEN=x;`, `?token=x&`) and
+///   flags (`--password=x`). An object or array value goes whole (`"tokens":["a"]`,
+///   `"credentials":{"key":"k"}`);
+/// - the credential after `Bearer ` or `Basic ` anywhere;
+/// - the password in a URL's user info (`https://user:[redacted]@host`), or all of a user info
+///   without a password (a token is often put there);
+/// - a PEM private key block, `-----BEGIN ... PRIVATE ...-----` through its END line.
+///
+/// The text is read once, front to back, never rescanned: each construct consumes what it
+/// looks at, and lookahead past a construct is bounded. A 1 MB line costs a few milliseconds
+/// whatever it holds (Tests/benchmark/inputs.sh). Nothing is allocated for a line that holds no
+/// secret.
 public enum Redaction {
     public static let marker = "[redacted]"
-
-    /// Key names (compared without case, `-` and `_`) whose values are secrets wherever they appear.
-    static let sensitiveKeyParts = ["token", "password", "passwd", "secret", "keydata", "privatekey", "authorization", "credential", "apikey"]
-        .map { Array($0.utf8) }
-    /// Some of these appears (without case) in any text a pass below would change: most lines
-    /// have none, and are returned after one scan.
-    static let triggers = ["token", "passw", "secret", "key", "auth", "credential", "bearer", "basic"].map { Array($0.utf8) }
-    static let schemes = ["bearer ", "basic "].map { Array($0.utf8) }
+    static let privateKeyMarker = "[redacted private key]"
 
     public static func redact(_ text: String) -> String {
-        var bytes = Array(text.utf8)
-        let folded = bytes.map(lowercased)
-        guard triggers.contains(where: { firstIndex(of: $0, in: folded, from: 0) != nil }) else { return text }
-        bytes = redactPrivateKeys(bytes)
-        bytes = redactSchemes(bytes)
-        bytes = redactKeyedValues(bytes)
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// `-----BEGIN ... PRIVATE KEY-----` through its END line (or the end of the text).
-    static func redactPrivateKeys(_ bytes: [UInt8]) -> [UInt8] {
-        let begin = Array("-----BEGIN ".utf8), privateKey = Array("PRIVATE KEY-----".utf8), end = Array("-----END ".utf8)
-        var out: [UInt8] = []
-        var i = 0
-        while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "-"), bytes[i...].starts(with: begin), let header = firstIndex(of: privateKey, in: bytes, from: i),
-                !bytes[i..<header].contains(UInt8(ascii: "\n")) {
-                let afterEnd = firstIndex(of: end, in: bytes, from: header).flatMap { firstIndex(of: Array("-----".utf8), in: bytes, from: $0 + end.count) }
-                out += Array("[redacted private key]".utf8)
-                i = afterEnd.map { $0 + 5 } ?? bytes.count
-                continue
-            }
-            out.append(bytes[i])
-            i += 1
+        var copy = text
+        let redacted = copy.withUTF8 { bytes in
+            var scanner = RedactionScanner(bytes)
+            scanner.run()
+            return scanner.result
         }
-        return out
+        return redacted ?? text
     }
+}
 
-    /// The credential after `Bearer ` or `Basic ` (case-insensitive).
-    static func redactSchemes(_ bytes: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        var i = 0
-        while i < bytes.count {
-            if i == 0 || !isWordByte(bytes[i - 1]), let scheme = schemes.first(where: { startsWithoutCase(bytes, at: i, $0) }) {
-                out += bytes[i..<(i + scheme.count)]
-                i += scheme.count
-                while i < bytes.count, bytes[i] == UInt8(ascii: " ") { i += 1 }
-                let start = i
-                while i < bytes.count, !isValueEnd(bytes[i]) { i += 1 }
-                if i > start { out += Array(marker.utf8) }
-                continue
+/// What a key's name says about its value.
+///
+/// Names are compared without case, `-` and `_` (`client-key-data`, `clientKeyData` and
+/// `CLIENT_KEY_DATA` are one name). The decisions, each table-tested in RedactionTests:
+/// - **secret**: the name contains `token`, `password`, `passwd`, `passphrase`, `secret`,
+///   `credential`, `apikey`, `privatekey`, `keydata`, `presharedkey`, `bearer` or `cookie`; or is
+///   or ends with `auth` (`auth`, `basicAuth`) or `psk`; or is `pass` or `pwd`.
+/// - **authorization**: contains `authorization`; its plain value is a scheme and a credential,
+///   and both go (`Authorization: Token x`).
+/// - **key material**: is or ends with `key`/`keys` (`key`, `clientKey`, `tlsKey`, `sshKeys`).
+///   The value goes unless it names where a key is rather than holding one: a path
+///   (`/etc/tls/client.key`, `./client.key`) or a dotted name (`client.key`,
+///   `node-role.kubernetes.io/master`, a taint's key); base64 and hex never hold a dot.
+///   `publicKey` is not secret and stays.
+/// - **not a secret**, although it contains one of the words above: a name ending in `file`,
+///   `path`, `dir`, `name`, `ref`, `type`, `id`, `ttl`, `expiry`, `expiration`, `timestamp`,
+///   `count`, `length`, `size`, `mode` or `kind` says where or what a secret is, not the secret
+///   (`tokenFile`, `secretName`, `keyName`, `authType`, `passwordFile`): those values are what
+///   an operator needs to read at 3 a.m.
+enum KeyKind {
+    case secret, authorization, keyMaterial
+
+    /// Longer names are not keys anyone writes; they are not looked at.
+    static let longestName = 128
+
+    /// nil for a name whose value is not secret.
+    init?(name: UnsafeBufferPointer<UInt8>) {
+        guard name.count <= Self.longestName else { return nil }
+        // Every `key: value` in a line comes here: folded on the stack, compared in place.
+        let kind = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.longestName) { buffer -> KeyKind? in
+            var length = 0
+            for byte in name where byte != Ascii.dash && byte != UInt8(ascii: "_") {
+                buffer[length] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+                length += 1
             }
-            out.append(bytes[i])
-            i += 1
+            return Self.classify(FoldedName(bytes: UnsafeBufferPointer(rebasing: buffer[..<length])))
         }
-        return out
+        guard let kind else { return nil }
+        self = kind
     }
 
-    /// The value after each sensitive key: a quoted string (escapes honoured) or a bare word.
-    /// An object or array value is left to the keys inside it.
-    static func redactKeyedValues(_ bytes: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        var i = 0
-        while i < bytes.count {
-            guard isKeyByte(bytes[i]), i == 0 || !isKeyByte(bytes[i - 1]) else {
-                out.append(bytes[i])
+    private static func classify(_ name: FoldedName) -> KeyKind? {
+        guard name.bytes.count >= 3, !name.endsWithReference else { return nil }
+        if name.contains("authorization") { return .authorization }
+        if name.containsSecretWord || name.ends(with: "auth") || name.ends(with: "psk") || name.is("pass") || name.is("pwd") { return .secret }
+        if name.is("publickey") || name.is("publickeys") { return nil }
+        return name.ends(with: "key") || name.ends(with: "keys") ? .keyMaterial : nil
+    }
+}
+
+/// A key name in lower case without `-` and `_`, compared against literals without allocating.
+private struct FoldedName {
+    let bytes: UnsafeBufferPointer<UInt8>
+
+    func matches(_ word: StaticString, at index: Int) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard index >= 0, index + count <= bytes.count else { return false }
+        let literal = word.utf8Start
+        for offset in 0..<count where bytes[index + offset] != literal[offset] { return false }
+        return true
+    }
+
+    func `is`(_ word: StaticString) -> Bool { bytes.count == word.utf8CodeUnitCount && matches(word, at: 0) }
+    func ends(with word: StaticString) -> Bool { matches(word, at: bytes.count - word.utf8CodeUnitCount) }
+    func contains(_ word: StaticString) -> Bool { bytes.indices.contains { matches(word, at: $0) } }
+
+    /// `token`, `password`, `passwd`, `passphrase`, `secret`, `credential`, `apikey`,
+    /// `privatekey`, `keydata`, `presharedkey`, `bearer` or `cookie` anywhere.
+    var containsSecretWord: Bool {
+        bytes.indices.contains { index in
+            switch bytes[index] {
+            case UInt8(ascii: "t"): matches("token", at: index)
+            case UInt8(ascii: "p"): matches("passw", at: index) || matches("passphrase", at: index) || matches("privatekey", at: index)
+                || matches("presharedkey", at: index)
+            case UInt8(ascii: "s"): matches("secret", at: index)
+            case UInt8(ascii: "c"): matches("credential", at: index) || matches("cookie", at: index)
+            case UInt8(ascii: "a"): matches("apikey", at: index)
+            case UInt8(ascii: "k"): matches("keydata", at: index)
+            case UInt8(ascii: "b"): matches("bearer", at: index)
+            default: false
+            }
+        }
+    }
+
+    /// Ends in `file`, `path`, `dir`, `name`, `ref`, `type`, `id`, `ttl`, `expiry`,
+    /// `expiration`, `timestamp`, `count`, `length`, `size`, `mode` or `kind` (and is more).
+    var endsWithReference: Bool {
+        func ends(_ suffix: StaticString) -> Bool { bytes.count > suffix.utf8CodeUnitCount && self.ends(with: suffix) }
+        switch bytes.last {
+        case UInt8(ascii: "e"): return ends("file") || ends("name") || ends("type") || ends("size") || ends("mode")
+        case UInt8(ascii: "h"): return ends("path") || ends("length")
+        case UInt8(ascii: "r"): return ends("dir")
+        case UInt8(ascii: "f"): return ends("ref")
+        case UInt8(ascii: "d"): return ends("id") || ends("kind")
+        case UInt8(ascii: "l"): return ends("ttl")
+        case UInt8(ascii: "y"): return ends("expiry")
+        case UInt8(ascii: "n"): return ends("expiration")
+        case UInt8(ascii: "p"): return ends("timestamp")
+        case UInt8(ascii: "t"): return ends("count")
+        default: return false
+        }
+    }
+}
+
+/// One front-to-back pass over a message, copying it to `output` only once something in it is
+/// replaced.
+struct RedactionScanner {
+    private let input: UnsafeBufferPointer<UInt8>
+    private var output: [UInt8] = []
+    /// `input[..<copied]` is accounted for in `output` (copied or replaced).
+    private var copied = 0
+    private var changed = false
+    private var i = 0
+    /// Where the current line starts, and whether only indentation (spaces, tabs, a YAML `- `,
+    /// an opening quote) came before `i` on it: a key there is a YAML or header key.
+    private var lineStart = 0
+    private var atLineStart = true
+
+    init(_ input: UnsafeBufferPointer<UInt8>) { self.input = input }
+
+    private static let markers = [Array(Redaction.marker.utf8), Array(Redaction.privateKeyMarker.utf8)]
+
+    /// The redacted text, or nil when nothing was replaced.
+    var result: String? {
+        guard changed else { return nil }
+        var out = output
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: input[copied...]))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private var count: Int { input.count }
+    private func byte(_ index: Int) -> UInt8? { index < count ? input[index] : nil }
+
+    private mutating func replace(_ range: Range<Int>, with replacement: String) {
+        guard !range.isEmpty else { return }
+        if !changed { output.reserveCapacity(count + count / 8) }
+        output.append(contentsOf: UnsafeBufferPointer(rebasing: input[copied..<range.lowerBound]))
+        output.append(contentsOf: replacement.utf8)
+        copied = range.upperBound
+        changed = true
+    }
+
+    /// The length of a marker at `index` that ends a value: text already redacted stays as it
+    /// is (redacting is idempotent).
+    private func markerLength(at index: Int) -> Int? {
+        guard byte(index) == Ascii.openBracket else { return nil }
+        for bytes in Self.markers {
+            guard index + bytes.count <= count, input[index..<(index + bytes.count)].elementsEqual(bytes) else { continue }
+            let next = byte(index + bytes.count)
+            if next.map({ Ascii.endsPlainValue($0) || $0 == Ascii.at || $0 == Ascii.backslash }) ?? true { return bytes.count }
+        }
+        return nil
+    }
+
+    mutating func run() {
+        while i < count {
+            let c = input[i]
+            switch c {
+            case Ascii.newline, Ascii.carriageReturn:
                 i += 1
-                continue
-            }
-            let keyStart = i
-            var end = i
-            while end < bytes.count, isKeyByte(bytes[end]) { end += 1 }
-            out += bytes[i..<end]
-            i = end
-            guard isSensitiveKey(bytes[keyStart..<end]), let start = valueStart(bytes, after: end) else { continue }
-            out += bytes[end..<start]
-            if bytes[start] == UInt8(ascii: "\\"), start + 1 < bytes.count, bytes[start + 1] == UInt8(ascii: "\"") {
-                // A JSON text quoted inside another string (an error message): \"value\".
-                out += Array("\\\"\(marker)\\\"".utf8)
-                i = firstIndex(of: Array("\\\"".utf8), in: bytes, from: start + 2).map { $0 + 2 } ?? bytes.count
-            } else if bytes[start] == UInt8(ascii: "\"") {
-                out += Array("\"\(marker)\"".utf8)
-                i = quotedEnd(bytes, from: start)
-            } else {
-                var stop = start
-                while stop < bytes.count, !isValueEnd(bytes[stop]) { stop += 1 }
-                out += Array(marker.utf8)
-                i = stop
+                lineStart = i
+                atLineStart = true
+            case Ascii.space, Ascii.tab, Ascii.quote, Ascii.apostrophe, Ascii.backslash:
+                i += 1
+            case Ascii.dash where startsPrivateKey(at: i):
+                privateKey()
+            case Ascii.dash where atLineStart && byte(i + 1) == Ascii.space:
+                i += 2  // a YAML sequence item: what follows is still at the line's start
+            case Ascii.colon where byte(i + 1) == Ascii.slash && byte(i + 2) == Ascii.slash:
+                atLineStart = false
+                urlAuthority(from: i + 3)
+            case _ where Ascii.isWord(c) && (i == 0 || !Ascii.isWord(input[i - 1]) || startsDashes(at: i)):
+                word()
+            default:
+                atLineStart = false
+                i += 1
             }
         }
-        return out
     }
 
-    /// Where the value begins after a key ending at `keyEnd`: past a closing quote, spaces, one
-    /// `:` or `=`, spaces. Nil when no separator follows, or the value is an object or array.
-    private static func valueStart(_ bytes: [UInt8], after keyEnd: Int) -> Int? {
-        var i = keyEnd
-        if i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "\"") { i += 1 }
-        if i < bytes.count, bytes[i] == UInt8(ascii: "\"") { i += 1 }
-        while i < bytes.count, bytes[i] == UInt8(ascii: " ") { i += 1 }
-        guard i < bytes.count, bytes[i] == UInt8(ascii: ":") || bytes[i] == UInt8(ascii: "=") else { return nil }
-        i += 1
-        while i < bytes.count, bytes[i] == UInt8(ascii: " ") { i += 1 }
-        guard i < bytes.count, bytes[i] != UInt8(ascii: "{"), bytes[i] != UInt8(ascii: "["),
-            !isValueEnd(bytes[i]) || bytes[i] == UInt8(ascii: "\"") || bytes[i] == UInt8(ascii: "\\") else { return nil }
+    // MARK: keys and their values
+
+    /// A word at `i`: a key whose value is secret, `Bearer`/`Basic` and a credential, or text.
+    private mutating func word() {
+        let start = i
+        var end = i
+        while end < count, Ascii.isWord(input[end]), !(end > start && input[end] == Ascii.dash && startsDashes(at: end)) { end += 1 }
+        let keyAtLineStart = atLineStart
+        atLineStart = false
+        i = end
+        if let separator = separatorAfterKey(end), let kind = KeyKind(name: UnsafeBufferPointer(rebasing: input[start..<end])) {
+            value(from: separator + 1, kind: kind, separator: input[separator], keyAtLineStart: keyAtLineStart, keyColumn: start - lineStart)
+        } else if input[end - 1] | 0x20 == UInt8(ascii: "r") || input[end - 1] | 0x20 == UInt8(ascii: "c"), isScheme(start..<end) {
+            credentialAfterScheme()
+        }
+    }
+
+    /// The `:` or `=` after a key ending at `end`, past a closing quote (however escaped) and
+    /// spaces; nil when none follows, or when the colon starts `://`.
+    private func separatorAfterKey(_ end: Int) -> Int? {
+        var j = end
+        while byte(j) == Ascii.backslash { j += 1 }
+        if byte(j) == Ascii.quote || (j == end && byte(j) == Ascii.apostrophe) {
+            j += 1
+        } else if j > end {
+            return nil
+        }
+        while byte(j) == Ascii.space || byte(j) == Ascii.tab { j += 1 }
+        guard let c = byte(j), c == Ascii.colon || c == Ascii.equals else { return nil }
+        if c == Ascii.colon, byte(j + 1) == Ascii.slash, byte(j + 2) == Ascii.slash { return nil }
+        return j
+    }
+
+    /// The value of a sensitive key, from just after its separator. A value with a separator
+    /// of its own was a key (`token: "password": x`): the value after it goes too.
+    private mutating func value(from start: Int, kind: KeyKind, separator: UInt8, keyAtLineStart: Bool, keyColumn: Int) {
+        var next: (start: Int, separator: UInt8, atLineStart: Bool)? = (start, separator, keyAtLineStart)
+        while let current = next {
+            next = nil
+            guard let end = oneValue(from: current.start, kind: kind, separator: current.separator, keyAtLineStart: current.atLineStart,
+                                     keyColumn: keyColumn),
+                  let following = separatorAfterKey(end) else { continue }
+            next = (following + 1, input[following], false)
+        }
+    }
+
+    /// One value; returns its end when it was a string or a word (which a separator may follow).
+    private mutating func oneValue(from start: Int, kind: KeyKind, separator: UInt8, keyAtLineStart: Bool, keyColumn: Int) -> Int? {
+        var j = start
+        while byte(j) == Ascii.space || byte(j) == Ascii.tab { j += 1 }
+        i = j
+        // A private key is the main loop's, however it was introduced.
+        guard let c = byte(j), !startsPrivateKey(at: j) else { return nil }
+        if let marker = markerLength(at: j) {
+            i = j + marker
+            return i
+        }
+        var quote = j
+        while byte(quote) == Ascii.backslash { quote += 1 }
+        if byte(quote) == Ascii.quote {
+            let level = QuoteLevel(backslashes: quote - j)
+            let (content, end) = quotedString(from: j + level.backslashes + 1, level: level)
+            redactValue(content, kind: kind)
+            i = end
+        } else if c == Ascii.apostrophe {
+            let (content, end) = singleQuotedString(from: j + 1)
+            redactValue(content, kind: kind)
+            i = end
+        } else if c == Ascii.openBrace || c == Ascii.openBracket {
+            let end = compositeEnd(from: j)
+            replace(j..<end, with: Redaction.marker)
+            i = end
+            return nil
+        } else if c == Ascii.newline || c == Ascii.carriageReturn || (c == Ascii.hash && j > start) {
+            // Nothing on the line (or YAML's ` # comment`): a YAML key's value is the block below.
+            if keyAtLineStart && separator == Ascii.colon { yamlBlock(from: j, keyColumn: keyColumn) }
+            return nil
+        } else if keyAtLineStart && separator == Ascii.colon {
+            let end = lineEnd(from: j, stoppingAtPrivateKey: true)
+            redactValue(j..<end, kind: kind)
+            i = end
+            return nil
+        } else {
+            let end = plainValueEnd(from: j, kind: kind)
+            redactValue(j..<end, kind: kind)
+            i = end
+        }
         return i
     }
 
-    /// Just past the closing quote of the string opening at `start` (or the end of the text).
-    private static func quotedEnd(_ bytes: [UInt8], from start: Int) -> Int {
-        var i = start + 1
-        while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "\\") { i += 2; continue }
-            if bytes[i] == UInt8(ascii: "\"") { return i + 1 }
-            i += 1
+    private mutating func redactValue(_ range: Range<Int>, kind: KeyKind) {
+        if kind == .keyMaterial, namesAKey(range) { return }
+        replace(range, with: Redaction.marker)
+    }
+
+    /// Whether a key-material value is where a key is rather than the key: a path, or a dotted
+    /// lower-case name with an optional `/suffix` (a file name, a label or taint key).
+    private func namesAKey(_ range: Range<Int>) -> Bool {
+        let value = UnsafeBufferPointer(rebasing: input[range])
+        if value.first == Ascii.slash || value.starts(with: "./".utf8) || value.starts(with: "../".utf8) || value.starts(with: "~/".utf8) {
+            return !value.contains(where: { $0 == Ascii.space || $0 == Ascii.tab })
         }
-        return bytes.count
+        let slash = value.firstIndex(of: Ascii.slash) ?? value.endIndex
+        let domain = value[..<slash], rest = value[slash...].dropFirst()
+        let lowercaseName: (UInt8) -> Bool = { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == Ascii.dash || $0 == Ascii.dot }
+        guard domain.contains(Ascii.dot), domain.first != Ascii.dot, domain.allSatisfy(lowercaseName) else { return false }
+        return rest.allSatisfy { Ascii.isWord($0) || $0 == Ascii.dot }
     }
 
-    private static func isSensitiveKey(_ key: ArraySlice<UInt8>) -> Bool {
-        guard key.count >= 5 else { return false }
-        let folded = key.filter { $0 != UInt8(ascii: "-") && $0 != UInt8(ascii: "_") }.map(lowercased)
-        return sensitiveKeyParts.contains { firstIndex(of: $0, in: folded, from: 0) != nil }
+    /// A plain value in running text: one word, or a scheme and its credential (`Bearer abc`,
+    /// and for an Authorization value any scheme: `Token abc`).
+    private func plainValueEnd(from start: Int, kind: KeyKind) -> Int {
+        var end = start
+        while end < count, !Ascii.endsPlainValue(input[end]), !isKeySeparator(at: end),
+              !(input[end] == Ascii.dash && startsPrivateKey(at: end)) { end += 1 }
+        guard kind == .authorization || isScheme(start..<end), byte(end) == Ascii.space, input[start..<end].allSatisfy(Ascii.isLetter),
+              let next = byte(end + 1), !Ascii.endsPlainValue(next) else { return end }
+        end += 1
+        while end < count, !Ascii.endsPlainValue(input[end]) { end += 1 }
+        return end
     }
 
-    private static func lowercased(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
-
-    private static func isKeyByte(_ byte: UInt8) -> Bool {
-        (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7A) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+    /// Where the line ends; a value stops before a private key, whose block is the main loop's.
+    /// A colon that ends a word as a YAML key's does (`key: v`), not one inside a value (`a:b`,
+    /// `https://`).
+    private func isKeySeparator(at index: Int) -> Bool {
+        input[index] == Ascii.colon && (byte(index + 1).map { $0 == Ascii.space || $0 == Ascii.tab || $0 == Ascii.newline } ?? true)
     }
 
-    private static func isWordByte(_ byte: UInt8) -> Bool { isKeyByte(byte) }
+    private func lineEnd(from start: Int, stoppingAtPrivateKey: Bool = false) -> Int {
+        var end = start
+        while end < count, input[end] != Ascii.newline, input[end] != Ascii.carriageReturn,
+              !(stoppingAtPrivateKey && input[end] == Ascii.dash && startsPrivateKey(at: end)) { end += 1 }
+        return end
+    }
 
-    private static func isValueEnd(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: ";"), UInt8(ascii: ","),
-             UInt8(ascii: "}"), UInt8(ascii: "]"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "&"): true
+    /// A key with nothing after its colon (`credentials:`) owns the lines indented deeper below
+    /// it, and a sequence at its own indentation (`- a`), as YAML reads them: all of them go.
+    private mutating func yamlBlock(from start: Int, keyColumn: Int) {
+        var end = lineEnd(from: start)
+        var blockEnd = start
+        while end < count {
+            var next = end + 1
+            if input[end] == Ascii.carriageReturn, byte(next) == Ascii.newline { next += 1 }
+            var indent = next
+            while byte(indent) == Ascii.space { indent += 1 }
+            let column = indent - next
+            let inBlock = column > keyColumn || (column == keyColumn && byte(indent) == Ascii.dash && byte(indent + 1) == Ascii.space)
+            guard inBlock, let c = byte(indent), c != Ascii.newline, c != Ascii.carriageReturn else { break }
+            end = lineEnd(from: indent)
+            blockEnd = end
+        }
+        guard blockEnd > start else { return }
+        replace(start..<blockEnd, with: input[start - 1] == Ascii.colon ? " " + Redaction.marker : Redaction.marker)
+        i = blockEnd
+    }
+
+    // MARK: strings and composites
+
+    /// The content of a string whose opening quote token ended just before `start`, and the end
+    /// of its closing token. Unterminated: to the end of the text.
+    private func quotedString(from start: Int, level: QuoteLevel) -> (content: Range<Int>, end: Int) {
+        var run = 0
+        var j = start
+        while j < count {
+            let c = input[j]
+            if c == Ascii.quote, level.closes(afterBackslashes: run) {
+                return (start..<(j - level.backslashes), j + 1)
+            }
+            run = c == Ascii.backslash ? run + 1 : 0
+            j += 1
+        }
+        return (start..<count, count)
+    }
+
+    /// YAML's single-quoted scalar: `''` is a quote inside it.
+    private func singleQuotedString(from start: Int) -> (content: Range<Int>, end: Int) {
+        var j = start
+        while j < count {
+            if input[j] == Ascii.apostrophe {
+                if byte(j + 1) == Ascii.apostrophe { j += 2; continue }
+                return (start..<j, j + 1)
+            }
+            j += 1
+        }
+        return (start..<count, count)
+    }
+
+    /// Just past the bracket that closes the one at `start`, brackets inside strings not counted
+    /// (strings quoted at the level of the first quote met). Unbalanced: the end of the text.
+    private func compositeEnd(from start: Int) -> Int {
+        var depth = 0
+        var level: QuoteLevel?
+        var inString = false
+        var run = 0
+        var j = start
+        while j < count {
+            let c = input[j]
+            if c == Ascii.quote {
+                let current = level ?? QuoteLevel(backslashes: run)
+                level = current
+                if current.closes(afterBackslashes: run) { inString.toggle() }
+            } else if !inString {
+                if c == Ascii.openBrace || c == Ascii.openBracket { depth += 1 }
+                if c == Ascii.closeBrace || c == Ascii.closeBracket {
+                    depth -= 1
+                    if depth == 0 { return j + 1 }
+                }
+            }
+            run = c == Ascii.backslash ? run + 1 : 0
+            j += 1
+        }
+        return count
+    }
+
+    // MARK: schemes, URLs, private keys
+
+    private func isScheme(_ range: Range<Int>) -> Bool {
+        var start = range.lowerBound
+        while start < range.upperBound, input[start] == Ascii.dash { start += 1 }
+        let word = input[start..<range.upperBound].lazy.map { $0 | 0x20 }
+        return word.elementsEqual("bearer".utf8) || word.elementsEqual("basic".utf8)
+    }
+
+    /// The credential after `Bearer ` or `Basic ` (at `i`, just past the scheme).
+    private mutating func credentialAfterScheme() {
+        guard byte(i) == Ascii.space else { return }
+        var start = i
+        while byte(start) == Ascii.space { start += 1 }
+        if let marker = markerLength(at: start) {
+            i = start + marker
+            return
+        }
+        var end = start
+        while end < count, !Ascii.endsPlainValue(input[end]) { end += 1 }
+        replace(start..<end, with: Redaction.marker)
+        i = end
+    }
+
+    /// A URL's authority from `start` (just past `://`): the user info before its last `@`
+    /// loses its password, or all of itself when it has none. The host is read on as text.
+    private mutating func urlAuthority(from start: Int) {
+        var end = start
+        var at: Int?
+        while end < count, !Ascii.endsAuthority(input[end]), !(input[end] == Ascii.dash && startsPrivateKey(at: end)),
+              !(input[end] == Ascii.colon && byte(end + 1) == Ascii.slash && byte(end + 2) == Ascii.slash) {
+            if input[end] == Ascii.at { at = end }
+            end += 1
+        }
+        i = start
+        guard let at else { return }
+        i = at + 1
+        let userInfo = start..<at
+        let secret = input[userInfo].firstIndex(of: Ascii.colon).map { ($0 + 1)..<at } ?? userInfo
+        if markerLength(at: secret.lowerBound) != secret.count { replace(secret, with: Redaction.marker) }
+    }
+
+    private func startsDashes(at index: Int) -> Bool {
+        index + 5 <= count && input[index..<(index + 5)].allSatisfy { $0 == Ascii.dash }
+    }
+
+    private func startsPrivateKey(at index: Int) -> Bool { privateKeyHeaderEnd(at: index) != nil }
+
+    /// Just past `-----BEGIN <label>-----` at `index` when the label says PRIVATE; the label is
+    /// looked for within a bounded distance only.
+    private func privateKeyHeaderEnd(at index: Int) -> Int? {
+        let begin = "-----BEGIN ".utf8
+        guard index + begin.count <= count, input[index..<(index + begin.count)].elementsEqual(begin) else { return nil }
+        let labelStart = index + begin.count
+        let limit = min(count, labelStart + 64)
+        var j = labelStart
+        while j < limit, input[j] != Ascii.dash, input[j] != Ascii.newline { j += 1 }
+        guard startsDashes(at: j), UnsafeBufferPointer(rebasing: input[labelStart..<j]).starts(with: "PRIVATE".utf8)
+                || Self.contains(input[labelStart..<j], " PRIVATE") else { return nil }
+        return j + 5
+    }
+
+    /// A private key block from `i` through the dashes closing its END line (or the end).
+    private mutating func privateKey() {
+        guard var j = privateKeyHeaderEnd(at: i) else { return }
+        let end = "-----END ".utf8
+        while j < count {
+            if input[j] == Ascii.dash, j + end.count <= count, input[j..<(j + end.count)].elementsEqual(end) {
+                j += end.count
+                let limit = min(count, j + 64)
+                while j < limit, input[j] != Ascii.dash, input[j] != Ascii.newline { j += 1 }
+                if startsDashes(at: j) { j += 5 }
+                break
+            }
+            j += 1
+        }
+        replace(i..<min(j, count), with: Redaction.privateKeyMarker)
+        i = min(j, count)
+        atLineStart = false
+    }
+
+    private static func contains(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, _ needle: String) -> Bool {
+        let needle = Array(needle.utf8)
+        guard bytes.count >= needle.count else { return false }
+        return (bytes.startIndex...(bytes.endIndex - needle.count)).contains { bytes[$0..<($0 + needle.count)].elementsEqual(needle) }
+    }
+}
+
+/// How deeply a string is quoted inside other strings: `"x"` is level 0, `\"x\"` (a JSON text
+/// inside a JSON string, as an error message quotes a config) level 1, `\\\"x\\\"` level 2.
+/// At level k a quote token is 2^k - 1 backslashes and a quote; inside the string, a quote
+/// preceded by a run of r backslashes closes it when r ≡ 2^k - 1 (mod 2^(k+1)), which is what
+/// unescaping k times and then reading one JSON string decides.
+struct QuoteLevel {
+    let backslashes: Int
+    private let modulus: Int
+
+    /// The level whose token is at most `backslashes` backslashes (extra ones are content).
+    init(backslashes: Int) {
+        var level = 0
+        while level < 6, (2 << level) - 1 <= backslashes { level += 1 }
+        self.backslashes = (1 << level) - 1
+        modulus = 2 << level
+    }
+
+    func closes(afterBackslashes run: Int) -> Bool { run % modulus == backslashes }
+}
+
+enum Ascii {
+    static let tab = UInt8(ascii: "\t"), newline = UInt8(ascii: "\n"), carriageReturn = UInt8(ascii: "\r"), space = UInt8(ascii: " ")
+    static let quote = UInt8(ascii: "\""), apostrophe = UInt8(ascii: "'"), backslash = UInt8(ascii: "\\"), slash = UInt8(ascii: "/")
+    static let colon = UInt8(ascii: ":"), equals = UInt8(ascii: "="), dash = UInt8(ascii: "-"), dot = UInt8(ascii: "."), at = UInt8(ascii: "@")
+    static let hash = UInt8(ascii: "#")
+    static let openBrace = UInt8(ascii: "{"), closeBrace = UInt8(ascii: "}"), openBracket = UInt8(ascii: "["), closeBracket = UInt8(ascii: "]")
+
+    static func isLetter(_ c: UInt8) -> Bool { c | 0x20 >= 0x61 && c | 0x20 <= 0x7A }
+    /// Bytes of a key name (`client-key_data`, `--token`).
+    static func isWord(_ c: UInt8) -> Bool { isLetter(c) || (c >= 0x30 && c <= 0x39) || c == dash || c == UInt8(ascii: "_") }
+
+    /// Where a plain value in running text ends (`a=b;c=d`, `x=1&y=2`, `{k: v, ...}`).
+    static func endsPlainValue(_ c: UInt8) -> Bool {
+        switch c {
+        case space, tab, newline, carriageReturn, quote, apostrophe, UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "&"),
+             closeBrace, closeBracket, UInt8(ascii: ")"): true
         default: false
         }
     }
 
-    /// Whether `prefix` (lowercase) starts at `index`, without case.
-    private static func startsWithoutCase(_ bytes: [UInt8], at index: Int, _ prefix: [UInt8]) -> Bool {
-        guard index + prefix.count <= bytes.count else { return false }
-        for offset in prefix.indices where lowercased(bytes[index + offset]) != prefix[offset] { return false }
-        return true
-    }
-
-    private static func firstIndex(of needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
-        guard let first = needle.first, needle.count <= bytes.count else { return nil }
-        var i = start
-        let last = bytes.count - needle.count
-        while i <= last {
-            if bytes[i] == first {
-                var offset = 1
-                while offset < needle.count && bytes[i + offset] == needle[offset] { offset += 1 }
-                if offset == needle.count { return i }
-            }
-            i += 1
+    /// Where a URL's authority ends.
+    static func endsAuthority(_ c: UInt8) -> Bool {
+        switch c {
+        case slash, UInt8(ascii: "?"), hash, space, tab, newline, carriageReturn, quote, apostrophe, backslash, UInt8(ascii: "<"),
+             UInt8(ascii: ">"), UInt8(ascii: ","), UInt8(ascii: ";"): true
+        default: false
         }
-        return nil
     }
 }
