@@ -166,7 +166,7 @@ private struct JSONParser {
             guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
             let key = try parseString()
             skipWhitespace()
-            guard current == UInt8(ascii: ":") else { throw error("expected ':' after key \"\(key)\"") }
+            guard current == UInt8(ascii: ":") else { throw error("expected ':' after key \(Echo.quoted(key))") }
             index += 1
             skipWhitespace()
             // Duplicate keys: the last one wins, as Go's encoding/json decides.

@@ -104,7 +104,7 @@ final class HTTPSClient {
         let lines = String(decoding: head, as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false)
         let statusParts = (lines.first ?? "").split(separator: " ", maxSplits: 2)
         guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/1."), let status = Int(statusParts[1]) else {
-            throw .malformedResponse(server: server.description, call: call, reason: "not an HTTP/1.1 status line: \(lines.first.map(String.init) ?? "")")
+            throw .malformedResponse(server: server.description, call: call, reason: "not an HTTP/1.1 status line: \(Echo.quoted(lines.first ?? ""))")
         }
         var headers: [(name: String, value: String)] = []
         for line in lines.dropFirst() where !line.isEmpty {
@@ -177,7 +177,7 @@ final class HTTPSClient {
             let sizeLine = try readLine(connection, deadline: deadline, call: call)
             let hex = sizeLine.split(separator: ";", maxSplits: 1).first.map { String($0).trimmingWhitespace } ?? ""
             guard let size = Int(hex, radix: 16), size >= 0, body.count + size <= Self.maximumResponse else {
-                throw .malformedResponse(server: server.description, call: call, reason: "bad chunk size \"\(sizeLine)\"")
+                throw .malformedResponse(server: server.description, call: call, reason: "bad chunk size \(Echo.quoted(sizeLine))")
             }
             if size == 0 {
                 // Trailers, then the blank line.

@@ -1,6 +1,7 @@
 // The only file that touches the process: it reads the environment and stdin, hands them to
 // `MultusPlugin`, prints, and exits. Everything printed besides a result is redacted (Logging's
 // `Redaction`): MultusPlugin's diagnostics and log lines already are, install's lines here.
+import CNI
 import CNIExec
 import KubeClient
 import Glibc
@@ -108,7 +109,7 @@ case "--help", "-h":
     writeAll(1, help + "\n")
     exit(0)
 case let other?:
-    writeAll(2, "multus: unknown argument \"\(other)\"\n\n" + help + "\n")
+    writeAll(2, "multus: unknown argument \(Echo.quoted(other))\n\n" + help + "\n")
     exit(2)
 case nil:
     break

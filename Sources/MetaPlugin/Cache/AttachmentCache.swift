@@ -134,9 +134,9 @@ extension CacheEntry {
     init(json: JSONValue) throws(SpecError) {
         let f = try JSONFields(json, path: "")
         let format = try f.requiredString("format")
-        guard format == Self.format else { throw .invalidField(path: "format", reason: "unknown cache format \"\(format)\"") }
+        guard format == Self.format else { throw .invalidField(path: "format", reason: "unknown cache format \(Echo.quoted(format))") }
         let stateText = try f.requiredString("state")
-        guard let state = State(rawValue: stateText) else { throw .invalidField(path: "state", reason: "unknown state \"\(stateText)\"") }
+        guard let state = State(rawValue: stateText) else { throw .invalidField(path: "state", reason: "unknown state \(Echo.quoted(stateText))") }
         var attachments: [CachedAttachment] = []
         for a in try f.objects("attachments") { attachments.append(try CachedAttachment(fields: a)) }
         self.init(state: state, containerID: try f.requiredString("containerID"), netns: try f.string("netns") ?? "",
@@ -166,7 +166,7 @@ extension CachedAttachment {
         guard let networkJSON = f.object["network"] else { throw .missingField(path: f.path("network")) }
         let network = try NetworkConfigList(json: networkJSON, path: f.path("network"))
         let roleText = try f.requiredString("role")
-        guard let role = Attachment.Role(rawValue: roleText) else { throw .invalidField(path: f.path("role"), reason: "unknown role \"\(roleText)\"") }
+        guard let role = Attachment.Role(rawValue: roleText) else { throw .invalidField(path: f.path("role"), reason: "unknown role \(Echo.quoted(roleText))") }
         let attachment = Attachment(network: network, ifName: try f.requiredString("ifName"), role: role,
                                     capabilityArgs: try f.object("capabilityArgs") ?? JSONObject(), source: try f.string("source") ?? "cache",
                                     statusName: try f.string("statusName"), extraArgs: try CNIArgs(parsing: try f.string("extraArgs") ?? ""),

@@ -167,7 +167,7 @@ struct KubeletCheckpoint: DeviceSource {
             var numbered: [(node: Int64, ids: [String])] = []
             for node in byNode.keys {
                 guard let number = Int64(node) else {
-                    throw .invalidField(path: nodes.path(node), reason: "NUMA node \"\(node)\" is not an integer")
+                    throw .invalidField(path: nodes.path(node), reason: "NUMA node \(Echo.quoted(node)) is not an integer")
                 }
                 numbered.append((number, try nodes.strings(node)))
             }
