@@ -1,7 +1,8 @@
 // Times what hostile-sized input costs the plugin (Tests/benchmark/inputs.sh runs it): redacting
 // a 1 MB log line and parsing a 1 MB NetworkAttachmentDefinition, in several shapes each.
-// `inputs-bench [ROUNDS [redaction|parsing]]` prints the median and the slowest round of each, in
-// milliseconds (the second argument runs one half, for a profiler).
+// `inputs-bench [ROUNDS [FILTER]]` prints the median and the slowest round of each, in
+// milliseconds. FILTER (for a profiler) runs the shapes whose name, or whose half's name
+// ("redaction", "parsing"), contains it.
 // Target: every figure well under 50 ms (issue 19), on every shape, however the bytes are arranged.
 import CNI
 import Glibc
@@ -54,11 +55,14 @@ let manyPlugins = #"{"cniVersion":"1.0.0","name":"big","plugins":["# + String(re
 let oneString = bigConfig { _ in "\"note\":\"" + String(repeating: "x", count: megabyte) + "\"" }
 let secrets = bigConfig { $0 % 50 == 0 ? "\"password\":\"pw\\\"\($0)\"" : "\"k\($0)\":\"v\($0)\"" }
 
-let only = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : nil
+let filter = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : ""
+
+func selected(_ half: String, _ shapes: [(String, String)]) -> [(String, String)] {
+    filter.isEmpty || half.contains(filter) ? shapes : shapes.filter { $0.0.contains(filter) }
+}
 
 func redactionFigures() {
-    print("Redacting one 1 MB log line (Logging/Redaction.swift):")
-    let lines: [(String, String)] = [
+    let lines = selected("redaction", [
         ("a config with a password every 50 keys", secrets),
         ("the same config quoted in an error message", String(decoding: nadObject(config: secrets), as: UTF8.self)),
         ("'-----BEGIN ' lines, a private key at the end", repeated("-----BEGIN \n") + "-----BEGIN PRIVATE KEY-----"),
@@ -66,15 +70,16 @@ func redactionFigures() {
         ("'Bearer ' repeated", repeated("Bearer ")),
         ("URLs with user info", repeated("https://user:pass@host/ ")),
         ("prose without a secret", repeated("ADD of pod default/web-0 on eth0 done in 4 ms; ")),
-    ]
+    ])
+    if !lines.isEmpty { print("Redacting one 1 MB log line (Logging/Redaction.swift):") }
     for (name, line) in lines {
         report(name, bytes: line.utf8.count, durations { _ = Redaction.redact(line) })
     }
 }
 
 func parsingFigures() {
-    print("Parsing one 1 MB NetworkAttachmentDefinition (API object, then its config):")
-    let nads: [(String, String)] = [("50,000 keys in one object", manyKeys), ("17,000 plugins", manyPlugins), ("one 1 MB string", oneString)]
+    let nads = selected("parsing", [("50,000 keys in one object", manyKeys), ("17,000 plugins", manyPlugins), ("one 1 MB string", oneString)])
+    if !nads.isEmpty { print("Parsing one 1 MB NetworkAttachmentDefinition (API object, then its config):") }
     for (name, config) in nads {
         let body = nadObject(config: config)
         var parsed: NetworkConfigList?
@@ -90,5 +95,5 @@ func parsingFigures() {
     }
 }
 
-if only != "parsing" { redactionFigures() }
-if only != "redaction" { parsingFigures() }
+redactionFigures()
+parsingFigures()
