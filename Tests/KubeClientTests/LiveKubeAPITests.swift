@@ -286,6 +286,56 @@ struct LiveKubeAPITests {
         #expect(ContinuousClock.now - started < .seconds(10))
     }
 
+    /// The old reader added a chunk's size to the body's before checking it: a server (or
+    /// anything between) answering `7fffffffffffffff` after one byte trapped the plugin.
+    @Test func anOverflowingChunkSizeIsAMalformedResponse() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        let answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n7fffffffffffffff\r\n"
+        try f.server.setFaults(["rawNext": .array(Array(repeating: .string(answer), count: 5))])
+        #expect {
+            try f.api().pod(namespace: "default", name: "web-0")
+        } throws: { error in
+            guard case .malformedResponse(_, let call, let reason)? = error as? KubeError else { return false }
+            return call == "GET pod default/web-0" && reason.contains("chunk size")
+        }
+    }
+
+    /// Reads a pod from a server with `faults` through a client of `callTimeout`, `budget` and
+    /// `attempts`: it must time out, and within `bound`.
+    private func expectCutOff(faults: JSONValue, callTimeout: Duration, budget: Duration, attempts: Int = 5, within bound: Duration,
+                              sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        try f.server.setFaults(faults)
+        let kubeconfig = try Kubeconfig.load(path: f.server.kubeconfig(in: f.directory.path, token: Self.token))
+        let api = LiveKubeAPI(kubeconfig: kubeconfig, callTimeout: callTimeout, budget: budget, attempts: attempts)
+        let started = ContinuousClock.now
+        #expect(sourceLocation: sourceLocation) {
+            try api.pod(namespace: "default", name: "web-0")
+        } throws: { error in
+            guard case .timeout? = error as? KubeError else { return false }
+            return true
+        }
+        #expect(ContinuousClock.now - started < bound, sourceLocation: sourceLocation)
+    }
+
+    /// A server that answers one byte every 20 ms never finishes a pod within a call's second:
+    /// the call's deadline ends it, and the invocation's budget ends the retries (3 s, and at
+    /// most one call in flight past it).
+    @Test func aTricklingServerIsCutOffByTheDeadline() throws {
+        try expectCutOff(faults: ["trickleMs": 20], callTimeout: .seconds(1), budget: .seconds(3), within: .seconds(6))
+    }
+
+    /// A body in one-byte chunks, sent as fast as TCP takes it: no read ever waits, so only a
+    /// deadline checked between reads can end the call (500 ms, and the connection's set-up).
+    /// The old reader also copied its buffer for every chunk, and ran 9.5 s past the deadline.
+    @Test func aFastEndlessStreamOfTinyChunksIsCutOffByTheDeadline() throws {
+        let answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + String(repeating: "1\r\n \r\n", count: 1 << 20)
+        try expectCutOff(faults: ["rawNext": [.string(answer)]], callTimeout: .milliseconds(500), budget: .seconds(2), attempts: 1,
+                         within: .seconds(3))
+    }
+
     @Test func nobodyListeningIsATransientConnectError() throws {
         let f = try Fixture()
         defer { f.directory.remove() }

@@ -479,6 +479,12 @@ class State:
                 return True
             return False
 
+    def take_raw(self):
+        """The next `rawNext` answer (consumed), if any: bytes sent as they are."""
+        with self.lock:
+            answers = self.faults.get("rawNext", [])
+            return answers.pop(0).encode("latin-1") if answers else None
+
     def fault(self, key, default):
         with self.lock:
             return self.faults.get(key, default)
@@ -592,6 +598,12 @@ class Handler(BaseHTTPRequestHandler):
         if state.take_reset():
             state.record(entry)
             self.reset()
+            return
+        raw = state.take_raw()
+        if raw is not None:
+            state.record(entry)
+            self.close_connection = True
+            self.write_slowly(raw, state.fault("trickleMs", 0))
             return
         code, answer = self.answer(path, urllib.parse.parse_qs(query), body, subject)
         entry["status"] = code
@@ -760,8 +772,25 @@ class Handler(BaseHTTPRequestHandler):
                 return state.tokens.get(token.strip())
         return None
 
+    def write_slowly(self, data, trickle_ms):
+        """All of `data` at once, or with `trickle_ms` one byte at a time with that pause between."""
+        if not trickle_ms:
+            self.wfile.write(data)
+            self.wfile.flush()
+            return
+        for i in range(len(data)):
+            self.wfile.write(data[i:i + 1])
+            self.wfile.flush()
+            time.sleep(trickle_ms / 1000.0)
+
     def send(self, code, obj):
         data = (json.dumps(obj, separators=(",", ":")) + "\n").encode("utf-8")
+        trickle = self.server.state.fault("trickleMs", 0)
+        if trickle:
+            head = "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % (
+                code, self.responses.get(code, ("",))[0], len(data))
+            self.write_slowly(head.encode("latin-1") + (b"" if self.command == "HEAD" else data), trickle)
+            return
         chunked = self.server.state.fault("chunked", False)
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
