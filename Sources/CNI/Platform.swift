@@ -20,11 +20,19 @@ public enum Platform {
         }
     }
 
+    /// Whether a path's last component may be a symbolic link. Files the plugin keeps for
+    /// itself (cache, tombstones, locks, TLS sessions) refuse one: nobody but us should place a
+    /// file there, so a link is someone pointing our writes or reads elsewhere. Files others
+    /// write (configs, kubeconfigs, a projected token, the kubelet's checkpoint) follow.
+    public enum Symlinks: Sendable { case follow, refuse }
+
     /// The whole file at `path`. Files larger than `limit` are refused: everything we read
     /// (configs, kubeconfigs, certificates, caches) is small, and memory must stay bounded.
-    public static func readFile(_ path: String, limit: Int) throws(FileError) -> [UInt8] {
+    /// - Throws: ELOOP for a symbolic link when `symlinks` is `.refuse`.
+    public static func readFile(_ path: String, limit: Int, symlinks: Symlinks = .follow) throws(FileError) -> [UInt8] {
+        let flags = O_RDONLY | O_CLOEXEC | (symlinks == .refuse ? O_NOFOLLOW : 0)
         var fd: Int32
-        repeat { fd = open(path, O_RDONLY | O_CLOEXEC) } while fd < 0 && Glibc.errno == EINTR
+        repeat { fd = open(path, flags) } while fd < 0 && Glibc.errno == EINTR
         guard fd >= 0 else { throw FileError(operation: "open", errno: Glibc.errno) }
         defer { close(fd) }
         var bytes: [UInt8] = []

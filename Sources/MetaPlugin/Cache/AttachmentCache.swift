@@ -98,10 +98,12 @@ public struct AttachmentCache: Sendable {
     }
 
     /// Holds an exclusive lock on the cache directory for `body`: two GC scans never interleave.
+    /// GC also sweeps the temporary files of writes that were killed before their rename.
     func withExclusiveLock<R>(_ body: () throws(MetaError) -> R) throws(MetaError) -> R {
         try FileSystem.ensureDirectory(directory)
         let lock = try FileSystem.lock(FileSystem.join(directory, ".gc.lock"))
         defer { FileSystem.unlock(lock) }
+        TemporaryFile.sweep(directory)
         return try body()
     }
 }

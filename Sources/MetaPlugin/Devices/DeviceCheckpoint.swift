@@ -123,7 +123,7 @@ struct KubeletCheckpoint: DeviceSource {
     func entries() throws(DeviceInfoError) -> [Entry] {
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.readFile(path)
+            bytes = try FileSystem.readFile(path, symlinks: .follow)
         } catch {
             if case .io(_, _, let errno) = error, errno == ENOENT { return [] }
             throw DeviceInfoError(error, path: path)
