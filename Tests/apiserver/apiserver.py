@@ -135,16 +135,21 @@ def finish(process):
         raise RuntimeError("%s failed: %s" % (" ".join(process.args), errors.strip()))
 
 
-def generate_certificates(directory, key_type="ec"):
+SERVER_SUBJECT = "/CN=kubernetes.test"
+SERVER_SANS = "IP:127.0.0.1,IP:::1,DNS:localhost,DNS:kubernetes.test"
+
+
+def generate_certificates(directory, key_type="ec", server_subject=SERVER_SUBJECT, server_sans=SERVER_SANS):
     """A CA, then the server and client certificates it signs (made in parallel): three openssl
-    processes in all, so a server starts in a few hundred milliseconds."""
+    processes in all, so a server starts in a few hundred milliseconds. The server certificate's
+    subject and subjectAltName can be chosen (empty SANs: none at all), for hostname checks."""
     with open(os.path.join(directory, "openssl.cnf"), "w") as f:
         f.write(CONFIG)
     finish(openssl_req(directory, "ca", "/CN=swift-multus-test-ca", 1, (
         "basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign,cRLSign",
         "subjectKeyIdentifier=hash"), key_type, signed_by_ca=False))
-    server = openssl_req(directory, "server", "/CN=kubernetes.test", 2, LEAF + (
-        "extendedKeyUsage=serverAuth", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost,DNS:kubernetes.test"), key_type)
+    sans = ("subjectAltName=" + server_sans,) if server_sans else ()
+    server = openssl_req(directory, "server", server_subject, 2, LEAF + ("extendedKeyUsage=serverAuth",) + sans, key_type)
     client = openssl_req(directory, "client", "/O=swift-multus/CN=system:multus-client", 3, LEAF + (
         "extendedKeyUsage=clientAuth",), key_type)
     finish(server)
@@ -971,11 +976,14 @@ def main():
                         help="replace TEXT in the object files before parsing them (e.g. @PARENT@=eth1)")
     parser.add_argument("--key-type", choices=sorted(KEYS), default="ec", help="the certificates' keys (default: ec, P-256)")
     parser.add_argument("--tls12-only", action="store_true", help="refuse TLS 1.3, as some proxies in front of API servers do")
+    parser.add_argument("--server-subject", default=SERVER_SUBJECT, help="the server certificate's subject (default: %(default)s)")
+    parser.add_argument("--server-sans", default=SERVER_SANS,
+                        help="its subjectAltName, as openssl writes it; empty for none (default: %(default)s)")
     args = parser.parse_args()
 
     directory = os.path.abspath(args.dir)
     os.makedirs(directory, exist_ok=True)
-    generate_certificates(directory, args.key_type)
+    generate_certificates(directory, args.key_type, args.server_subject, args.server_sans)
 
     state = State()
     if args.objects:
