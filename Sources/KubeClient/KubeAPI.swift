@@ -127,8 +127,9 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
         }
         report(KubeCallReport(call: label, status: response.status, failure: nil, duration: .now - started))
         guard (200..<300).contains(response.status) else {
+            // The server's words, bounded as every echoed input is: a Status message may be megabytes.
             let status = KubeStatus(body: response.body)
-            let text = status?.message ?? String(decoding: response.body.prefix(300), as: UTF8.self)
+            let text = Echo.clipped(status?.message ?? String(decoding: response.body.prefix(Echo.limit), as: UTF8.self))
             throw .http(server: kubeconfig.server.description, call: label, status: response.status, message: text.isEmpty ? "(no message)" : text)
         }
         do {

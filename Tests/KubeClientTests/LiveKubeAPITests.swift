@@ -379,6 +379,20 @@ struct LiveKubeAPITests {
         #expect(ContinuousClock.now - started < bound, sourceLocation: sourceLocation)
     }
 
+    /// The API server's words are untrusted input too: a Status message is echoed bounded.
+    @Test func aHugeStatusMessageIsClipped() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        let status = #"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404,"message":"\#(String(repeating: "m", count: 100_000))"}"#
+        try f.server.setFaults(["rawNext": [.string("HTTP/1.1 404 Not Found\r\nContent-Length: \(status.utf8.count)\r\n\r\n" + status)]])
+        #expect {
+            try f.api().pod(namespace: "default", name: "web-0")
+        } throws: { error in
+            guard case .http(_, _, 404, let message)? = error as? KubeError else { return false }
+            return message.utf8.count <= Echo.limit + 3 && message.hasSuffix("…")
+        }
+    }
+
     /// A server that answers one byte every 20 ms never finishes a pod within a call's second:
     /// the call's deadline ends it, and the invocation's budget ends the retries (3 s, and at
     /// most one call in flight past it).
