@@ -66,6 +66,8 @@ let package = Package(
         .executableTarget(name: "multus-fuzz", dependencies: ["MetaPlugin", "KubeClient", "Installer", "Logging", "PodResources"], path: "Tests/Fuzz", swiftSettings: strict),
         // Times the pod-resources call (Tests/benchmark/podresources.sh); not part of the test suite.
         .executableTarget(name: "podresources-bench", dependencies: ["PodResources"], path: "Tests/benchmark/podresources", swiftSettings: strict),
+        // Times redaction and NAD parsing of 1 MB inputs (Tests/benchmark/inputs.sh); not part of the test suite.
+        .executableTarget(name: "inputs-bench", dependencies: ["CNI", "KubeClient", "Logging"], path: "Tests/benchmark/inputs", swiftSettings: strict),
         // Fixtures every test target shares (testdata/, temporary directories, canned outputs).
         .target(name: "TestSupport", dependencies: ["CNI", "CNIExec", "KubeClient"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "CNITests", dependencies: ["CNI", "TestSupport"], swiftSettings: strict),

@@ -11,7 +11,7 @@ public struct CNIArgs: Sendable, Hashable {
         pairs = []
         for part in text.split(separator: ";", omittingEmptySubsequences: true) {
             guard let eq = part.firstIndex(of: "="), eq != part.startIndex else {
-                throw .invalidEnvironment(name: "CNI_ARGS", reason: "\"\(part)\" is not KEY=VALUE")
+                throw .invalidEnvironment(name: "CNI_ARGS", reason: "\(Echo.quoted(part)) is not KEY=VALUE")
             }
             pairs.append((String(part[..<eq]), String(part[part.index(after: eq)...])))
         }

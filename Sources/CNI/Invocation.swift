@@ -41,7 +41,7 @@ public struct Invocation: Sendable, Hashable {
         let commandText = environment["CNI_COMMAND"] ?? ""
         guard !commandText.isEmpty else { throw .missingEnvironment(command: "a CNI plugin", names: ["CNI_COMMAND"]) }
         guard let command = CNICommand(rawValue: commandText) else {
-            throw .invalidEnvironment(name: "CNI_COMMAND", reason: "\"\(commandText)\" is not one of \(CNICommand.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw .invalidEnvironment(name: "CNI_COMMAND", reason: "\(Echo.quoted(commandText)) is not one of \(CNICommand.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let missing = Self.requirements.filter { requirement in
             requirement.requiredFor.contains(command) && (environment[requirement.name] ?? "").isEmpty

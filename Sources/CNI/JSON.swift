@@ -17,14 +17,45 @@ public enum JSONValue: Sendable, Hashable {
 }
 
 /// A JSON object that remembers key order. Lookups are linear: CNI objects have a handful of keys,
-/// and a scan beats hashing at that size.
+/// and a scan beats hashing at that size. Building one from many entries (parsing) is linear
+/// too: a NAD author's object of 50,000 keys must not cost a scan per key.
 public struct JSONObject: Sendable, Hashable, Sequence {
     public private(set) var entries: [(key: String, value: JSONValue)]
 
     public init() { entries = [] }
+
+    /// Duplicate keys: the last value wins, in the first one's place.
     public init(_ entries: [(String, JSONValue)]) {
-        self.entries = []
-        for (key, value) in entries { self[key] = value }
+        var builder = Builder()
+        for (key, value) in entries { builder.set(key, value) }
+        self = builder.object
+    }
+
+    /// Collects entries in order; duplicates are found by a scan while the object is small and
+    /// by a hash index once it is not.
+    struct Builder {
+        private(set) var object = JSONObject()
+        private var positions: [String: Int]?
+        static let indexedFrom = 16
+
+        mutating func set(_ key: String, _ value: JSONValue) {
+            if let existing = position(of: key) {
+                object.entries[existing].value = value
+                return
+            }
+            object.entries.append((key, value))
+            positions?[key] = object.entries.count - 1
+        }
+
+        private mutating func position(of key: String) -> Int? {
+            if let positions { return positions[key] }
+            guard object.entries.count >= Self.indexedFrom else { return object.entries.firstIndex { $0.key == key } }
+            var index: [String: Int] = [:]
+            index.reserveCapacity(object.entries.count * 2)
+            for (position, entry) in object.entries.enumerated() { index[entry.key] = position }
+            positions = index
+            return index[key]
+        }
     }
 
     public var keys: [String] { entries.map(\.key) }
@@ -158,23 +189,23 @@ private struct JSONParser {
 
     mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> JSONValue {
         index += 1
-        var object = JSONObject()
+        var object = JSONObject.Builder()
         skipWhitespace()
-        if current == UInt8(ascii: "}") { index += 1; return .object(object) }
+        if current == UInt8(ascii: "}") { index += 1; return .object(object.object) }
         while true {
             skipWhitespace()
             guard current == UInt8(ascii: "\"") else { throw error("expected a string key") }
             let key = try parseString()
             skipWhitespace()
-            guard current == UInt8(ascii: ":") else { throw error("expected ':' after key \"\(key)\"") }
+            guard current == UInt8(ascii: ":") else { throw error("expected ':' after key \(Echo.quoted(key))") }
             index += 1
             skipWhitespace()
             // Duplicate keys: the last one wins, as Go's encoding/json decides.
-            object[key] = try parseValue(depth: depth + 1)
+            object.set(key, try parseValue(depth: depth + 1))
             skipWhitespace()
             switch current {
             case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "}"): index += 1; return .object(object)
+            case UInt8(ascii: "}"): index += 1; return .object(object.object)
             default: throw error("expected ',' or '}' in object")
             }
         }
@@ -225,15 +256,12 @@ private struct JSONParser {
     mutating func parseString() throws(JSONSyntaxError) -> String {
         index += 1
         let start = index
-        // Fast path: no escapes, valid UTF-8.
-        while let c = current, c != UInt8(ascii: "\""), c != UInt8(ascii: "\\"), c >= 0x20 { index += 1 }
+        // Fast path: no escapes. Runs between escapes are copied whole, never byte by byte: a
+        // NAD's config is one string of up to a megabyte, escaped throughout.
+        var bits = skipPlainRun()
         if current == UInt8(ascii: "\"") {
-            let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
             index += 1
-            guard let s = String(validating: slice, as: UTF8.self) else {
-                throw JSONSyntaxError(offset: start, reason: "string is not valid UTF-8")
-            }
-            return s
+            return try Self.string(UnsafeBufferPointer(rebasing: bytes[start..<(index - 1)]), ascii: bits < 0x80, offset: start)
         }
         var scratch = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while true {
@@ -241,20 +269,40 @@ private struct JSONParser {
             switch c {
             case UInt8(ascii: "\""):
                 index += 1
-                guard let s = String(validating: scratch, as: UTF8.self) else {
-                    throw JSONSyntaxError(offset: start, reason: "string is not valid UTF-8")
+                return try scratch.withUnsafeBufferPointer { (buffer) throws(JSONSyntaxError) -> String in
+                    try Self.string(buffer, ascii: bits < 0x80, offset: start)
                 }
-                return s
             case UInt8(ascii: "\\"):
                 index += 1
+                if current == UInt8(ascii: "u") { bits |= 0x80 }  // may add a multi-byte scalar
                 try parseEscape(into: &scratch)
             case 0..<0x20:
                 throw error("control character in string")
             default:
-                scratch.append(c)
-                index += 1
+                let run = index
+                bits |= skipPlainRun()
+                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index]))
             }
         }
+    }
+
+    /// Moves past bytes that need no decoding; returns them ORed together (below 0x80: ASCII).
+    private mutating func skipPlainRun() -> UInt8 {
+        var bits: UInt8 = 0
+        while index < bytes.count {
+            let c = bytes[index]
+            guard c != UInt8(ascii: "\""), c != UInt8(ascii: "\\"), c >= 0x20 else { break }
+            bits |= c
+            index += 1
+        }
+        return bits
+    }
+
+    /// ASCII is valid UTF-8 as it is; anything else is validated.
+    private static func string(_ utf8: UnsafeBufferPointer<UInt8>, ascii: Bool, offset: Int) throws(JSONSyntaxError) -> String {
+        if ascii { return String(decoding: utf8, as: UTF8.self) }
+        guard let s = String(validating: utf8, as: UTF8.self) else { throw JSONSyntaxError(offset: offset, reason: "string is not valid UTF-8") }
+        return s
     }
 
     mutating func parseEscape(into out: inout [UInt8]) throws(JSONSyntaxError) {

@@ -20,7 +20,8 @@ public struct JSONFields: Sendable {
         self.init(object, path: path)
     }
 
-    public func path(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    /// `path.key`; a key from the input (a capability's name) is clipped as `Echo` clips.
+    public func path(_ key: String) -> String { path.isEmpty ? Echo.clipped(key) : "\(path).\(Echo.clipped(key))" }
 
     /// A present, non-null value.
     private func value(_ key: String) -> JSONValue? {

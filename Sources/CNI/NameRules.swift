@@ -21,11 +21,11 @@ public enum NameRules {
     /// arrive as "eth0" and a secondary's plugins would act on the main interface.
     public static func interfaceNameProblem(_ name: String) -> String? {
         if name.isEmpty { return "must not be empty" }
-        if name.utf8.count > 15 { return "\(quoted(name)) is longer than 15 bytes" }
-        if name == "." || name == ".." { return "must not be \(quoted(name))" }
-        if name.utf8.contains(0) { return "\(quoted(name)) contains a NUL byte" }
+        if name.utf8.count > 15 { return "\(Echo.quoted(name)) is longer than 15 bytes" }
+        if name == "." || name == ".." { return "must not be \(Echo.quoted(name))" }
+        if name.utf8.contains(0) { return "\(Echo.quoted(name)) contains a NUL byte" }
         if name.unicodeScalars.contains(where: { $0 == "/" || $0 == ":" || $0.properties.isWhitespace }) || name.utf8.contains(0xA0) {
-            return "\(quoted(name)) contains '/', ':' or whitespace"
+            return "\(Echo.quoted(name)) contains '/', ':' or whitespace"
         }
         return nil
     }
@@ -33,9 +33,9 @@ public enum NameRules {
     /// A DNS-1123 label, as Kubernetes validates namespaces (`IsDNS1123Label`): at most 63
     /// characters of lower-case letters, digits and '-', starting and ending with a letter or digit.
     public static func dns1123LabelProblem(_ text: String, what: String) -> String? {
-        if text.utf8.count > 63 { return "\(what) \(quoted(text)) is longer than 63 characters" }
+        if text.utf8.count > 63 { return "\(what) \(Echo.quoted(text)) is longer than 63 characters" }
         if !isDNS1123Label(text.utf8[...]) {
-            return "\(what) \(quoted(text)) must consist of lower case letters, digits and '-', and start and end with a letter or digit"
+            return "\(what) \(Echo.quoted(text)) must consist of lower case letters, digits and '-', and start and end with a letter or digit"
         }
         return nil
     }
@@ -44,9 +44,9 @@ public enum NameRules {
     /// (`IsDNS1123Subdomain`): at most 253 characters, labels of the rule above (without their
     /// length limit) joined by '.'.
     public static func dns1123SubdomainProblem(_ text: String, what: String) -> String? {
-        if text.utf8.count > 253 { return "\(what) \(quoted(text)) is longer than 253 characters" }
+        if text.utf8.count > 253 { return "\(what) \(Echo.quoted(text)) is longer than 253 characters" }
         if !text.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy(isDNS1123Label) {
-            return "\(what) \(quoted(text)) must consist of lower case letters, digits, '-' and '.', and start and end with a letter or digit"
+            return "\(what) \(Echo.quoted(text)) must consist of lower case letters, digits, '-' and '.', and start and end with a letter or digit"
         }
         return nil
     }
@@ -56,23 +56,14 @@ public enum NameRules {
     /// one that keeps the value harmless wherever it goes: 1-128 letters, digits, '-', '_' or '.'.
     public static func podUIDProblem(_ uid: String) -> String? {
         guard !uid.isEmpty else { return "must not be empty" }
-        if uid.utf8.count > 128 { return "\(quoted(uid)) is longer than 128 characters" }
+        if uid.utf8.count > 128 { return "\(Echo.quoted(uid)) is longer than 128 characters" }
         if !uid.utf8.allSatisfy({ isASCIIAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }) {
-            return "\(quoted(uid)) may hold only letters, digits, '-', '_' and '.'"
+            return "\(Echo.quoted(uid)) may hold only letters, digits, '-', '_' and '.'"
         }
         return nil
     }
 
-    /// At most `limit` characters (then "…"), so that hostile input cannot make messages huge.
-    public static func clipped(_ text: String, to limit: Int = 64) -> String {
-        let scalars = text.unicodeScalars
-        guard let cut = scalars.index(scalars.startIndex, offsetBy: limit, limitedBy: scalars.endIndex), cut != scalars.endIndex
-        else { return text }
-        return String(scalars[..<cut]) + "…"
-    }
 
-    /// `text`, clipped, as a JSON string literal (quotes and control characters escaped).
-    public static func quoted(_ text: String) -> String { JSONValue.string(clipped(text)).serialized() }
 
     /// `[a-z0-9]([-a-z0-9]*[a-z0-9])?`
     private static func isDNS1123Label(_ bytes: Substring.UTF8View) -> Bool {
@@ -90,9 +81,9 @@ public enum NameRules {
 
     private static func identifierProblem(_ text: String, what: String) -> String? {
         let bytes = text.utf8
-        guard let first = bytes.first, isASCIIAlphanumeric(first) else { return "\(what) \(quoted(text)) must start with a letter or digit" }
+        guard let first = bytes.first, isASCIIAlphanumeric(first) else { return "\(what) \(Echo.quoted(text)) must start with a letter or digit" }
         if let bad = text.unicodeScalars.first(where: { !($0.isASCII && isASCIIAlphanumeric(UInt8($0.value))) && $0 != "_" && $0 != "." && $0 != "-" }) {
-            return "\(what) \(quoted(text)) contains '\(bad.escaped(asASCII: false))'; only letters, digits, '_', '.' and '-' are allowed"
+            return "\(what) \(Echo.quoted(text)) contains '\(bad.escaped(asASCII: false))'; only letters, digits, '_', '.' and '-' are allowed"
         }
         return nil
     }

@@ -20,13 +20,46 @@ public enum Platform {
         }
     }
 
+    /// Whether a path's last component may be a symbolic link. Files the plugin keeps for
+    /// itself (cache, tombstones, locks, TLS sessions) refuse one: nobody but us should place a
+    /// file there, so a link is someone pointing our writes or reads elsewhere. Files others
+    /// write (configs, kubeconfigs, a projected token, the kubelet's checkpoint) follow.
+    public enum Symlinks: Sendable { case follow, refuse }
+
     /// The whole file at `path`. Files larger than `limit` are refused: everything we read
     /// (configs, kubeconfigs, certificates, caches) is small, and memory must stay bounded.
-    public static func readFile(_ path: String, limit: Int) throws(FileError) -> [UInt8] {
-        var fd: Int32
-        repeat { fd = open(path, O_RDONLY | O_CLOEXEC) } while fd < 0 && Glibc.errno == EINTR
-        guard fd >= 0 else { throw FileError(operation: "open", errno: Glibc.errno) }
+    /// - Throws: ELOOP for a symbolic link when `symlinks` is `.refuse`.
+    public static func readFile(_ path: String, limit: Int, symlinks: Symlinks = .follow) throws(FileError) -> [UInt8] {
+        let fd = try open(path, O_RDONLY | O_CLOEXEC | (symlinks == .refuse ? O_NOFOLLOW : 0))
         defer { close(fd) }
+        return try readAll(fd, limit: limit)
+    }
+
+    /// The whole of a file only we may have written: a regular file (not a link), owned by this
+    /// process's user, with no permission for group or others. What it holds decides whom we
+    /// trust or who we are (a TLS session resumes a verified identity), so one another user
+    /// could have written or read is not used.
+    /// - Returns: its bytes and when it was last modified.
+    /// - Throws: ELOOP for a link, EPERM for another owner, a mode open to others or not a file.
+    public static func readOwnFile(_ path: String, limit: Int) throws(FileError) -> (bytes: [UInt8], modified: WallClockTime) {
+        let fd = try open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw FileError(operation: "stat", errno: Glibc.errno) }
+        guard (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == geteuid(), info.st_mode & 0o077 == 0 else {
+            throw FileError(operation: "refuse (not a private file of this user)", errno: EPERM)
+        }
+        return (try readAll(fd, limit: limit), WallClockTime(seconds: Int64(info.st_mtim.tv_sec), nanoseconds: Int32(info.st_mtim.tv_nsec)))
+    }
+
+    private static func open(_ path: String, _ flags: Int32) throws(FileError) -> Int32 {
+        var fd: Int32
+        repeat { fd = Glibc.open(path, flags) } while fd < 0 && Glibc.errno == EINTR
+        guard fd >= 0 else { throw FileError(operation: "open", errno: Glibc.errno) }
+        return fd
+    }
+
+    private static func readAll(_ fd: Int32, limit: Int) throws(FileError) -> [UInt8] {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {

@@ -167,7 +167,7 @@ extension CNIResult {
         for ip in try fields.objects("ips") {
             let address = try ip.requiredString("address")
             guard let family = IPFamily(cidr: address) else {
-                throw .invalidField(path: ip.path("address"), reason: "\"\(address)\" is not an IP address with a prefix length")
+                throw .invalidField(path: ip.path("address"), reason: "\(Echo.quoted(address)) is not an IP address with a prefix length")
             }
             let index = try ip.int("interface")
             if let index, !interfaces.indices.contains(index) {
@@ -181,14 +181,14 @@ extension CNIResult {
 
     private static func checkCIDR(_ address: String, family: IPFamily, path: String) throws(SpecError) {
         guard IPFamily(cidr: address) == family else {
-            throw .invalidField(path: path, reason: "\"\(address)\" is not an IPv\(family.versionString) address with a prefix length")
+            throw .invalidField(path: path, reason: "\(Echo.quoted(address)) is not an IPv\(family.versionString) address with a prefix length")
         }
     }
 
     private static func route(_ fields: JSONFields) throws(SpecError) -> Route {
         let dst = try fields.requiredString("dst")
         guard let family = IPFamily(cidr: dst) else {
-            throw .invalidField(path: fields.path("dst"), reason: "\"\(dst)\" is not a network in CIDR form")
+            throw .invalidField(path: fields.path("dst"), reason: "\(Echo.quoted(dst)) is not a network in CIDR form")
         }
         return Route(
             dst: dst, gw: try fields.string("gw"), mtu: try fields.int("mtu"), advmss: try fields.int("advmss"),

@@ -22,7 +22,7 @@ public enum SpecError: Error, Hashable, Sendable, CustomStringConvertible {
         case .invalidField(let path, let reason): "field \(path): \(reason)"
         case .missingField(let path): "field \(path) is required"
         case .unsupportedVersion(let path, let value):
-            "field \(path): CNI version \"\(value)\" is not supported (supported: \(SpecVersion.all.map(\.description).joined(separator: ", ")))"
+            "field \(path): CNI version \(Echo.quoted(value)) is not supported (supported: \(SpecVersion.all.map(\.description).joined(separator: ", ")))"
         case .unconvertible(let from, let to, let reason): "cannot convert a \(from) result to \(to): \(reason)"
         case .missingEnvironment(let command, let names):
             "\(command) needs environment variable\(names.count == 1 ? "" : "s") \(names.joined(separator: ", ")), not set"

@@ -46,9 +46,9 @@ public enum ExecError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidPluginType(let type):
-            "plugin type \"\(type)\" is not a plain file name (it must not be empty, contain '/', or be \".\" or \"..\")"
+            "plugin type \(Echo.quoted(type)) is not a plain file name (it must not be empty, contain '/', or be \".\" or \"..\")"
         case .notFound(let type, let searched):
-            "plugin \"\(type)\" not found in \(searched.isEmpty ? "(no directories: set binDir or CNI_PATH)" : searched.joined(separator: ", "))"
+            "plugin \(Echo.quoted(type)) not found in \(searched.isEmpty ? "(no directories: set binDir or CNI_PATH)" : searched.joined(separator: ", "))"
         case .spawnFailed(let path, let errno): "could not start \(path): \(Syscall.describe(errno))"
         case .timedOut(let path, let after): "\(path) did not finish within \(after) and was killed"
         case .notReaped(let path, let after, let pid, let grace):

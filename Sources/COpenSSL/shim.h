@@ -10,11 +10,15 @@
 
 static inline long cossl_set_min_tls12(SSL_CTX *ctx) { return SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION); }
 static inline long cossl_set_tlsext_host_name(SSL *ssl, const char *name) { return SSL_set_tlsext_host_name(ssl, name); }
-static inline long cossl_mode_auto_retry(SSL_CTX *ctx) { return SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY); }
+// 1 when the mode took (SSL_CTX_set_mode returns the new mode, not a status).
+static inline int cossl_mode_auto_retry(SSL_CTX *ctx) { return (SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY) & SSL_MODE_AUTO_RETRY) != 0; }
 static inline long cossl_add_extra_chain_cert(SSL_CTX *ctx, X509 *x509) { return SSL_CTX_add_extra_chain_cert(ctx, x509); }
 // Client sessions go to our new-session callback only; OpenSSL keeps no cache of its own.
-static inline long cossl_client_session_callback_only(SSL_CTX *ctx) {
-    return SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+// 1 when the mode took (the setter returns the previous mode, not a status).
+static inline int cossl_client_session_callback_only(SSL_CTX *ctx) {
+    const long mode = SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE;
+    SSL_CTX_set_session_cache_mode(ctx, mode);
+    return SSL_CTX_get_session_cache_mode(ctx) == mode;
 }
 static inline int cossl_set_app_data(SSL *ssl, void *data) { return SSL_set_app_data(ssl, data); }
 static inline void *cossl_get_app_data(const SSL *ssl) { return SSL_get_app_data(ssl); }

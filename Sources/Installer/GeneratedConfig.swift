@@ -24,7 +24,7 @@ public struct GeneratedConfig: Sendable, Hashable {
             version = requested
             delegate["cniVersion"] = .string(requested)
         } else if !requested.isEmpty && requested != version {
-            throw .primary(path: primary.path, reason: "its cniVersion \"\(version)\" differs from --cni-version=\(requested)")
+            throw .primary(path: primary.path, reason: "its cniVersion \(Echo.quoted(version)) differs from --cni-version=\(requested)")
         }
         var name = Self.defaultNetworkName
         if options.isOn(.overrideNetworkName) {

@@ -34,13 +34,21 @@ enum InstallFiles {
     /// on disk (and no watcher wakes) when nothing changed. Returns whether it wrote.
     @discardableResult
     static func update(_ path: String, with bytes: [UInt8], mode: mode_t) throws(InstallError) -> Bool {
+        defer { sweepLeftovers(beside: path) }
         if try read(path) == bytes { return false }
         do { try Platform.writeFileAtomically(bytes, to: path, mode: mode) } catch { throw .file(error, path: path) }
         return true
     }
 
     static func copy(_ source: String, to destination: String, mode: mode_t) throws(InstallError) {
+        defer { sweepLeftovers(beside: destination) }
         do { try Platform.copyFileAtomically(from: source, to: destination, mode: mode) } catch { throw .file(error, path: destination) }
+    }
+
+    /// What an install killed mid-write (a pod deleted during a rollout) left beside `path`;
+    /// after the write, so that an older version's `<name>.tmp<pid>` is beside its `<name>`.
+    private static func sweepLeftovers(beside path: String) {
+        TemporaryFile.sweep(InstallPaths.parent(of: path))
     }
 
     /// Creates `path` if missing and makes its mode exactly `mode` (a 0755 multus.d left by

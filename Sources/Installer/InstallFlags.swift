@@ -126,7 +126,7 @@ public struct InstallOptions: Sendable {
             switch flag.defaultValue {
             case .toggle:
                 guard let on = inline.map(parseBool) ?? true else {
-                    throw .usage(flag: "--\(name)", reason: "\"\(inline ?? "")\" is not true or false")
+                    throw .usage(flag: "--\(name)", reason: "\(Echo.quoted(inline ?? "")) is not true or false")
                 }
                 options.values[flag] = .toggle(on)
             case .text:
@@ -161,18 +161,18 @@ public struct InstallOptions: Sendable {
         let level = text(.multusLogLevel).lowercased()
         if !level.isEmpty && !Self.logLevels.contains(level) {
             throw .usage(flag: "--\(InstallFlag.multusLogLevel.rawValue)",
-                         reason: "\"\(text(.multusLogLevel))\" is not one of \(Self.logLevels.joined(separator: ", "))")
+                         reason: "\(Echo.quoted(text(.multusLogLevel))) is not one of \(Self.logLevels.joined(separator: ", "))")
         }
         let version = text(.cniVersion)
         if !version.isEmpty, SpecVersion.fromConfigField(version)?.isSupported != true {
-            throw .usage(flag: "--\(InstallFlag.cniVersion.rawValue)", reason: "\"\(version)\" is not a CNI version this plugin supports")
+            throw .usage(flag: "--\(InstallFlag.cniVersion.rawValue)", reason: "\(Echo.quoted(version)) is not a CNI version this plugin supports")
         }
         if isOn(.forceCNIVersion) && version.isEmpty {
             throw .usage(flag: "--\(InstallFlag.forceCNIVersion.rawValue)", reason: "needs --cni-version")
         }
         let master = text(.multusMasterCNIFileName)
         if master.contains("/") {
-            throw .usage(flag: "--\(InstallFlag.multusMasterCNIFileName.rawValue)", reason: "\"\(master)\" must be a file name in --multus-autoconfig-dir, not a path")
+            throw .usage(flag: "--\(InstallFlag.multusMasterCNIFileName.rawValue)", reason: "\(Echo.quoted(master)) must be a file name in --multus-autoconfig-dir, not a path")
         }
     }
 

@@ -11,7 +11,11 @@ public struct ServiceAccount: Sendable, Hashable {
 
     /// Reads `<directory>/token`, `ca.crt` and `namespace`, and the server from
     /// KUBERNETES_SERVICE_HOST/_PORT (an IPv6 host bracketed), as client-go's in-cluster config.
-    /// KUBERNETES_SERVICE_PROTOCOL may say http, as Multus's entrypoint allows.
+    ///
+    /// KUBERNETES_SERVICE_PROTOCOL may be unset or `https`. Multus's entrypoint also takes
+    /// `http`, but the plugin talks to the API server over verified TLS only: it sends a bearer
+    /// token, which plain HTTP would hand to anyone on the path. A kubeconfig saying http is one
+    /// every CNI call would refuse, so install refuses it first, and says why.
     /// - Throws: `InstallError.serviceAccount` naming the variable or file.
     public static func read(directory: String, environment: [String: String]) throws(InstallError) -> ServiceAccount {
         let kubeconfig: Kubeconfig?
@@ -21,11 +25,13 @@ public struct ServiceAccount: Sendable, Hashable {
         guard let kubeconfig, let certificateAuthority = kubeconfig.certificateAuthority else {
             throw .serviceAccount("KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set; install runs in a pod with a service account")
         }
-        var server = kubeconfig.server
+        let server = kubeconfig.server
         switch environment["KUBERNETES_SERVICE_PROTOCOL"] ?? "" {
         case "", "https": break
-        case "http": server.scheme = "http"
-        case let other: throw .serviceAccount("KUBERNETES_SERVICE_PROTOCOL=\(other): expected https or http")
+        case "http":
+            throw .serviceAccount("KUBERNETES_SERVICE_PROTOCOL=http: the plugin talks to the API server over HTTPS only (it sends the "
+                                  + "service account's token); unset it or set it to https")
+        case let other: throw .serviceAccount("KUBERNETES_SERVICE_PROTOCOL=\(Echo.quoted(other)): expected https")
         }
         let tokenPath = directory.hasSuffix("/") ? directory + "token" : directory + "/token"
         let token: [UInt8]

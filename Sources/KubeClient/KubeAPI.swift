@@ -64,6 +64,11 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
 
     /// - Parameter sessionCache: where TLS sessions wait for the next invocation (see
     ///   `TLSSessionCache`); nil makes every invocation's handshake a full one.
+    /// How much of an API server's Status message an error keeps. Longer than other echoes: the
+    /// message is what tells an operator which permission is missing (an RBAC or admission
+    /// refusal names the user, verb, resource and reason), and the kubelet's event keeps 1 KiB.
+    public static let statusMessageLimit = 1024
+
     public init(kubeconfig: Kubeconfig, resolver: HostResolver = HostResolver(), callTimeout: Duration = .seconds(10),
                 budget: Duration = .seconds(45), attempts: Int = 5, sessionCache: TLSSessionCache? = nil) {
         self.kubeconfig = kubeconfig
@@ -193,8 +198,10 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
         }
         report(KubeCallReport(call: label, status: response.status, failure: nil, duration: .now - started))
         guard (200..<300).contains(response.status) else {
+            // The server's words, bounded as every echoed input is: a Status message may be megabytes.
             let status = KubeStatus(body: response.body)
-            var text = status?.message ?? String(decoding: response.body.prefix(300), as: UTF8.self)
+            var text = Echo.clipped(status?.message ?? String(decoding: response.body.prefix(Self.statusMessageLimit), as: UTF8.self),
+                                    limit: Self.statusMessageLimit)
             if text.isEmpty { text = "(no message)" }
             if response.status == 404, status?.objectName == nil {
                 throw .notServed(server: kubeconfig.server.description, call: label, message: text)

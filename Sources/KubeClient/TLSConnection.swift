@@ -47,7 +47,7 @@ final class TLSConnection {
          deadline: ContinuousClock.Instant) throws(KubeError) {
         self.server = server
         // First, before anything else touches OpenSSL: any call would initialise it the costly way.
-        _ = Self.initialized
+        guard Self.initialized else { throw .tls(server: server, reason: "cannot initialise OpenSSL: \(Self.opensslError())") }
         trust = settings.insecureSkipVerify ? nil : TrustAnchors(certificateAuthority: settings.certificateAuthority)
         fd = try Self.connect(addresses, server: server, deadline: deadline)
         guard let context = SSL_CTX_new(TLS_client_method()) else {
@@ -56,14 +56,16 @@ final class TLSConnection {
         }
         self.context = context
         // After SSL_CTX_new, which has already fetched SHA-256 for the identity's digest.
-        keeper = sessions.map { SessionKeeper(cache: $0, identity: SessionIdentity(server: server, settings: settings)) }
+        keeper = sessions.flatMap { cache in SessionIdentity(server: server, settings: settings).map { SessionKeeper(cache: cache, identity: $0) } }
         // The context must be complete before SSL_new: a session copies the verify mode and the
         // client identity from it when it is created, not later.
         let session: OpaquePointer?
         do throws(KubeError) {
             try Self.configure(context, settings, trust: trust, server: server)
             if keeper != nil {
-                _ = cossl_client_session_callback_only(context)
+                guard cossl_client_session_callback_only(context) == 1 else {
+                    throw KubeError.tls(server: server, reason: "cannot set the session cache mode: \(Self.opensslError())")
+                }
                 SSL_CTX_sess_set_new_cb(context, keepNewSession)
             }
             session = SSL_new(context)
@@ -78,15 +80,9 @@ final class TLSConnection {
             throw .tls(server: server, reason: "cannot create a TLS session: \(Self.opensslError())")
         }
         ssl = session
-        if let keeper {
-            _ = cossl_set_app_data(session, Unmanaged.passUnretained(keeper).toOpaque())
-            if let kept = keeper.cache.load(identity: keeper.identity) {
-                SSL_set_session(session, kept)
-                SSL_SESSION_free(kept)
-            }
-        }
         do {
-            configureSession(settings)
+            if let keeper { try resumeKeptSession(keeper) }
+            try configureSession(settings)
             try handshake(settings, deadline: deadline)
         } catch {
             close()
@@ -146,8 +142,9 @@ final class TLSConnection {
     // MARK: TLS
 
     private static func configure(_ context: OpaquePointer, _ settings: TLSSettings, trust: TrustAnchors?, server: String) throws(KubeError) {
-        _ = cossl_set_min_tls12(context)
-        _ = cossl_mode_auto_retry(context)
+        guard cossl_set_min_tls12(context) == 1, cossl_mode_auto_retry(context) == 1 else {
+            throw .tls(server: server, reason: "cannot require TLS 1.2 or set the context's mode: \(opensslError())")
+        }
         if let trust {
             SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
             SSL_CTX_set_cert_verify_callback(context, verifyWithLazyTrust, Unmanaged.passUnretained(trust).toOpaque())
@@ -161,16 +158,43 @@ final class TLSConnection {
     }
 
     /// Per-session settings: which name the certificate must carry, SNI, the socket.
-    private func configureSession(_ settings: TLSSettings) {
-        // An IP literal is checked against the IP SANs, a hostname against the DNS SANs; SNI
-        // carries hostnames only (RFC 6066).
-        if let ip = SocketAddress(literal: settings.serverName, port: 0) {
-            if !settings.insecureSkipVerify { _ = X509_VERIFY_PARAM_set1_ip(SSL_get0_param(ssl), ip.bytes, ip.bytes.count) }
-        } else {
-            if !settings.insecureSkipVerify { _ = SSL_set1_host(ssl, settings.serverName) }
-            _ = cossl_set_tlsext_host_name(ssl, settings.serverName)
+    ///
+    /// As client-go (Go's crypto/x509 VerifyHostname) checks a name: an IP literal against the
+    /// IP SANs only, a hostname against the DNS SANs only. The subject's CN is never consulted,
+    /// even when a certificate has no DNS SAN (Go dropped that fallback in 1.15), and a wildcard
+    /// is a whole leftmost label matching exactly one label: `*.example.com` matches
+    /// `a.example.com`, not `example.com` or `a.b.example.com`, and `f*.example.com` nothing.
+    /// SNI carries hostnames only (RFC 6066). Every call's result is checked: a name that could
+    /// not be set would otherwise leave the certificate unchecked against any name.
+    private func configureSession(_ settings: TLSSettings) throws(KubeError) {
+        let param = SSL_get0_param(ssl)
+        if !settings.insecureSkipVerify {
+            X509_VERIFY_PARAM_set_hostflags(param, UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT))
         }
-        SSL_set_fd(ssl, fd)
+        if let ip = SocketAddress(literal: settings.serverName, port: 0) {
+            if !settings.insecureSkipVerify, X509_VERIFY_PARAM_set1_ip(param, ip.bytes, ip.bytes.count) != 1 {
+                throw .tls(server: server, reason: "cannot set the address to verify: \(Self.opensslError())")
+            }
+        } else {
+            if !settings.insecureSkipVerify, SSL_set1_host(ssl, settings.serverName) != 1 {
+                throw .tls(server: server, reason: "cannot set \(Echo.quoted(settings.serverName)) as the name to verify: \(Self.opensslError())")
+            }
+            guard cossl_set_tlsext_host_name(ssl, settings.serverName) == 1 else {
+                throw .tls(server: server, reason: "cannot send \(Echo.quoted(settings.serverName)) as SNI: \(Self.opensslError())")
+            }
+        }
+        guard SSL_set_fd(ssl, fd) == 1 else { throw .tls(server: server, reason: "cannot attach the socket: \(Self.opensslError())") }
+    }
+
+    /// Hands OpenSSL the session kept for these settings, if any, and the keeper that stores the
+    /// next one. A kept session OpenSSL refuses only means a full handshake.
+    private func resumeKeptSession(_ keeper: SessionKeeper) throws(KubeError) {
+        guard cossl_set_app_data(ssl, Unmanaged.passUnretained(keeper).toOpaque()) == 1 else {
+            throw .tls(server: server, reason: "cannot attach the session keeper: \(Self.opensslError())")
+        }
+        guard let kept = keeper.cache.load(identity: keeper.identity) else { return }
+        if SSL_set_session(ssl, kept) != 1 { ERR_clear_error() }
+        SSL_SESSION_free(kept)
     }
 
     private static func useClientIdentity(_ context: OpaquePointer, certificate pem: [UInt8], key keyPEM: [UInt8], server: String) throws(KubeError) {
@@ -181,8 +205,15 @@ final class TLSConnection {
             chain.dropFirst().forEach { X509_free($0) }
             throw .tls(server: server, reason: "client-certificate refused: \(opensslError())")
         }
-        // The context owns intermediates added to the chain.
-        for intermediate in chain.dropFirst() where cossl_add_extra_chain_cert(context, intermediate) != 1 { X509_free(intermediate) }
+        // The context owns intermediates added to the chain; one it refuses is still ours to free.
+        var intermediates = chain.dropFirst()
+        while let intermediate = intermediates.popFirst() {
+            guard cossl_add_extra_chain_cert(context, intermediate) == 1 else {
+                X509_free(intermediate)
+                intermediates.forEach { X509_free($0) }
+                throw .tls(server: server, reason: "client-certificate's chain refused: \(opensslError())")
+            }
+        }
         let key: OpaquePointer? = keyPEM.withUnsafeBytes { raw in
             guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else { return nil }
             defer { BIO_free(bio) }
@@ -316,7 +347,10 @@ final class TrustAnchors {
             problem = "certificate-authority holds no PEM certificate"
             return false
         }
-        for certificate in certificates { X509_STORE_add_cert(store, certificate) }
+        for certificate in certificates where X509_STORE_add_cert(store, certificate) != 1 {
+            problem = "certificate-authority: a certificate could not be added to the trust store"
+            return false
+        }
         return true
     }
 }
@@ -329,7 +363,8 @@ private let verifyWithLazyTrust: @convention(c) (OpaquePointer?, UnsafeMutableRa
         X509_STORE_CTX_set_error(storeContext, X509_V_ERR_UNSPECIFIED)
         return 0
     }
-    return X509_verify_cert(storeContext)
+    // 1 is verified; 0 is refused, and a negative value (an internal error) is refused too.
+    return X509_verify_cert(storeContext) == 1 ? 1 : 0
 }
 
 /// Saves the first resumable session a connection is given (TLS 1.3 servers send two tickets).

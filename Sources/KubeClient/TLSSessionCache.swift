@@ -10,24 +10,44 @@ import Glibc
 /// parse and verify. It also skips loading the CA (see `TrustAnchors`), and the server skips its
 /// signature. That is about a fifth of a Kubernetes ADD's instructions.
 ///
-/// - A session is kept per identity: server, verified name, CA, client certificate and key, and
-///   the skip-verify flag. Changing any of them (a rotated CA, a new client certificate) starts
-///   a new, fully verified session.
-/// - A session resumes the identity it was made with. With client certificates, that makes the
-///   file as sensitive as the key, so files are 0600 in a 0700 directory (in cniDir, root's).
+/// - A resumed session is trusted as the full handshake that made it was, so the file is kept
+///   as a secret: one file per server (`<digest of server and verified name>.session`) in a
+///   0700 directory in cniDir, 0600, written by `Platform.writeFileAtomically`. Before use the
+///   directory must be root's (this process's user's) and closed to others, and the file a
+///   regular file of ours, closed to others, not a link (`Platform.readOwnFile`); anything else
+///   means a full handshake.
+/// - Beside the session the file holds the digest of everything that decides whom we trust and
+///   who we are (`SessionIdentity`: server, verified name, CA, client certificate and key,
+///   skip-verify). A file made under another CA (rotated, or replaced in the kubeconfig) is
+///   deleted unused, and the full handshake's session replaces it.
+/// - A session not renewed within `lifetime` is stale: it is not used, and storing any session
+///   sweeps stale ones (and temporary files of killed writes) from the directory.
 /// - Everything is best effort. A missing, corrupt, expired or refused session means a full
 ///   handshake, and a file that cannot be written is simply not written.
 public struct TLSSessionCache: Sendable {
     public let directory: String
     /// A kept session is a few hundred bytes; a file far larger is not one of ours.
     static let maximumSize = 64 << 10
+    /// Longer than kube-apiserver's ticket key rotation (a day), so a node with pods keeps
+    /// resuming; a node idle longer makes one full handshake.
+    public static let lifetime = Duration.seconds(24 * 3600)
+    /// What a file starts with: the format, then the identity's 32-byte digest, then the DER.
+    static let magic = Array("swift-multus TLS session 2\n".utf8)
 
     public init(directory: String) { self.directory = directory }
 
-    /// The session for `identity`, if one is kept and still parses.
-    func load(identity: SessionIdentity) -> OpaquePointer? {
-        guard let bytes = try? Platform.readFile(path(identity), limit: Self.maximumSize), !bytes.isEmpty else { return nil }
-        return bytes.withUnsafeBufferPointer { buffer -> OpaquePointer? in
+    /// The session for `identity`, if one is kept for it, fresh, private and still parses.
+    func load(identity: SessionIdentity, now: WallClockTime = .now()) -> OpaquePointer? {
+        guard isPrivateDirectory() else { return nil }
+        let path = path(identity)
+        guard let (bytes, modified) = try? Platform.readOwnFile(path, limit: Self.maximumSize) else { return nil }
+        let header = Self.magic + identity.digest
+        guard bytes.count > header.count, bytes.starts(with: header) else {
+            unlink(path)  // another CA, certificate or key: never to be resumed
+            return nil
+        }
+        guard now.seconds - modified.seconds < Self.lifetime.components.seconds else { return nil }
+        return bytes[header.count...].withUnsafeBufferPointer { buffer -> OpaquePointer? in
             var cursor: UnsafePointer<UInt8>? = buffer.baseAddress
             let session = d2i_SSL_SESSION(nil, &cursor, buffer.count)
             ERR_clear_error()
@@ -35,7 +55,7 @@ public struct TLSSessionCache: Sendable {
         }
     }
 
-    /// Replaces the kept session for `identity`: a new file renamed over the old one.
+    /// Replaces the kept session for `identity`'s server, then sweeps stale files.
     func store(_ session: OpaquePointer, identity: SessionIdentity) {
         let length = i2d_SSL_SESSION(session, nil)
         guard length > 0, Int(length) <= Self.maximumSize else { return }
@@ -45,19 +65,32 @@ public struct TLSSessionCache: Sendable {
             return i2d_SSL_SESSION(session, &cursor)
         }
         guard written == length else { return }
-        let bytes = Self.withoutPeerCertificate(encoded) ?? encoded
+        let der = Self.withoutPeerCertificate(encoded) ?? encoded
         // The first call on a node may come before anything else made cniDir.
-        guard (try? Platform.makeDirectories(directory, mode: 0o700)) != nil else { return }
-        let target = path(identity)
-        let temporary = "\(target).\(getpid()).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { return }
-        let complete = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } == bytes.count
-        close(fd)
-        if !complete || rename(temporary, target) != 0 { unlink(temporary) }
+        guard (try? Platform.makeDirectories(directory, mode: 0o700)) != nil, isPrivateDirectory() else { return }
+        try? Platform.writeFileAtomically(Self.magic + identity.digest + der, to: path(identity), mode: 0o600)
+        sweep()
     }
 
-    private func path(_ identity: SessionIdentity) -> String { "\(directory)/\(identity.hex).session" }
+    /// Removes sessions older than `lifetime` and leftover temporary files.
+    func sweep(now: WallClockTime = .now()) {
+        TemporaryFile.sweep(directory)
+        guard let names = try? Platform.listDirectory(directory) else { return }
+        for name in names where name.hasSuffix(".session") {
+            var info = stat()
+            let path = directory + "/" + name
+            guard lstat(path, &info) == 0, now.seconds - Int64(info.st_mtim.tv_sec) >= Self.lifetime.components.seconds else { continue }
+            unlink(path)
+        }
+    }
+
+    /// The directory is ours and closed to others: nobody else could have placed or swapped a file.
+    private func isPrivateDirectory() -> Bool {
+        var info = stat()
+        return lstat(directory, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR && info.st_uid == geteuid() && info.st_mode & 0o077 == 0
+    }
+
+    func path(_ identity: SessionIdentity) -> String { "\(directory)/\(identity.fileName)" }
 
     /// The session without the server's certificate, which resuming never looks at but which
     /// reading the file would parse: in OpenSSL 3.0 that is half of a resumed handshake's cost
@@ -98,28 +131,39 @@ public struct TLSSessionCache: Sendable {
     }
 }
 
-/// What a kept session is valid for: the SHA-256 of everything that decides whom we trust and
-/// who we are.
+/// What a kept session is for: its file (one per server and verified name) and the digest of
+/// everything that decides whom we trust and who we are.
 struct SessionIdentity: Sendable {
-    let hex: String
+    let fileName: String
+    let digest: [UInt8]
 
-    init(server: String, settings: TLSSettings) {
-        var material: [UInt8] = []
-        func add(_ part: [UInt8]?) {
-            let bytes = part ?? []
-            withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { material += $0 }
-            material += bytes
-        }
-        add(Array(server.utf8))
-        add(Array(settings.serverName.utf8))
-        add(settings.certificateAuthority)
-        add(settings.clientCertificate)
-        add(settings.clientKey)
-        add([settings.insecureSkipVerify ? 1 : 0])
+    /// nil when OpenSSL cannot digest (then nothing is cached).
+    init?(server: String, settings: TLSSettings) {
+        var endpoint: [UInt8] = []
+        Self.add(Array(server.utf8), to: &endpoint)
+        Self.add(Array(settings.serverName.utf8), to: &endpoint)
+        var material = endpoint
+        Self.add(settings.certificateAuthority, to: &material)
+        Self.add(settings.clientCertificate, to: &material)
+        Self.add(settings.clientKey, to: &material)
+        Self.add([settings.insecureSkipVerify ? 1 : 0], to: &material)
+        guard let name = Self.sha256(endpoint), let digest = Self.sha256(material) else { return nil }
+        let digits = Array("0123456789abcdef".utf8)
+        fileName = String(decoding: name.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] }, as: UTF8.self) + ".session"
+        self.digest = digest
+    }
+
+    /// Length-prefixed, so that no two different inputs run together alike.
+    private static func add(_ part: [UInt8]?, to material: inout [UInt8]) {
+        let bytes = part ?? []
+        withUnsafeBytes(of: UInt64(bytes.count).littleEndian) { material += $0 }
+        material += bytes
+    }
+
+    private static func sha256(_ bytes: [UInt8]) -> [UInt8]? {
         var digest = [UInt8](repeating: 0, count: 32)
         var size: UInt32 = 0
-        _ = material.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &digest, &size, EVP_sha256(), nil) }
-        let digits = Array("0123456789abcdef".utf8)
-        hex = String(decoding: digest.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] }, as: UTF8.self)
+        let done = bytes.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &digest, &size, EVP_sha256(), nil) }
+        return done == 1 && size == 32 ? digest : nil
     }
 }

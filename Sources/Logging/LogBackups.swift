@@ -37,8 +37,11 @@ struct LogBackups {
     }
 
     /// Removes backups beyond `maxBackups` (oldest first) and those older than `maxAge` days.
+    /// A `maxAge` beyond the range of a timestamp keeps every backup (it used to overflow).
     func prune(keeping rotation: LogSettings.Rotation, now: WallClockTime) {
-        let cutoff = now.unixNanoseconds / 1_000_000 - Int64(rotation.maxAgeDays) * 86_400_000
+        let (age, overflow) = Int64(rotation.maxAgeDays).multipliedReportingOverflow(by: 86_400_000)
+        let (start, underflow) = (now.unixNanoseconds / 1_000_000).subtractingReportingOverflow(age)
+        let cutoff = overflow || underflow ? Int64.min : start
         for (index, backup) in list().enumerated()
         where (rotation.maxBackups > 0 && index >= rotation.maxBackups) || (rotation.maxAgeDays > 0 && backup.milliseconds < cutoff) {
             unlink(directory + "/" + backup.name)

@@ -41,7 +41,7 @@ public struct LogSettings: Sendable, Hashable {
         file = try fields.string("logFile").flatMap { $0.isEmpty ? nil : $0 }
         let name = try fields.string("logLevel") ?? LogLevel.error.description
         guard let level = LogLevel(name: name.lowercased()) else {
-            throw .invalidField(path: "logLevel", reason: "\"\(name)\" is not one of \(LogLevel.allCases.map { "\"\($0)\"" }.joined(separator: ", "))")
+            throw .invalidField(path: "logLevel", reason: "\(Echo.quoted(name)) is not one of \(LogLevel.allCases.map { "\"\($0)\"" }.joined(separator: ", "))")
         }
         self.level = level
         toStderr = try fields.bool("logToStderr") ?? true

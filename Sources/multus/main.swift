@@ -1,9 +1,12 @@
 // The only file that touches the process: it reads the environment and stdin, hands them to
-// `MultusPlugin`, prints, and exits.
+// `MultusPlugin`, prints, and exits. Everything printed besides a result is redacted (Logging's
+// `Redaction`): MultusPlugin's diagnostics and log lines already are, install's lines here.
+import CNI
 import CNIExec
 import KubeClient
 import Glibc
 import Installer
+import Logging
 import MetaPlugin
 
 let help = """
@@ -22,7 +25,8 @@ let help = """
       CNI_IFNAME       the main network's interface name (ADD, DEL, CHECK)
       CNI_ARGS         K=V;K=V arguments, passed to every delegate (IP, MAC: the main one only)
       CNI_PATH         plugin directories, searched after binDir
-      PATH, TMPDIR     passed on to delegates; nothing else is
+    Delegates get the runtime's whole environment (proxies, TRACEPARENT, their own settings),
+    with the CNI_* variables set for each of them, as libcni and Multus pass it on.
 
     Config keys: name, cniVersion, delegates, clusterNetwork, defaultNetworks, confDir, cniDir,
     binDir, runtimeConfig, readinessindicatorfile, readinessindicatortimeout, resultMode,
@@ -72,18 +76,18 @@ func install(_ arguments: [String], environment: [String: String]) -> Never {
     // Blocked before anything else runs, so SIGTERM only ever arrives through the descriptor.
     let stop: Int32
     do { stop = try Installer.terminationSignals() } catch {
-        writeAll(2, "multus install: \(error)\n")
+        writeAll(2, "multus install: \(Redaction.redact("\(error)"))\n")
         exit(error.exitCode)
     }
     do {
         let options = try InstallOptions.parse(arguments, executable: executablePath())
-        try Installer(options: options, environment: environment, log: { writeAll(1, "multus install: \($0)\n") }).run(stop: stop)
+        try Installer(options: options, environment: environment, log: { writeAll(1, "multus install: \(Redaction.redact($0))\n") }).run(stop: stop)
         exit(0)
     } catch .helpRequested {
         writeAll(1, InstallOptions.usage + "\n")
         exit(0)
     } catch {
-        writeAll(2, "multus install: \(error)\n")
+        writeAll(2, "multus install: \(Redaction.redact("\(error)"))\n")
         exit(error.exitCode)
     }
 }
@@ -105,7 +109,7 @@ case "--help", "-h":
     writeAll(1, help + "\n")
     exit(0)
 case let other?:
-    writeAll(2, "multus: unknown argument \"\(other)\"\n\n" + help + "\n")
+    writeAll(2, "multus: unknown argument \(Echo.quoted(other))\n\n" + help + "\n")
     exit(2)
 case nil:
     break

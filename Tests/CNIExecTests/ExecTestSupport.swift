@@ -60,26 +60,3 @@ func elapsed<R>(_ body: () throws -> R) rethrows -> (R, Duration) {
     return (result, start.duration(to: clock.now))
 }
 
-/// A real OS thread (not a cooperative-pool task), for tests that need true concurrency or a
-/// thread whose signal mask they may change freely.
-struct JoinableThread {
-    private final class Body: Sendable {
-        let run: @Sendable () -> Void
-        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
-    }
-
-    private let handle: pthread_t
-
-    init(_ body: @escaping @Sendable () -> Void) {
-        let context = Unmanaged.passRetained(Body(body)).toOpaque()
-        var handle = pthread_t()
-        let result = pthread_create(&handle, nil, { context in
-            Unmanaged<Body>.fromOpaque(context!).takeRetainedValue().run()
-            return nil
-        }, context)
-        precondition(result == 0, "pthread_create failed: \(result)")
-        self.handle = handle
-    }
-
-    func join() { pthread_join(handle, nil) }
-}

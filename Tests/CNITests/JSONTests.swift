@@ -45,6 +45,27 @@ struct JSONTests {
         #expect(try JSONValue.parse(#"{"a":1,"a":null}"#) == .object(JSONObject([("a", .null)])))
     }
 
+    /// Past `JSONObject.Builder.indexedFrom` keys duplicates are found by hash: same rule.
+    @Test func duplicateKeysInALargeObjectKeepTheFirstPositionAndTheLastValue() throws {
+        let keys = (0..<40).map { "k\($0)" }
+        let text = "{" + (keys + ["k3", "k39", "k17"]).enumerated().map { "\"\($1)\":\($0)" }.joined(separator: ",") + "}"
+        let object = try #require(try JSONValue.parse(text).objectValue)
+        #expect(object.keys == keys)
+        #expect(object["k3"] == 40 && object["k39"] == 41 && object["k17"] == 42 && object["k0"] == 0 && object["k38"] == 38)
+    }
+
+    /// A NAD author controls how many keys a config has. The old parser scanned for a duplicate
+    /// per key: 200,000 keys took minutes. Linear parsing takes milliseconds; the limit only
+    /// keeps a quadratic one from hanging the suite (figures: Tests/benchmark/inputs.sh).
+    @Test(.timeLimit(.minutes(1))) func anObjectWithManyKeysParsesInLinearTime() throws {
+        let count = 200_000
+        let text = "{" + (0..<count).map { "\"key\($0)\":\($0)" }.joined(separator: ",") + "}"
+        let object = try #require(try JSONValue.parse(text).objectValue)
+        #expect(object.count == count)
+        #expect(object.entries.last?.key == "key\(count - 1)")
+        #expect(JSONObject(object.entries.map { ($0.key, $0.value) }).count == count)
+    }
+
     /// A malformed document, the byte offset the error names, and a fragment of its reason.
     struct Malformed: Sendable, CustomTestStringConvertible {
         var bytes: [UInt8]

@@ -5,7 +5,9 @@
 // ResourceClaims and ResourceSlices (decoded, and read by an ADD), a claim's status.devices and
 // managedFields and a status apply's answer (an ADD and DEL with draDeviceStatus), kubeconfig YAML,
 // `multus install`'s command line and the primary CNI config it wraps, the kubelet's pod-resources
-// answers, and Multus's cache (its delegate list, and libcni's result files beside it). Nothing may crash; errors are fine. Built with libFuzzer by Tests/scripts/fuzz.sh (-D FUZZING); otherwise
+// answers, Multus's cache (its delegate list, and libcni's result files beside it), the API server's
+// HTTP responses (framing, chunked and oversized bodies), and log lines (a secret planted in any
+// surroundings must not survive redaction). Nothing may crash; errors are fine. Built with libFuzzer by Tests/scripts/fuzz.sh (-D FUZZING); otherwise
 // a replay tool: `multus-fuzz FILE...` runs saved inputs (crash reproductions) through the same code.
 import CNI
 import CNIExec
@@ -38,6 +40,10 @@ let validResult = Array(#" {"cniVersion":"1.0.0","interfaces":[{"name":"eth0","s
 let fixedConfig = Array(#"{"cniVersion":"1.1.0","name":"m","type":"multus","cniDir":"CACHE","delegates":[{"cniVersion":"0.4.0","name":"a","type":"x"},{"cniVersion":"1.0.0","name":"b","plugins":[{"type":"y"},{"type":"z"}]},{"cniVersion":"1.0.0","name":"c","type":"w"}],"attachConcurrency":2}"#.replacing("CACHE", with: cacheDirectory).utf8)
 
 let draConfig = Array(#"{"cniVersion":"1.1.0","name":"m","type":"multus","cniDir":"CACHE","kubeconfig":"/nonexistent","draDeviceStatus":true,"delegates":[{"cniVersion":"1.0.0","name":"a","type":"x"}]}"#.replacing("CACHE", with: cacheDirectory).utf8)
+/// Secrets in the forms redaction must catch, planted into fuzzed log lines (entry 10).
+let plantedSecrets = [#"{"password":"S3CR3T-FUZZ"}"#, "Authorization: Bearer S3CR3T-FUZZ", "token=S3CR3T-FUZZ;",
+                      "https://u:S3CR3T-FUZZ@host/", #"{"credentials":{"k":"S3CR3T-FUZZ"}}"#,
+                      "-----BEGIN PRIVATE KEY-----\nS3CR3T-FUZZ\n-----END PRIVATE KEY-----"]
 let fixedPrimary = Array(#"{"cniVersion":"0.4.0","name":"p","plugins":[{"type":"bridge","capabilities":{"ips":true}}]}"#.utf8)
 let allInstallFlags = (try? InstallOptions.parse(["--namespace-isolation", "--global-namespaces=a,b", "--multus-log-to-stderr=false", "--multus-log-level=debug",
                                                   "--multus-log-file=/l", "--additional-bin-dir=/b", "--readiness-indicator-file=/r", "--override-network-name"],
@@ -169,7 +175,7 @@ func confined(_ input: [UInt8]) -> [UInt8] {
 func exercise(_ data: [UInt8]) {
     guard let selector = data.first else { return }
     let input = Array(data.dropFirst())
-    switch selector % 10 {
+    switch selector % 12 {
     case 0:
         // The multus config on stdin, delegates answering with a valid result.
         var env = environment
@@ -242,6 +248,20 @@ func exercise(_ data: [UInt8]) {
         // What the kubelet's pod-resources API answers (Get and List).
         _ = try? decodeGetResponse(input)
         _ = try? decodeListResponse(input)
+    case 10:
+        // A log line: whatever surrounds it, a planted secret never comes through.
+        let text = String(decoding: input, as: UTF8.self)
+        for secret in plantedSecrets {
+            let redacted = Redaction.redact(text + "\n" + secret + "\n" + text)
+            if redacted.contains("S3CR3T-FUZZ") { fatalError("secret survived redaction: \(redacted.debugDescription)") }
+        }
+    case 11:
+        // What the API server answers, arriving in pieces of 1 to 256 bytes; a 2xx body is read as a pod.
+        guard let pieces = input.first else { return }
+        if let response = try? HTTPResponse.parse(Array(input.dropFirst()), method: selector & 0x80 == 0 ? "GET" : "HEAD",
+                                                  pieceSize: Int(pieces) + 1), let json = try? JSONValue.parse(response.body) {
+            _ = try? Pod(json: json)
+        }
     default:
         // What Multus left for a container before an in-place upgrade: DEL and CHECK read it.
         let record = cacheDirectory + "/fuzz"

@@ -221,6 +221,37 @@ struct InstallProcessTests {
         #expect(install.output.contains("KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set"), "\(install.output)")
     }
 
+    /// Multus's entrypoint accepts http; our plugin would refuse the kubeconfig on every call.
+    @Test("KUBERNETES_SERVICE_PROTOCOL=http is refused at install: the plugin speaks HTTPS only")
+    func plainHTTPIsRefused() throws {
+        let node = try InstallNode()
+        try node.addPrimary("10-flannel.conflist")
+        let install = try node.start(environment: InstallNode.environment + ["KUBERNETES_SERVICE_PROTOCOL=http"])
+        #expect(install.waitForExit() == .exited(1))
+        #expect(install.output.contains("KUBERNETES_SERVICE_PROTOCOL=http: the plugin talks to the API server over HTTPS only"), "\(install.output)")
+        #expect(!fileExists(node.kubeconfig) && !fileExists(node.conflist), "nothing installed")
+    }
+
+    /// An install pod killed mid-write (deleted during a rollout) leaves its temporary file;
+    /// the next install removes it, and an older version's `multus.tmp<pid>`, and nothing else.
+    @Test("a killed install's temporary files are swept: ours and an older version's, nothing else")
+    func leftoversAreSwept() throws {
+        let node = try InstallNode()
+        try node.addPrimary("10-flannel.conflist")
+        let leftovers = [node.binDir + "/.multus.tmp-0123456789abcdef", node.binDir + "/multus.tmp1",
+                         node.confDir + "/.00-multus.conflist.tmp-fedcba9876543210"]
+        let others = [node.binDir + "/bridge.tmp1", node.confDir + "/notes.tmp-0123456789abcdef"]
+        for path in leftovers + others {
+            try writeFile(path, [0x7F, 0x45])
+            var times = [timespec(tv_sec: time(nil) - 3600, tv_nsec: 0), timespec(tv_sec: time(nil) - 3600, tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        }
+        let install = try node.start()
+        #expect(waitUntil { fileExists(node.conflist) && !leftovers.contains(where: fileExists) }, "\(install.output)")
+        #expect(others.allSatisfy(fileExists))
+        #expect(install.stop() == .exited(0))
+    }
+
     func mode(_ path: String) -> mode_t {
         var info = stat()
         return stat(path, &info) == 0 ? info.st_mode & 0o7777 : 0

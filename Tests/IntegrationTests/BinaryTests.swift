@@ -31,6 +31,10 @@ struct BinaryTests {
         let (output, text) = try run(["--help"])
         #expect(output.succeeded)
         for name in ["CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_ARGS", "CNI_PATH"] { #expect(text.contains(name)) }
+        // What delegates inherit, as MultusPlugin.inheritedEnvironment hands it on (it once said
+        // "PATH, TMPDIR passed on to delegates; nothing else is").
+        #expect(text.contains("Delegates get the runtime's whole environment"), "\(text)")
+        #expect(!text.contains("nothing else is"))
     }
 
     @Test func noCommandIsAnErrorNotAHang() throws {

@@ -25,6 +25,17 @@ struct LiveKubeAPITests {
             edit(&kubeconfig)
             return LiveKubeAPI(kubeconfig: kubeconfig, callTimeout: callTimeout, budget: .seconds(10))
         }
+
+        /// One invocation (a new LiveKubeAPI, as each CNI call is a new process) reading a pod
+        /// with `sessions`: whether the server saw it resume a TLS session.
+        func invocationResumed(_ sessions: TLSSessionCache, _ edit: (inout Kubeconfig) -> Void = { _ in }) throws -> Bool {
+            try server.clearLog()
+            var kubeconfig = try Kubeconfig.load(path: server.kubeconfig(in: directory.path, token: LiveKubeAPITests.token))
+            edit(&kubeconfig)
+            let api = LiveKubeAPI(kubeconfig: kubeconfig, callTimeout: .seconds(5), budget: .seconds(10), sessionCache: sessions)
+            #expect(try api.pod(namespace: "default", name: "web-0").metadata.name == "web-0")
+            return try #require(server.requests().first).tlsResumed
+        }
     }
 
     @Test func readsAPodAndANAD() throws {
@@ -184,14 +195,7 @@ struct LiveKubeAPITests {
         // A cniDir that does not exist yet, as on a node's first pod.
         let kept = f.directory.path + "/cni/tls-sessions"
         let sessions = TLSSessionCache(directory: kept)
-        func invocationResumed(_ edit: (inout Kubeconfig) -> Void = { _ in }) throws -> Bool {
-            try f.server.clearLog()
-            var kubeconfig = try Kubeconfig.load(path: f.server.kubeconfig(in: f.directory.path, token: Self.token))
-            edit(&kubeconfig)
-            let api = LiveKubeAPI(kubeconfig: kubeconfig, callTimeout: .seconds(5), budget: .seconds(10), sessionCache: sessions)
-            #expect(try api.pod(namespace: "default", name: "web-0").metadata.name == "web-0")
-            return try #require(f.server.requests().first).tlsResumed
-        }
+        func invocationResumed(_ edit: (inout Kubeconfig) -> Void = { _ in }) throws -> Bool { try f.invocationResumed(sessions, edit) }
         #expect(try invocationResumed() == false, "nothing kept yet")
         #expect(try invocationResumed() == true)
         #expect(try invocationResumed() == true, "the resumed connection's new ticket is kept too")
@@ -211,6 +215,61 @@ struct LiveKubeAPITests {
         for name in directoryEntries(kept) { try writeFile(kept + "/" + name, Array("not a session".utf8)) }
         #expect(try invocationResumed() == false)
         #expect(try invocationResumed() == true)
+    }
+
+    /// A kept session resumes a verified identity, so only a file that nobody else could have
+    /// written is used: private, ours, not a link, fresh, and made under this very CA.
+    @Test func aKeptSessionIsUsedOnlyWhenPrivateFreshAndMadeUnderThisCA() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        let kept = f.directory.path + "/tls-sessions"
+        let sessions = TLSSessionCache(directory: kept)
+        let otherCA = try TestAPIServer(objects: nil)
+        let bothCAs = try readFile(f.server.caPath) + (try readFile(otherCA.caPath))
+        func resumed(_ edit: (inout Kubeconfig) -> Void = { _ in }) throws -> Bool { try f.invocationResumed(sessions, edit) }
+        func file() throws -> String { kept + "/" + (try #require(directoryEntries(kept).first { $0.hasSuffix(".session") })) }
+        func age(_ path: String, seconds: Int) {
+            var times = [timespec(tv_sec: time(nil) - seconds, tv_nsec: 0), timespec(tv_sec: time(nil) - seconds, tv_nsec: 0)]
+            #expect(utimensat(AT_FDCWD, path, &times, AT_SYMLINK_NOFOLLOW) == 0)
+        }
+        #expect(try !resumed() && resumed())
+        #expect(try mode(file()) == 0o600 && mode(kept) == 0o700)
+
+        #expect(chmod(try file(), 0o644) == 0)
+        #expect(try !resumed(), "readable by others")
+        #expect(try resumed(), "rewritten 0600")
+        #expect(chown(try file(), 65534, 65534) == 0)
+        #expect(try !resumed(), "another user's")
+        #expect(chmod(kept, 0o755) == 0)
+        #expect(try !resumed() && !resumed(), "a directory others may enter: neither read nor written")
+        #expect(chmod(kept, 0o700) == 0)
+        #expect(try resumed(), "the session stored before")
+        let path = try file()
+        #expect(rename(path, f.directory.path + "/moved") == 0 && symlink(f.directory.path + "/moved", path) == 0)
+        #expect(try !resumed(), "a link")
+        age(try file(), seconds: 25 * 3600)
+        #expect(try !resumed(), "stale")
+
+        // Another CA: the session made under the first is dropped, not kept beside.
+        #expect(try resumed())
+        #expect(try !resumed { $0.certificateAuthority = bothCAs })
+        #expect(directoryEntries(kept).count == 1)
+        #expect(try resumed { $0.certificateAuthority = bothCAs })
+        #expect(try !resumed(), "back to the first CA: a full, verified handshake")
+
+        // Storing sweeps stale sessions of other servers, and leftover temporary files.
+        let other = kept + "/0000.session", leftover = kept + "/.x.session.tmp-0123456789abcdef"
+        for stale in [other, leftover] {
+            _ = try writeFile(stale, [1], mode: 0o600)
+            age(stale, seconds: 25 * 3600)
+        }
+        #expect(try !resumed { $0.tlsServerName = "localhost" })
+        #expect(!fileExists(other) && !fileExists(leftover))
+    }
+
+    private func mode(_ path: String) -> mode_t {
+        var info = stat()
+        return lstat(path, &info) == 0 ? info.st_mode & 0o7777 : 0
     }
 
     private static func contains(_ haystack: [UInt8], _ needle: ArraySlice<UInt8>) -> Bool {
@@ -327,6 +386,70 @@ struct LiveKubeAPITests {
             return true
         }
         #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    /// The old reader added a chunk's size to the body's before checking it: a server (or
+    /// anything between) answering `7fffffffffffffff` after one byte trapped the plugin.
+    @Test func anOverflowingChunkSizeIsAMalformedResponse() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        let answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n7fffffffffffffff\r\n"
+        try f.server.setFaults(["rawNext": .array(Array(repeating: .string(answer), count: 5))])
+        #expect {
+            try f.api().pod(namespace: "default", name: "web-0")
+        } throws: { error in
+            guard case .malformedResponse(_, let call, let reason)? = error as? KubeError else { return false }
+            return call == "GET pod default/web-0" && reason.contains("chunk size")
+        }
+    }
+
+    /// Reads a pod from a server with `faults` through a client of `callTimeout`, `budget` and
+    /// `attempts`: it must time out, and within `bound`.
+    private func expectCutOff(faults: JSONValue, callTimeout: Duration, budget: Duration, attempts: Int = 5, within bound: Duration,
+                              sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        try f.server.setFaults(faults)
+        let kubeconfig = try Kubeconfig.load(path: f.server.kubeconfig(in: f.directory.path, token: Self.token))
+        let api = LiveKubeAPI(kubeconfig: kubeconfig, callTimeout: callTimeout, budget: budget, attempts: attempts)
+        let started = ContinuousClock.now
+        #expect(sourceLocation: sourceLocation) {
+            try api.pod(namespace: "default", name: "web-0")
+        } throws: { error in
+            guard case .timeout? = error as? KubeError else { return false }
+            return true
+        }
+        #expect(ContinuousClock.now - started < bound, sourceLocation: sourceLocation)
+    }
+
+    /// The API server's words are untrusted input too: a Status message is echoed bounded.
+    @Test func aHugeStatusMessageIsClipped() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        let status = #"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","details":{"name":"web-0","kind":"pods"},"code":404,"message":"\#(String(repeating: "m", count: 100_000))"}"#
+        try f.server.setFaults(["rawNext": [.string("HTTP/1.1 404 Not Found\r\nContent-Length: \(status.utf8.count)\r\n\r\n" + status)]])
+        #expect {
+            try f.api().pod(namespace: "default", name: "web-0")
+        } throws: { error in
+            guard case .http(_, _, 404, let message)? = error as? KubeError else { return false }
+            return message.utf8.count <= LiveKubeAPI.statusMessageLimit + 3 && message.hasSuffix("…")
+        }
+    }
+
+    /// A server that answers one byte every 20 ms never finishes a pod within a call's second:
+    /// the call's deadline ends it, and the invocation's budget ends the retries (3 s, and at
+    /// most one call in flight past it).
+    @Test func aTricklingServerIsCutOffByTheDeadline() throws {
+        try expectCutOff(faults: ["trickleMs": 20], callTimeout: .seconds(1), budget: .seconds(3), within: .seconds(6))
+    }
+
+    /// A body in one-byte chunks, sent as fast as TCP takes it: no read ever waits, so only a
+    /// deadline checked between reads can end the call (500 ms, and the connection's set-up).
+    /// The old reader also copied its buffer for every chunk, and ran 9.5 s past the deadline.
+    @Test func aFastEndlessStreamOfTinyChunksIsCutOffByTheDeadline() throws {
+        let answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + String(repeating: "1\r\n \r\n", count: 1 << 20)
+        try expectCutOff(faults: ["rawNext": [.string(answer)]], callTimeout: .milliseconds(500), budget: .seconds(2), attempts: 1,
+                         within: .seconds(3))
     }
 
     @Test func nobodyListeningIsATransientConnectError() throws {

@@ -83,6 +83,18 @@ struct LogFileTests {
         #expect(newest.hasPrefix("line 3072 "))
     }
 
+    /// `logOptions.maxAge` is read up to 2^40 days; in milliseconds that overflowed Int64 and
+    /// trapped on the first rotation.
+    @Test("a maxAge beyond any timestamp keeps every backup", arguments: [1 << 40, Int.max])
+    func hugeMaxAge(_ days: Int) throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.pathOf("multus.log")
+        _ = try directory.file("multus-2020-01-01T00-00-00.000.log", contents: Array("ancient\n".utf8))
+        LogBackups(path: path).prune(keeping: .init(maxAgeDays: days, maxBackups: 0), now: WallClockTime.now())
+        #expect(LogBackups(path: path).list().count == 1)
+    }
+
     @Test("another process's rotation is followed before the next line")
     func followsRotation() throws {
         let directory = try TemporaryDirectory()

@@ -64,6 +64,26 @@ struct GCTests {
         #expect(!fileExists(path))
     }
 
+    /// `delegateTimeout` is any positive number of seconds; times the entry's attachments it
+    /// overflowed Duration and trapped. Saturated, such an ADD is simply never stale.
+    @Test func theLongestAddSaturatesForAHugeDelegateTimeout() throws {
+        let box = try Sandbox()
+        defer { box.remove() }
+        let delegates = (0..<20).map { delegate("net-\($0)", type: "bridge", version: "1.1.0") }
+        let config = multusConfig(box, version: "1.1.0", delegates: delegates, [("delegateTimeout", .number(String(Int.max)))])
+        expectSuccess(run("ADD", config, executor: FakeExecutor()))
+        let path = box.cacheFile()
+        let added = try #require(readText(path))
+        try box.write(path, added.replacing(#""state":"added""#, with: #""state":"adding""#))
+        var times = [timespec(tv_sec: time(nil) - 86_400, tv_nsec: 0), timespec(tv_sec: time(nil) - 86_400, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+
+        let executor = FakeExecutor()
+        expectSuccess(run("GC", gc(config, valid: []), executor: executor))
+        #expect(executor.calls.allSatisfy { $0.command == "GC" }, "\(executor.steps)")
+        #expect(fileExists(path), "an ADD may still be running")
+    }
+
     @Test func failuresAreCollectedAndReportedTogether() throws {
         let box = try Sandbox()
         defer { box.remove() }

@@ -140,12 +140,13 @@ public final class TestAPIServer: @unchecked Sendable {
     /// first (for instance `["@PARENT@": "eth1"]`, see testdata/k8s/README.md).
     ///
     /// `rsaKeys` makes the CA, server and client certificates RSA 2048 instead of EC P-256;
-    /// `tls12Only` makes the server refuse TLS 1.3.
+    /// `tls12Only` makes the server refuse TLS 1.3. `serverCertificate` replaces the server
+    /// certificate's subject and subjectAltName (nil: none), as openssl writes them.
     ///
     /// Throws `TestAPIServerError` if python3 is missing, or the server does not report its port
     /// within 20 seconds (the message then includes the server's stderr).
     public init(objects: String? = testdata("k8s"), substitutions: [String: String] = [:], rsaKeys: Bool = false,
-                tls12Only: Bool = false) throws(TestAPIServerError) {
+                tls12Only: Bool = false, serverCertificate: (subject: String, subjectAltName: String?)? = nil) throws(TestAPIServerError) {
         signal(SIGPIPE, SIG_IGN)  // a dead server must fail a write, not kill the test process
         guard let python = Self.python else { throw TestAPIServerError("python3 not found") }
         let directory: String
@@ -158,6 +159,9 @@ public final class TestAPIServer: @unchecked Sendable {
         for (key, value) in substitutions.sorted(by: { $0.key < $1.key }) { arguments += ["--set", "\(key)=\(value)"] }
         if rsaKeys { arguments += ["--key-type", "rsa"] }
         if tls12Only { arguments += ["--tls12-only"] }
+        if let serverCertificate {
+            arguments += ["--server-subject", serverCertificate.subject, "--server-sans", serverCertificate.subjectAltName ?? ""]
+        }
 
         var control: ControlChannel
         do {

@@ -165,16 +165,21 @@ def finish(process):
         raise RuntimeError("%s failed: %s" % (" ".join(process.args), errors.strip()))
 
 
-def generate_certificates(directory, key_type="ec"):
+SERVER_SUBJECT = "/CN=kubernetes.test"
+SERVER_SANS = "IP:127.0.0.1,IP:::1,DNS:localhost,DNS:kubernetes.test"
+
+
+def generate_certificates(directory, key_type="ec", server_subject=SERVER_SUBJECT, server_sans=SERVER_SANS):
     """A CA, then the server and client certificates it signs (made in parallel): three openssl
-    processes in all, so a server starts in a few hundred milliseconds."""
+    processes in all, so a server starts in a few hundred milliseconds. The server certificate's
+    subject and subjectAltName can be chosen (empty SANs: none at all), for hostname checks."""
     with open(os.path.join(directory, "openssl.cnf"), "w") as f:
         f.write(CONFIG)
     finish(openssl_req(directory, "ca", "/CN=swift-multus-test-ca", 1, (
         "basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign,cRLSign",
         "subjectKeyIdentifier=hash"), key_type, signed_by_ca=False))
-    server = openssl_req(directory, "server", "/CN=kubernetes.test", 2, LEAF + (
-        "extendedKeyUsage=serverAuth", "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost,DNS:kubernetes.test"), key_type)
+    sans = ("subjectAltName=" + server_sans,) if server_sans else ()
+    server = openssl_req(directory, "server", server_subject, 2, LEAF + ("extendedKeyUsage=serverAuth",) + sans, key_type)
     client = openssl_req(directory, "client", "/O=swift-multus/CN=system:multus-client", 3, LEAF + (
         "extendedKeyUsage=clientAuth",), key_type)
     finish(server)
@@ -516,6 +521,12 @@ class State:
                 return True
             return False
 
+    def take_raw(self):
+        """The next `rawNext` answer (consumed), if any: bytes sent as they are."""
+        with self.lock:
+            answers = self.faults.get("rawNext", [])
+            return answers.pop(0).encode("latin-1") if answers else None
+
     def fault(self, key, default):
         with self.lock:
             return self.faults.get(key, default)
@@ -670,6 +681,12 @@ class Handler(BaseHTTPRequestHandler):
         if state.take_reset():
             state.record(entry)
             self.reset()
+            return
+        raw = state.take_raw()
+        if raw is not None:
+            state.record(entry)
+            self.close_connection = True
+            self.write_slowly(raw, state.fault("trickleMs", 0))
             return
         code, answer = self.answer(path, urllib.parse.parse_qs(query), body, subject)
         entry["status"] = code
@@ -898,8 +915,25 @@ class Handler(BaseHTTPRequestHandler):
                 return state.tokens.get(token.strip())
         return None
 
+    def write_slowly(self, data, trickle_ms):
+        """All of `data` at once, or with `trickle_ms` one byte at a time with that pause between."""
+        if not trickle_ms:
+            self.wfile.write(data)
+            self.wfile.flush()
+            return
+        for i in range(len(data)):
+            self.wfile.write(data[i:i + 1])
+            self.wfile.flush()
+            time.sleep(trickle_ms / 1000.0)
+
     def send(self, code, obj):
         data = (json.dumps(obj, separators=(",", ":")) + "\n").encode("utf-8")
+        trickle = self.server.state.fault("trickleMs", 0)
+        if trickle:
+            head = "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % (
+                code, self.responses.get(code, ("",))[0], len(data))
+            self.write_slowly(head.encode("latin-1") + (b"" if self.command == "HEAD" else data), trickle)
+            return
         chunked = self.server.state.fault("chunked", False)
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
@@ -1230,11 +1264,14 @@ def main():
                         help="replace TEXT in the object files before parsing them (e.g. @PARENT@=eth1)")
     parser.add_argument("--key-type", choices=sorted(KEYS), default="ec", help="the certificates' keys (default: ec, P-256)")
     parser.add_argument("--tls12-only", action="store_true", help="refuse TLS 1.3, as some proxies in front of API servers do")
+    parser.add_argument("--server-subject", default=SERVER_SUBJECT, help="the server certificate's subject (default: %(default)s)")
+    parser.add_argument("--server-sans", default=SERVER_SANS,
+                        help="its subjectAltName, as openssl writes it; empty for none (default: %(default)s)")
     args = parser.parse_args()
 
     directory = os.path.abspath(args.dir)
     os.makedirs(directory, exist_ok=True)
-    generate_certificates(directory, args.key_type)
+    generate_certificates(directory, args.key_type, args.server_subject, args.server_sans)
 
     state = State()
     if args.objects:

@@ -21,4 +21,12 @@ done
 for f in testdata/annotations/*; do printf '\x0c' | cat - "$f" > "$corpus/seed-$i-12"; i=$((i + 1)); done
 # The kubelet's pod-resources answers (entry point 8).
 for f in testdata/podresources/*.bin; do printf '\x08' | cat - "$f" > "$corpus/seed-$i-8"; i=$((i + 1)); done
+# Log lines (10): every fixture's text, as a log line would quote it.
+for f in testdata/kubeconfigs/*.kubeconfig testdata/configs/*.conf*; do printf '\x0a' | cat - "$f" > "$corpus/seed-$i-10"; i=$((i + 1)); done
+# HTTP responses (11, then a piece-size byte): each framing the reader takes.
+body='{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-0","namespace":"default"}}'
+printf '\x0b\x0fHTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' "${#body}" "$body" > "$corpus/seed-http-length"
+printf '\x0b\x03HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x;ext=1\r\n%s\r\n0\r\nX-Trailer: 1\r\n\r\n' "${#body}" "$body" > "$corpus/seed-http-chunked"
+printf '\x0b\xffHTTP/1.1 200 OK\r\nConnection: close\r\n\r\n%s' "$body" > "$corpus/seed-http-close"
+printf '\x0b\x00HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n{}' > "$corpus/seed-http-404"
 exec .build/fuzz-build/debug/multus-fuzz "$corpus" -max_total_time="$seconds" -max_len=65536 -artifact_prefix=.build/fuzz/crashes/ -print_final_stats=1

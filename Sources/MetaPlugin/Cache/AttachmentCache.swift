@@ -107,10 +107,12 @@ public struct AttachmentCache: Sendable {
     }
 
     /// Holds an exclusive lock on the cache directory for `body`: two GC scans never interleave.
+    /// GC also sweeps the temporary files of writes that were killed before their rename.
     func withExclusiveLock<R>(_ body: () throws(MetaError) -> R) throws(MetaError) -> R {
         try FileSystem.ensureDirectory(directory)
         let lock = try FileSystem.lock(FileSystem.join(directory, ".gc.lock"))
         defer { FileSystem.unlock(lock) }
+        TemporaryFile.sweep(directory)
         return try body()
     }
 }
@@ -143,9 +145,9 @@ extension CacheEntry {
     init(json: JSONValue) throws(SpecError) {
         let f = try JSONFields(json, path: "")
         let format = try f.requiredString("format")
-        guard format == Self.format else { throw .invalidField(path: "format", reason: "unknown cache format \"\(format)\"") }
+        guard format == Self.format else { throw .invalidField(path: "format", reason: "unknown cache format \(Echo.quoted(format))") }
         let stateText = try f.requiredString("state")
-        guard let state = State(rawValue: stateText) else { throw .invalidField(path: "state", reason: "unknown state \"\(stateText)\"") }
+        guard let state = State(rawValue: stateText) else { throw .invalidField(path: "state", reason: "unknown state \(Echo.quoted(stateText))") }
         var attachments: [CachedAttachment] = []
         for a in try f.objects("attachments") { attachments.append(try CachedAttachment(fields: a)) }
         self.init(state: state, containerID: try f.requiredString("containerID"), netns: try f.string("netns") ?? "",
@@ -173,7 +175,7 @@ extension CachedAttachment {
         guard let networkJSON = f.object["network"] else { throw .missingField(path: f.path("network")) }
         let network = try NetworkConfigList(json: networkJSON, path: f.path("network"))
         let roleText = try f.requiredString("role")
-        guard let role = Attachment.Role(rawValue: roleText) else { throw .invalidField(path: f.path("role"), reason: "unknown role \"\(roleText)\"") }
+        guard let role = Attachment.Role(rawValue: roleText) else { throw .invalidField(path: f.path("role"), reason: "unknown role \(Echo.quoted(roleText))") }
         let attachment = Attachment(network: network, ifName: try f.requiredString("ifName"), role: role,
                                     capabilityArgs: try f.object("capabilityArgs") ?? JSONObject(), source: try f.string("source") ?? "cache",
                                     statusName: try f.string("statusName"), extraArgs: try CNIArgs(parsing: try f.string("extraArgs") ?? ""),

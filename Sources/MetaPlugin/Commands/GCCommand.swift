@@ -16,10 +16,12 @@ struct GCCommand {
 
     /// An entry still being written by an ADD is left alone unless it is older than any ADD can
     /// take (every delegate at its timeout, plus a minute): then the ADD that wrote it is gone.
+    /// Saturating: `delegateTimeout` may be any positive number of seconds.
     func isInProgress(_ listed: ListedEntry, _ entry: CacheEntry) -> Bool {
         guard entry.state == .adding else { return false }
-        let longestAdd = context.config.delegateTimeout * max(1, entry.attachments.count) + .seconds(60)
-        return listed.age < longestAdd
+        let (allDelegates, overflow) = context.config.delegateTimeout.components.seconds
+            .multipliedReportingOverflow(by: Int64(max(1, entry.attachments.count)))
+        return overflow || listed.age < .seconds(allDelegates) + .seconds(60)
     }
 
     /// The attachments the runtime says are still in use: `cni.dev/valid-attachments`, else the

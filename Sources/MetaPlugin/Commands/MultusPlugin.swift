@@ -102,7 +102,9 @@ public struct MultusPlugin: Sendable {
         } catch {
             let cniError = (error as? MetaError).map { ErrorMapping.cniError($0, context: errorContext) } ?? CNIError(.generic, "\(error)")
             InvocationLog.outcome(log, errorContext, cniError, since: started)
-            return PluginOutcome(stdout: cniError.json(cniVersion: errorVersion).serialized(), exitCode: 1, diagnostics: diagnostics.all)
+            // The runtime shows the error to the pod's owner (kubelet events): redacted as a log line.
+            let printed = CNIError(cniError.code, Redaction.redact(cniError.msg), details: Redaction.redact(cniError.details))
+            return PluginOutcome(stdout: printed.json(cniVersion: errorVersion).serialized(), exitCode: 1, diagnostics: diagnostics.all)
         }
     }
 

@@ -145,6 +145,7 @@ final class KubeAccess: Sendable {
 }
 
 /// Lines for stderr: what happened that did not fail the call but an operator should see.
+/// Redacted as log lines are: a note quotes delegates' errors, which may quote their config.
 public final class Diagnostics: Sendable {
     private let lines = Mutex<[String]>([])
     private let log: Logger?
@@ -153,7 +154,7 @@ public final class Diagnostics: Sendable {
     public init(log: Logger? = nil) { self.log = log }
 
     func note(_ line: String) {
-        lines.withLock { $0.append(line) }
+        lines.withLock { $0.append(Redaction.redact(line)) }
         log?.log(.verbose, line)
     }
 

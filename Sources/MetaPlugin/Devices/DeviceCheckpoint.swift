@@ -52,7 +52,7 @@ struct KubeletCheckpoint: DeviceSource {
     func entries() throws(DeviceInfoError) -> [Entry] {
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.readFile(path)
+            bytes = try FileSystem.readFile(path, symlinks: .follow)
         } catch {
             if case .io(_, _, let errno) = error, errno == ENOENT { return [] }
             throw DeviceInfoError(error, path: path)
@@ -96,7 +96,7 @@ struct KubeletCheckpoint: DeviceSource {
             var numbered: [(node: Int64, ids: [String])] = []
             for node in byNode.keys {
                 guard let number = Int64(node) else {
-                    throw .invalidField(path: nodes.path(node), reason: "NUMA node \"\(node)\" is not an integer")
+                    throw .invalidField(path: nodes.path(node), reason: "NUMA node \(Echo.quoted(node)) is not an integer")
                 }
                 numbered.append((number, try nodes.strings(node)))
             }

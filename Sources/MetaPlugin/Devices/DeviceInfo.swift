@@ -57,7 +57,7 @@ enum DeviceInfo {
         let dpPath = devicePluginFilePath(baseDirectory: baseDirectory, resourceName: resourceName, deviceID: deviceID)
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.readFile(dpPath, limit: 1 << 20)
+            bytes = try FileSystem.readFile(dpPath, limit: 1 << 20, symlinks: .follow)
         } catch {
             if case .io(_, _, let errno) = error, errno == ENOENT { return .noDevicePluginFile(dpPath) }
             throw DeviceInfoError(error, path: dpPath)
@@ -77,7 +77,7 @@ enum DeviceInfo {
     /// missing or does not decode (Multus then reports no device-info).
     /// Mirrors LoadDeviceInfoFromCNI, including its decoding (see `decode`).
     static func read(_ path: String) -> JSONValue? {
-        guard let bytes = try? FileSystem.readFile(path, limit: 1 << 20) else { return nil }
+        guard let bytes = try? FileSystem.readFile(path, limit: 1 << 20, symlinks: .follow) else { return nil }
         return try? decode(bytes, path: path)
     }
 

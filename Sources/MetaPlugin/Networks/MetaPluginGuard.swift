@@ -33,14 +33,14 @@ struct MetaPluginGuard: Sendable {
         var seen: Set<String> = []
         Self.forEachType(in: config) { if seen.insert($0).inserted { types.append($0) } }
         if let meta = types.first(where: Self.metaPluginTypes.contains) {
-            return "\(Self.location(of: meta, in: config)) is \(NameRules.quoted(meta)), a meta-plugin: \(Self.consequence)"
+            return "\(Self.location(of: meta, in: config)) is \(Echo.quoted(meta)), a meta-plugin: \(Self.consequence)"
         }
         guard let own = FileIdentity(path: ownExecutable) else { return nil }
         for type in types {
             // A type that cannot be found, or could name a file outside these directories, runs
             // nothing here; the plan refuses the latter on its own.
             guard let found = try? executor.find(type, in: pluginDirectories), FileIdentity(path: found) == own else { continue }
-            return "\(Self.location(of: type, in: config)) is \(NameRules.quoted(type)), which is \(found), this multus binary itself: \(Self.consequence)"
+            return "\(Self.location(of: type, in: config)) is \(Echo.quoted(type)), which is \(found), this multus binary itself: \(Self.consequence)"
         }
         return nil
     }
@@ -87,7 +87,7 @@ struct MetaPluginGuard: Sendable {
             }
             return false
         }
-        return search(config) ? NameRules.clipped(components.joined(), to: 128) : "type"
+        return search(config) ? Echo.clipped(components.joined(), limit: 128) : "type"
     }
 
     /// "type" as Go's encoding/json matches it: ASCII letters in any case.

@@ -96,7 +96,7 @@ public struct MultusConfig: Sendable {
             logging = try LogSettings(f)
             let mode = try f.string("resultMode") ?? ResultMode.main.rawValue
             guard let resultMode = ResultMode(rawValue: mode) else {
-                throw SpecError.invalidField(path: "resultMode", reason: "\"\(mode)\" is not one of \(ResultMode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+                throw SpecError.invalidField(path: "resultMode", reason: "\(Echo.quoted(mode)) is not one of \(ResultMode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
             }
             self.resultMode = resultMode
             delegates = []

@@ -61,7 +61,7 @@ public struct NetworkFiles: Sendable {
     /// Reads and decodes one config file. A `.conflist` also gets the plugins of its
     /// subdirectory (see `withSubdirectoryPlugins`).
     public func loadFile(_ path: String) throws(MetaError) -> LoadedNetwork {
-        let bytes = try FileSystem.readFile(path)
+        let bytes = try FileSystem.readFile(path, symlinks: .follow)
         do {
             var json = try JSONValue.parse(bytes)
             if path.hasSuffix(".conflist"), let list = json.objectValue { json = .object(try Self.withSubdirectoryPlugins(list, beside: path)) }
@@ -110,7 +110,7 @@ public struct NetworkFiles: Sendable {
     /// One plugin config of a list's subdirectory (libcni's NetworkPluginConfFromBytes).
     private static func pluginConfig(at path: String) throws(MetaError) -> JSONValue {
         do {
-            let json = try JSONValue.parse(try FileSystem.readFile(path))
+            let json = try JSONValue.parse(try FileSystem.readFile(path, symlinks: .follow))
             guard let object = json.objectValue else { throw MetaError.invalidConfig("a plugin config must be a JSON object", source: path) }
             guard let type = object["type"]?.stringValue, !type.isEmpty else {
                 throw MetaError.invalidConfig("a plugin config in a network's subdirectory needs a \"type\"", source: path)

@@ -63,7 +63,7 @@ public struct NetworkSelectionError: Error, Sendable, Hashable, CustomStringConv
 
     public init(position: Int? = nil, element: String? = nil, reason: String) {
         self.position = position
-        self.element = element.map { NetworkSelection.clipped($0) }
+        self.element = element.map { Echo.clipped($0) }
         self.reason = reason
     }
 
@@ -172,7 +172,7 @@ public enum NetworkSelection {
             let startsAsList = trimmed(text[...]).hasPrefix("[")
             let hint = startsAsList ? "" : " (read as JSON because it contains '[', '{' or '\"')"
             // The parser may quote a key; keep the message short whatever the input.
-            throw NetworkSelectionError(reason: clipped("\(error)", to: 200) + hint)
+            throw NetworkSelectionError(reason: Echo.clipped("\(error)") + hint)
         }
         guard let list = document.arrayValue else {
             throw NetworkSelectionError(reason: "must be a JSON list of network selection objects, found \(document.kindName)")
@@ -297,9 +297,8 @@ public enum NetworkSelection {
 
     // MARK: - Messages
 
-    static func clipped(_ text: String, to limit: Int = 64) -> String { NameRules.clipped(text, to: limit) }
-
-    static func quoted(_ text: String) -> String { NameRules.quoted(text) }
+    /// Input in messages is quoted as everywhere else (`Echo`): escaped, and bounded.
+    static func quoted(_ text: String) -> String { Echo.quoted(text) }
 }
 
 /// One JSON object as Go's `encoding/json` decodes it into a struct: keys match field names

@@ -25,9 +25,11 @@ enum FileSystem {
     }
 
     /// The whole file. Files larger than `limit` are refused: configs are small, and a runaway
-    /// file must not exhaust memory.
-    static func readFile(_ path: String, limit: Int = 16 << 20) throws(MetaError) -> [UInt8] {
-        do { return try Platform.readFile(path, limit: limit) } catch {
+    /// file must not exhaust memory. A symbolic link is refused unless the file is one another
+    /// program or the operator writes (`.follow`): the plugin's own files (cache, tombstones,
+    /// Multus's cache in cniDir) are never links.
+    static func readFile(_ path: String, limit: Int = 16 << 20, symlinks: Platform.Symlinks = .refuse) throws(MetaError) -> [UInt8] {
+        do { return try Platform.readFile(path, limit: limit, symlinks: symlinks) } catch {
             throw .io(path: path, operation: error.errno == EFBIG ? "read (file larger than \(limit) bytes)" : error.operation, errno: error.errno)
         }
     }
@@ -42,7 +44,8 @@ enum FileSystem {
         }
     }
 
-    /// Writes `path` in place, without fsync: for small records whose loss costs only time.
+    /// Writes `path` in place, without fsync: for small records whose loss costs only time. A
+    /// symbolic link there is refused, not written through.
     static func writeFile(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws(MetaError) {
         do { try Platform.writeFile(bytes, to: path, mode: mode) } catch {
             throw .io(path: error.path ?? path, operation: error.operation, errno: error.errno)
@@ -71,9 +74,10 @@ enum FileSystem {
         return .seconds(max(0, seconds))
     }
 
-    /// An exclusive flock on `path` (created if needed); released by `unlock` or at exit.
+    /// An exclusive flock on `path` (created if needed, never through a symbolic link); released
+    /// by `unlock` or at exit.
     static func lock(_ path: String) throws(MetaError) -> Int32 {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw .io(path: path, operation: "open lock file", errno: errno) }
         while flock(fd, LOCK_EX) != 0 {
             if errno == EINTR { continue }
