@@ -159,7 +159,7 @@ struct GCCommand {
             do {
                 try context.runner.gc(network, context.containerlessRuntimeConf, validAttachments: attachments)
             } catch {
-                failures.append("GC of network \"\(network.name)\": \(error)")
+                failures.append("GC of network \(Echo.quoted(network.name)): \(error)")
             }
         }
         return failures

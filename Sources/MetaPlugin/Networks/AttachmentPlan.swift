@@ -56,31 +56,31 @@ public struct AttachmentPlan: Sendable {
         var gateways: [IPFamily: (gateway: String, network: String)] = [:]
         for attachment in attachments {
             if let problem = NameRules.interfaceNameProblem(attachment.ifName) {
-                throw .invalidConfig("interface name for network \"\(attachment.network.name)\": \(problem)", source: attachment.source)
+                throw .invalidConfig("interface name for network \(Echo.quoted(attachment.network.name)): \(problem)", source: attachment.source)
             }
             if let earlier = seen[attachment.ifName] {
-                throw .invalidConfig("networks \"\(earlier.network.name)\" and \"\(attachment.network.name)\" both want interface \(attachment.ifName)", source: attachment.source)
+                throw .invalidConfig("networks \(Echo.quoted(earlier.network.name)) and \(Echo.quoted(attachment.network.name)) both want interface \(attachment.ifName)", source: attachment.source)
             }
             seen[attachment.ifName] = attachment
             for gateway in attachment.defaultGateways {
                 guard let family = IPFamily(address: gateway) else {
-                    throw .invalidConfig("default-route gateway \"\(gateway)\" of network \"\(attachment.statusName)\" is not an IP address", source: attachment.source)
+                    throw .invalidConfig("default-route gateway \(Echo.quoted(gateway)) of network \(Echo.quoted(attachment.statusName)) is not an IP address", source: attachment.source)
                 }
                 if let other = gateways[family] {
                     throw .invalidConfig(
-                        "two IPv\(family.versionString) default-route gateways: \(other.gateway) (network \"\(other.network)\") and \(gateway) (network \"\(attachment.statusName)\"); a pod has one default route per family",
+                        "two IPv\(family.versionString) default-route gateways: \(other.gateway) (network \(Echo.quoted(other.network))) and \(gateway) (network \(Echo.quoted(attachment.statusName))); a pod has one default route per family",
                         source: attachment.source)
                 }
                 gateways[family] = (gateway, attachment.statusName)
             }
             if attachment.network.hasVersionOnlyInPlugins {
                 throw .invalidConfig(
-                    "network \"\(attachment.statusName)\" is a plugin list without a top-level cniVersion while each of its plugins has one, so it would run as 0.1.0 (as libcni reads it): chained plugins would fail with \"Required prevResult missing\" and DEL would leave IPs behind; move cniVersion to the top of the list",
+                    "network \(Echo.quoted(attachment.statusName)) is a plugin list without a top-level cniVersion while each of its plugins has one, so it would run as 0.1.0 (as libcni reads it): chained plugins would fail with \"Required prevResult missing\" and DEL would leave IPs behind; move cniVersion to the top of the list",
                     source: attachment.source)
             }
             for plugin in attachment.network.plugins {
                 do { try ExecError.validatePluginType(plugin.type) } catch {
-                    throw .invalidConfig("network \"\(attachment.network.name)\": \(error)", source: attachment.source)
+                    throw .invalidConfig("network \(Echo.quoted(attachment.network.name)): \(error)", source: attachment.source)
                 }
             }
         }

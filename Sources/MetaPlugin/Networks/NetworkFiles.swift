@@ -53,7 +53,7 @@ public struct NetworkFiles: Sendable {
                 unreadable.append("\(file) (\(ErrorMapping.cniError(error, context: nil).msg))")
             }
         }
-        var searched = "no config named \"\(name)\" in \(confDir) (\(files.count) config file\(files.count == 1 ? "" : "s"))"
+        var searched = "no config named \(Echo.quoted(name)) in \(confDir) (\(files.count) config file\(files.count == 1 ? "" : "s"))"
         if !unreadable.isEmpty { searched += "; unreadable: " + unreadable.joined(separator: "; ") }
         throw .networkNotFound(reference: name, key: key, searched: searched)
     }

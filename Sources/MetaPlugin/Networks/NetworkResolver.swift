@@ -131,7 +131,7 @@ struct NetworkResolver {
         guard let name = config.auxiliaryChainName else { return nil }
         do throws(MetaError) {
             guard let clusterNetwork = config.clusterNetwork, clusterNetwork.contains("/") else {
-                throw MetaError.invalidConfig("auxiliaryCNIChainName \"\(name)\" needs clusterNetwork to be a file path (its plugins live beside it), and it is \(config.clusterNetwork.map { "\"\($0)\"" } ?? "not set")",
+                throw MetaError.invalidConfig("auxiliaryCNIChainName \(Echo.quoted(name)) needs clusterNetwork to be a file path (its plugins live beside it), and it is \(config.clusterNetwork.map { "\(Echo.quoted($0))" } ?? "not set")",
                                               source: "the multus config (stdin)")
             }
             let directory = FileSystem.kind(of: clusterNetwork) == .directory ? clusterNetwork : String(clusterNetwork[..<(clusterNetwork.lastIndex(of: "/") ?? clusterNetwork.startIndex)])
@@ -256,7 +256,7 @@ struct NetworkResolver {
         } catch where error.isNotFound {
             return nil
         } catch {
-            throw .kube(error, context: "\(key) \"\(name)\" in namespace \(config.multusNamespace)")
+            throw .kube(error, context: "\(key) \(Echo.quoted(name)) in namespace \(config.multusNamespace)")
         }
     }
 
@@ -287,7 +287,7 @@ struct NetworkResolver {
             // NAD names are DNS-1123 subdomains, but a name is still never allowed to leave confDir.
             let name = definition.metadata.name
             guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else {
-                throw .invalidConfig("name \"\(name)\" cannot name a config in confDir", source: source)
+                throw .invalidConfig("name \(Echo.quoted(name)) cannot name a config in confDir", source: source)
             }
             network = try files.findByName(name, key: "\(source) (empty spec.config)").network
         } else {

@@ -38,7 +38,7 @@ enum ErrorMapping {
         case .invalidConfig(let message, let source):
             return CNIError(.invalidNetworkConfig, "\(source): \(message)")
         case .networkNotFound(let reference, let key, let searched):
-            return CNIError(.invalidNetworkConfig, "\(key) \"\(reference)\" not found: \(searched)")
+            return CNIError(.invalidNetworkConfig, "\(key) \(Echo.quoted(reference)) not found: \(searched)")
         case .io(let path, let operation, let errno):
             return CNIError(.ioFailure, "could not \(operation) \(path): \(FileSystem.describe(errno))")
         case .delegate(let e, let attachment, let rollback):
@@ -94,7 +94,7 @@ enum ErrorMapping {
         case .exec(.notFound(let type, let searched)):
             // A wrong `type` or a plugin not installed: say where we looked and whose config named it.
             let directories = searched.isEmpty ? "no directories (set binDir or CNI_PATH)" : searched.joined(separator: ", ")
-            return CNIError(.invalidNetworkConfig, "plugin \"\(type)\" of network \"\(attachment.network)\" (from \(attachment.source)) is not in binDir or CNI_PATH: searched \(directories)",
+            return CNIError(.invalidNetworkConfig, "plugin \(Echo.quoted(type)) of network \(Echo.quoted(attachment.network)) (from \(attachment.source)) is not in binDir or CNI_PATH: searched \(directories)",
                             details: where_)
         case .exec(let e):
             return CNIError(.generic, e.description, details: where_)

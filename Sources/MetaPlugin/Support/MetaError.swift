@@ -44,8 +44,8 @@ public struct AttachmentLabel: Sendable, Hashable, CustomStringConvertible {
     public var source: String
 
     public var description: String {
-        guard let ifName else { return "network \"\(network)\" (from \(source))" }
-        return "network \"\(network)\" (interface \(ifName), from \(source))"
+        guard let ifName else { return "network \(Echo.quoted(network)) (from \(source))" }
+        return "network \(Echo.quoted(network)) (interface \(ifName), from \(source))"
     }
 }
 
