@@ -39,6 +39,9 @@ let package = Package(
         .target(name: "CNIExec", dependencies: ["CNI", "CShims"], swiftSettings: strict),
         // libc calls that need _GNU_SOURCE.
         .target(name: "CShims"),
+        // The only module that imports Glibc: errno and the EINTR policy, descriptors and files,
+        // processes, sockets and poll, netlink, namespaces, threads, clocks, the process boundary.
+        .target(name: "System", dependencies: ["CShims"], swiftSettings: strict),
         // Debian's C libraries, linked statically into the release binary.
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
@@ -70,6 +73,7 @@ let package = Package(
         .executableTarget(name: "inputs-bench", dependencies: ["CNI", "KubeClient", "Logging"], path: "Tests/benchmark/inputs", swiftSettings: strict),
         // Fixtures every test target shares (testdata/, temporary directories, canned outputs).
         .target(name: "TestSupport", dependencies: ["CNI", "CNIExec", "KubeClient"], path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "SystemTests", dependencies: ["System", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CNITests", dependencies: ["CNI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CNIExecTests", dependencies: ["CNIExec", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "TestSupport"], swiftSettings: strict),
