@@ -1,5 +1,6 @@
 import CNI
 import KubeClient
+import YAML
 
 /// What the pod's service account gives the plugin on the host: the API server, its CA and the
 /// projected token (which the kubelet rotates).

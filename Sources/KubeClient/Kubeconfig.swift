@@ -1,5 +1,6 @@
 import CNI
 import Glibc
+import YAML
 
 /// The API server a kubeconfig points at: `server: https://10.96.0.1:443`.
 public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
@@ -198,7 +199,8 @@ public struct Kubeconfig: Sendable, Hashable, CustomStringConvertible {
     ///   `clusters[name].cluster.server`), its line, and for a missing name the names there are.
     public static func load(path: String, context: String? = nil) throws(KubeError) -> Kubeconfig {
         let bytes = try FileBytes.read(path, limit: YAMLNode.Limits.default.maxBytes)
-        let root = try YAMLNode.parse(bytes, path: path)
+        let root: YAMLNode
+        do { root = try YAMLNode.parse(bytes) } catch { throw .kubeconfig(path: path, key: "(document)", reason: error.reason) }
         return try KubeconfigReader(path: path, root: root).read(context: context)
     }
 

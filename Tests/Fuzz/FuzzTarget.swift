@@ -17,6 +17,7 @@ import KubeClient
 import Logging
 import MetaPlugin
 import PodResources
+import YAML
 
 /// A delegate that answers every call with the same bytes.
 struct CannedExecutor: PluginExecutor {

@@ -2,13 +2,14 @@ import Installer
 import KubeClient
 import Testing
 import TestSupport
+import YAML
 
 /// deploy/ as shipped: the DaemonSet runs `multus install` with flags it accepts, mounting what
 /// those flags point at; the ClusterRole grants the plugin's six permissions and no more.
 @Suite("deploy/ manifests")
 struct DeployManifestTests {
     func manifest(_ name: String) throws -> YAMLNode {
-        try YAMLNode.parse(try readFile(testdata("../deploy/\(name)")), path: name)
+        try YAMLNode.parse(try readFile(testdata("../deploy/\(name)")))
     }
 
     @Test("the DaemonSet's command and args parse as install flags, and its mounts are the dirs they name")

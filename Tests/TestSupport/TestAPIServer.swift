@@ -7,6 +7,7 @@ import CShims
 import Glibc
 import KubeClient
 import Synchronization
+import YAML
 
 /// One REST request as the test API server's log records it.
 public struct LoggedRequest: Sendable, Hashable, CustomStringConvertible {

@@ -61,23 +61,23 @@ public indirect enum YAMLNode: Sendable, Hashable {
     /// Parses the first document in `bytes` (UTF-8, or UTF-16 with a BOM). An empty document is
     /// `.null`.
     ///
-    /// - Throws: `KubeError.kubeconfig(path: path, key: "(document)", ...)` whose reason starts
-    ///   with the line: libyaml's own words for syntax errors, or which limit was exceeded.
-    public static func parse(_ bytes: [UInt8], path: String = "", limits: Limits = .default) throws(KubeError) -> YAMLNode {
+    /// - Throws: `YAMLError` whose reason starts with the line: libyaml's own words for syntax
+    ///   errors, or which limit was exceeded.
+    public static func parse(_ bytes: [UInt8], limits: Limits = .default) throws(YAMLError) -> YAMLNode {
         guard bytes.count <= limits.maxBytes else {
-            throw .kubeconfig(path: path, key: "(document)", reason: "larger than \(limits.maxBytes) bytes")
+            throw YAMLError(reason: "larger than \(limits.maxBytes) bytes")
         }
         guard !bytes.isEmpty else { return .null(Mark(line: 1, column: 1)) }
-        let result: Result<YAMLNode, KubeError> = bytes.withUnsafeBufferPointer { buffer in
+        let result: Result<YAMLNode, YAMLError> = bytes.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return .success(.null(Mark(line: 1, column: 1))) }
-            return Loader.load(base, count: buffer.count, path: path, limits: limits)
+            return Loader.load(base, count: buffer.count, limits: limits)
         }
         return try result.get()
     }
 
-    /// Parses `text` (see `parse(_:path:limits:)`).
-    public static func parse(_ text: String, path: String = "", limits: Limits = .default) throws(KubeError) -> YAMLNode {
-        try parse(Array(text.utf8), path: path, limits: limits)
+    /// Parses `text` (see `parse(_:limits:)`).
+    public static func parse(_ text: String, limits: Limits = .default) throws(YAMLError) -> YAMLNode {
+        try parse(Array(text.utf8), limits: limits)
     }
 
     // MARK: Reading
@@ -153,33 +153,32 @@ public indirect enum YAMLNode: Sendable, Hashable {
 /// structures live on the heap for the whole call and are freed before it returns.
 private struct Loader {
     let document: UnsafeMutablePointer<yaml_document_t>
-    let path: String
     let limits: YAMLNode.Limits
     var nodeCount = 0
 
-    static func load(_ base: UnsafePointer<UInt8>, count: Int, path: String, limits: YAMLNode.Limits) -> Result<YAMLNode, KubeError> {
+    static func load(_ base: UnsafePointer<UInt8>, count: Int, limits: YAMLNode.Limits) -> Result<YAMLNode, YAMLError> {
         let bytes = UnsafeBufferPointer(start: base, count: count)
         // libyaml's scanner rechecks every open flow level on each token, and its loader looks
         // each alias up among all anchors: both quadratic. A first pass over the events stops a
         // hostile document before the loader spends minutes on it.
-        let checked: Result<Void, KubeError> = withParser(bytes, path: path) { parser in
-            preflight(parser, bytes, path: path, limits: limits).map { .failure($0) } ?? .success(())
+        let checked: Result<Void, YAMLError> = withParser(bytes) { parser in
+            preflight(parser, bytes, limits: limits).map { .failure($0) } ?? .success(())
         }
         if case .failure(let error) = checked { return .failure(error) }
 
-        return withParser(bytes, path: path) { parser in
+        return withParser(bytes) { parser in
             let document = UnsafeMutablePointer<yaml_document_t>.allocate(capacity: 1)
             document.initialize(to: yaml_document_t())
             defer { document.deallocate() }
             // On failure yaml_parser_load has already freed the partial document.
             guard yaml_parser_load(parser, document) != 0 else {
-                return .failure(.kubeconfig(path: path, key: "(document)", reason: syntaxError(parser.pointee, bytes)))
+                return .failure(YAMLError(reason: syntaxError(parser.pointee, bytes)))
             }
             defer { yaml_document_delete(document) }
 
             guard let root = yaml_document_get_root_node(document) else { return .success(.null(YAMLNode.Mark(line: 1, column: 1))) }
-            var loader = Loader(document: document, path: path, limits: limits)
-            do throws(KubeError) {
+            var loader = Loader(document: document, limits: limits)
+            do throws(YAMLError) {
                 return .success(try loader.convert(root, depth: 0))
             } catch {
                 return .failure(error)
@@ -190,13 +189,13 @@ private struct Loader {
     /// Runs `body` with a parser reading `bytes`, freed afterwards. The parser lives on the heap
     /// so that it never moves while libyaml holds pointers into it.
     static func withParser<T>(
-        _ bytes: UnsafeBufferPointer<UInt8>, path: String, _ body: (UnsafeMutablePointer<yaml_parser_t>) -> Result<T, KubeError>
-    ) -> Result<T, KubeError> {
+        _ bytes: UnsafeBufferPointer<UInt8>, _ body: (UnsafeMutablePointer<yaml_parser_t>) -> Result<T, YAMLError>
+    ) -> Result<T, YAMLError> {
         let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
         parser.initialize(to: yaml_parser_t())
         defer { parser.deallocate() }
         guard yaml_parser_initialize(parser) != 0, let base = bytes.baseAddress else {
-            return .failure(.kubeconfig(path: path, key: "(document)", reason: "cannot start the YAML parser (out of memory)"))
+            return .failure(YAMLError(reason: "cannot start the YAML parser (out of memory)"))
         }
         defer { yaml_parser_delete(parser) }
         yaml_parser_set_input_string(parser, base, bytes.count)
@@ -206,10 +205,10 @@ private struct Loader {
     /// Walks the first document's events, checking nesting depth, node count and anchors and
     /// aliases against `limits`, and reporting syntax errors; nil when the document is fine.
     static func preflight(
-        _ parser: UnsafeMutablePointer<yaml_parser_t>, _ bytes: UnsafeBufferPointer<UInt8>, path: String, limits: YAMLNode.Limits
-    ) -> KubeError? {
-        func failure(_ event: yaml_event_t, _ reason: String) -> KubeError {
-            .kubeconfig(path: path, key: "(document)", reason: "\(mark(event.start_mark)): \(reason)")
+        _ parser: UnsafeMutablePointer<yaml_parser_t>, _ bytes: UnsafeBufferPointer<UInt8>, limits: YAMLNode.Limits
+    ) -> YAMLError? {
+        func failure(_ event: yaml_event_t, _ reason: String) -> YAMLError {
+            YAMLError(reason: "\(mark(event.start_mark)): \(reason)")
         }
         var event = yaml_event_t()
         var depth = 0
@@ -218,7 +217,7 @@ private struct Loader {
         var aliases = 0
         while true {
             guard yaml_parser_parse(parser, &event) != 0 else {
-                return .kubeconfig(path: path, key: "(document)", reason: syntaxError(parser.pointee, bytes))
+                return YAMLError(reason: syntaxError(parser.pointee, bytes))
             }
             defer { yaml_event_delete(&event) }
             switch event.type {
@@ -273,13 +272,13 @@ private struct Loader {
         YAMLNode.Mark(line: mark.line + 1, column: mark.column + 1)
     }
 
-    func failure(_ mark: YAMLNode.Mark, _ reason: String) -> KubeError {
-        .kubeconfig(path: path, key: "(document)", reason: "\(mark): \(reason)")
+    func failure(_ mark: YAMLNode.Mark, _ reason: String) -> YAMLError {
+        YAMLError(reason: "\(mark): \(reason)")
     }
 
     func node(_ id: Int32) -> UnsafeMutablePointer<yaml_node_t>? { yaml_document_get_node(document, id) }
 
-    mutating func convert(_ node: UnsafeMutablePointer<yaml_node_t>, depth: Int) throws(KubeError) -> YAMLNode {
+    mutating func convert(_ node: UnsafeMutablePointer<yaml_node_t>, depth: Int) throws(YAMLError) -> YAMLNode {
         let mark = Self.mark(node.pointee.start_mark)
         nodeCount += 1
         guard nodeCount <= limits.maxNodes else {
@@ -317,7 +316,7 @@ private struct Loader {
         return .scalar(text, mark)
     }
 
-    mutating func mapping(_ node: yaml_node_t, _ mark: YAMLNode.Mark, depth: Int) throws(KubeError) -> YAMLNode {
+    mutating func mapping(_ node: yaml_node_t, _ mark: YAMLNode.Mark, depth: Int) throws(YAMLError) -> YAMLNode {
         var explicit: [YAMLNode.Entry] = []
         var merged: [YAMLNode.Entry] = []
         var pair = node.data.mapping.pairs.start
@@ -348,7 +347,7 @@ private struct Loader {
     }
 
     /// The entries a `<<` value brings in: one mapping, or a list of mappings.
-    func mergeSources(_ value: YAMLNode) throws(KubeError) -> [YAMLNode.Entry] {
+    func mergeSources(_ value: YAMLNode) throws(YAMLError) -> [YAMLNode.Entry] {
         switch value {
         case .mapping(let entries, _):
             return entries

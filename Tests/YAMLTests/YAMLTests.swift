@@ -1,6 +1,6 @@
-import KubeClient
 import Testing
 import TestSupport
+import YAML
 
 /// A node as compact JSON-like text, marks left out, so expectations stay readable.
 private func shape(_ node: YAMLNode) -> String {
@@ -13,20 +13,17 @@ private func shape(_ node: YAMLNode) -> String {
 }
 
 /// The error `parse` throws, or nil.
-private func yamlError(_ text: [UInt8], limits: YAMLNode.Limits = .default) -> KubeError? {
+private func yamlError(_ text: [UInt8], limits: YAMLNode.Limits = .default) -> YAMLError? {
     do {
-        _ = try YAMLNode.parse(text, path: "test.yaml", limits: limits)
+        _ = try YAMLNode.parse(text, limits: limits)
         return nil
     } catch {
         return error
     }
 }
 
-/// The reason of a `.kubeconfig` error for the whole document ("" when the error is another).
-private func documentReason(_ error: KubeError?) -> String {
-    guard case .kubeconfig(let path, let key, let reason)? = error, path == "test.yaml", key == "(document)" else { return "" }
-    return reason
-}
+/// The reason of an error ("" when there is none).
+private func documentReason(_ error: YAMLError?) -> String { error?.reason ?? "" }
 
 @Suite("YAML")
 struct YAMLTests {
@@ -216,8 +213,7 @@ struct YAMLTests {
     }
 }
 
-/// What fuzz inputs did: each either parses or is refused with a `.kubeconfig` error for the
-/// document whose reason starts with the line ("line 3: ..."); anything else is counted, and
+/// What fuzz inputs did: each either parses or is refused with an error whose reason starts with the line ("line 3: ..."); anything else is counted, and
 /// the first such input reported.
 private struct FuzzTally {
     var parsed = 0
