@@ -44,6 +44,11 @@ let package = Package(
         .target(name: "System", dependencies: ["CShims"], swiftSettings: strict),
         // Debian's C libraries, linked statically into the release binary.
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        // Name resolution without NSS: /etc/hosts, resolv.conf, and DNS over System's sockets.
+        .target(name: "DNS", dependencies: ["System"], swiftSettings: strict),
+        // HTTP/1.1 over TLS (OpenSSL) on System's sockets: kept-alive connections, sessions resumed
+        // across invocations, responses read within limits and one deadline.
+        .target(name: "HTTPS", dependencies: ["CNI", "COpenSSL", "DNS", "System"], swiftSettings: strict),
         // YAML documents as nodes (libyaml), within limits a hostile document cannot pass: kubeconfigs.
         .target(name: "YAML", dependencies: ["CYAML"], swiftSettings: strict),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
@@ -52,37 +57,39 @@ let package = Package(
         .target(name: "Logging", dependencies: ["CNI", "CZlib"], swiftSettings: strict),
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         // Talking to Kubernetes: kubeconfig (YAML), HTTPS (OpenSSL), the objects we read and write.
-        .target(name: "KubeClient", dependencies: ["CNI", "YAML", "COpenSSL"], swiftSettings: strict),
+        .target(name: "KubeClient", dependencies: ["CNI", "DNS", "HTTPS", "System", "YAML"], swiftSettings: strict),
         // The kubelet's pod-resources API: protobuf messages, gRPC over HTTP/2 (nghttp2) on its unix socket.
         .target(name: "PodResources", dependencies: ["CNGHTTP2"], swiftSettings: strict),
         // The meta-plugin: config, delegate resolution, ADD/DEL/CHECK, result merge, cache.
-        .target(name: "MetaPlugin", dependencies: ["CNI", "CNIExec", "KubeClient", "Logging", "PodResources", "CShims"], swiftSettings: strict),
+        .target(name: "MetaPlugin", dependencies: ["CNI", "CNIExec", "HTTPS", "KubeClient", "Logging", "PodResources", "CShims"], swiftSettings: strict),
         // `multus install`: the DaemonSet entrypoint that puts the binary, kubeconfig and config on the node.
-        .target(name: "Installer", dependencies: ["CNI", "KubeClient", "MetaPlugin", "CShims", "YAML"], swiftSettings: strict),
+        .target(name: "Installer", dependencies: ["CNI", "HTTPS", "KubeClient", "MetaPlugin", "CShims", "YAML"], swiftSettings: strict),
         // The only code that touches the process: environ, stdin, stdout, exit.
         .executableTarget(
             name: "multus",
-            dependencies: ["MetaPlugin", "Installer"],
+            dependencies: ["CNI", "CNIExec", "HTTPS", "Installer", "Logging", "MetaPlugin", "YAML"],
             exclude: ["link-order.txt"],
             swiftSettings: strict,
             linkerSettings: [.unsafeFlags(releaseLinkFlags, .when(configuration: .release))]
         ),
         // Fuzzing every input entry point (Tests/scripts/fuzz.sh); otherwise a replay tool for saved inputs.
-        .executableTarget(name: "multus-fuzz", dependencies: ["MetaPlugin", "KubeClient", "Installer", "Logging", "PodResources", "YAML"], path: "Tests/Fuzz", swiftSettings: strict),
+        .executableTarget(name: "multus-fuzz", dependencies: ["HTTPS", "MetaPlugin", "KubeClient", "Installer", "Logging", "PodResources", "YAML"], path: "Tests/Fuzz", swiftSettings: strict),
         // Times the pod-resources call (Tests/benchmark/podresources.sh); not part of the test suite.
         .executableTarget(name: "podresources-bench", dependencies: ["PodResources"], path: "Tests/benchmark/podresources", swiftSettings: strict),
         // Times redaction and NAD parsing of 1 MB inputs (Tests/benchmark/inputs.sh); not part of the test suite.
         .executableTarget(name: "inputs-bench", dependencies: ["CNI", "KubeClient", "Logging"], path: "Tests/benchmark/inputs", swiftSettings: strict),
         // Fixtures every test target shares (testdata/, temporary directories, canned outputs).
-        .target(name: "TestSupport", dependencies: ["CNI", "CNIExec", "KubeClient", "YAML"], path: "Tests/TestSupport", swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["CNI", "CNIExec", "HTTPS", "KubeClient", "YAML"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "SystemTests", dependencies: ["System", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CNITests", dependencies: ["CNI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CNIExecTests", dependencies: ["CNIExec", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "KubeClientTests", dependencies: ["KubeClient", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "KubeClientTests", dependencies: ["DNS", "HTTPS", "KubeClient", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "PodResourcesTests", dependencies: ["PodResources", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MetaPluginTests", dependencies: ["MetaPlugin", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "DNSTests", dependencies: ["DNS", "System", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "HTTPSTests", dependencies: ["HTTPS", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "InstallerTests", dependencies: ["Installer", "MetaPlugin", "multus", "TestSupport", "YAML"], swiftSettings: strict),
+        .testTarget(name: "InstallerTests", dependencies: ["HTTPS", "Installer", "MetaPlugin", "multus", "TestSupport", "YAML"], swiftSettings: strict),
         .testTarget(name: "LoggingTests", dependencies: ["Logging", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["MetaPlugin", "multus", "PodResources", "TestSupport"], swiftSettings: strict),
     ]

@@ -1,4 +1,5 @@
 import CNI
+import HTTPS
 import KubeClient
 import YAML
 

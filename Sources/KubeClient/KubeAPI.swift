@@ -1,5 +1,7 @@
 import CNI
+import DNS
 import Glibc
+import HTTPS
 import Synchronization
 
 /// The seam between the meta-plugin and the API server: the calls a CNI invocation makes, each
@@ -189,12 +191,13 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
         let started = ContinuousClock.now
         let response: HTTPResponse
         do {
-            response = try client.withLock { (client) throws(KubeError) -> HTTPResponse in
+            response = try client.withLock { (client) throws(HTTPSError) -> HTTPResponse in
                 try client.send(request, deadline: callDeadline, call: label)
             }
         } catch {
-            report(KubeCallReport(call: label, status: nil, failure: error.description, duration: .now - started))
-            throw error
+            let failure = KubeError(error)
+            report(KubeCallReport(call: label, status: nil, failure: failure.description, duration: .now - started))
+            throw failure
         }
         report(KubeCallReport(call: label, status: response.status, failure: nil, duration: .now - started))
         guard (200..<300).contains(response.status) else {

@@ -1,3 +1,6 @@
+import DNS
+import HTTPS
+
 /// Everything that can go wrong talking to Kubernetes, each case naming what an operator needs:
 /// the file and key, the server and call, the status and the API server's own message.
 public enum KubeError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -46,6 +49,22 @@ public enum KubeError: Error, Sendable, Hashable, CustomStringConvertible {
         case .connect, .timeout: true
         case .http(_, _, let status, _): status == 429 || status >= 500
         default: false
+        }
+    }
+}
+
+extension KubeError {
+    /// An HTTPS failure as the plugin reports it: the same case and words as when KubeClient
+    /// held the HTTPS client itself.
+    init(_ error: HTTPSError) {
+        switch error {
+        case .resolve(let failure): self = .resolve(host: failure.host, reason: failure.reason)
+        case .connect(let server, let reason): self = .connect(server: server, reason: reason)
+        case .closedBeforeAnswer(let server): self = .connect(server: server, reason: HTTPSError.closedBeforeAnswerReason)
+        case .lostWhileSending(let server, let reason): self = .connect(server: server, reason: HTTPSError.lostWhileSendingReason + reason)
+        case .tls(let server, let reason): self = .tls(server: server, reason: reason)
+        case .malformedResponse(let server, let call, let reason): self = .malformedResponse(server: server, call: call, reason: reason)
+        case .timeout(let server, let call, let after): self = .timeout(server: server, call: call, after: after)
         }
     }
 }

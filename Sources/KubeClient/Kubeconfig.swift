@@ -1,25 +1,9 @@
 import CNI
 import Glibc
+import HTTPS
 import YAML
 
-/// The API server a kubeconfig points at: `server: https://10.96.0.1:443`.
-public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
-    /// "https" or "http".
-    public var scheme: String
-    /// Without brackets: "10.96.0.1", "fd00::1", "api.example.com".
-    public var host: String
-    /// 443 for https and 80 for http unless the URL names one.
-    public var port: Int
-    /// "" or a path the API is served under, without a trailing slash ("/k8s").
-    public var pathPrefix: String
-
-    public init(scheme: String, host: String, port: Int? = nil, pathPrefix: String = "") {
-        self.scheme = scheme
-        self.host = host
-        self.port = port ?? (scheme == "http" ? 80 : 443)
-        self.pathPrefix = pathPrefix
-    }
-
+extension ServerAddress {
     /// Parses `scheme://host[:port][/path]`. The host is an IPv4 address, a name, or an IP address in
     /// brackets: `[fd00::1]`, and also `[10.96.0.1]`, which Multus writes into the kubeconfig it
     /// generates (Go's URL parser accepts it too).
@@ -96,14 +80,6 @@ public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
         }
         return nil
     }
-
-    /// `host:port`, with an IPv6 host in brackets: what goes in a Host header.
-    public var authority: String {
-        IPFamily(address: host) == .v6 ? "[\(host)]:\(port)" : "\(host):\(port)"
-    }
-
-    /// "https://10.96.0.1:443", "https://[fd00::1]:6443", plus the path prefix if any.
-    public var description: String { "\(scheme)://\(authority)\(pathPrefix)" }
 }
 
 /// Who we are to the API server: a kubeconfig `users[].user` or the pod's service account.

@@ -104,10 +104,16 @@ public final class Socket {
     /// - Returns: the bytes sent, or nil when the socket cannot take any now (wait for `.writable`).
     /// - Throws: `SystemError("send")`: EPIPE or ECONNRESET once the peer has gone.
     public func send(_ bytes: UnsafeRawBufferPointer) throws(SystemError) -> Int? {
-        let count = retryingInterrupts { Glibc.send(descriptor.rawValue, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) }
-        if count >= 0 { return count }
-        if Glibc.errno == EAGAIN { return nil }
-        throw SystemError("send", errno: .current)
+        try Self.outcome("send", retryingInterrupts { Glibc.send(descriptor.rawValue, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL)) })
+    }
+
+    /// Sends what the socket takes now of `bytes[offset...]` (see `send(_:)`).
+    public func send(_ bytes: [UInt8], from offset: Int = 0) throws(SystemError) -> Int? {
+        let fd = descriptor.rawValue
+        let count = bytes.withUnsafeBytes { raw in
+            retryingInterrupts { Glibc.send(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset, Int32(MSG_NOSIGNAL)) }
+        }
+        return try Self.outcome("send", count)
     }
 
     /// Receives what has arrived, up to `buffer.count` bytes (one datagram for UDP).
@@ -115,10 +121,23 @@ public final class Socket {
     ///   arrived yet (wait for `.readable`).
     /// - Throws: `SystemError("recv")`.
     public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int? {
-        let count = retryingInterrupts { recv(descriptor.rawValue, buffer.baseAddress, buffer.count, 0) }
+        try Self.outcome("recv", retryingInterrupts { recv(descriptor.rawValue, buffer.baseAddress, buffer.count, 0) })
+    }
+
+    /// Receives into `buffer[offset...]` (see `receive(into:)`).
+    public func receive(into buffer: inout [UInt8], at offset: Int = 0) throws(SystemError) -> Int? {
+        let fd = descriptor.rawValue
+        let count = buffer.withUnsafeMutableBytes { raw in
+            retryingInterrupts { recv(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset, 0) }
+        }
+        return try Self.outcome("recv", count)
+    }
+
+    /// A count, nil for EAGAIN (nothing now), or the call's error.
+    private static func outcome(_ call: String, _ count: Int) throws(SystemError) -> Int? {
         if count >= 0 { return count }
         if Glibc.errno == EAGAIN { return nil }
-        throw SystemError("recv", errno: .current)
+        throw SystemError(call, errno: .current)
     }
 
     /// Waits until the socket is ready (errors and hang-ups count: the next call reports them).

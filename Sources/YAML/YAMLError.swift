@@ -12,6 +12,6 @@ public struct YAMLError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The libyaml linked in, for `multus --version`.
-public enum LibYAML {
+public enum LinkedLibYAML {
     public static var version: String { String(cString: yaml_get_version_string()) }
 }

@@ -3,11 +3,12 @@
 // `Redaction`): MultusPlugin's diagnostics and log lines already are, install's lines here.
 import CNI
 import CNIExec
-import KubeClient
 import Glibc
+import HTTPS
 import Installer
 import Logging
 import MetaPlugin
+import YAML
 
 let help = """
     multus \(MultusPlugin.version): a CNI meta-plugin, drop-in for the Multus thin plugin.
@@ -103,7 +104,7 @@ switch CommandLine.arguments.dropFirst().first {
 case "install":
     install(Array(CommandLine.arguments.dropFirst(2)), environment: environment)
 case "--version", "-v":
-    writeAll(1, "multus \(MultusPlugin.version) (swift-multus; CNI spec 0.1.0 to 1.1.0; \(LinkedLibraries.openSSL); libyaml \(LinkedLibraries.libyaml))\n")
+    writeAll(1, "multus \(MultusPlugin.version) (swift-multus; CNI spec 0.1.0 to 1.1.0; \(LinkedOpenSSL.version); libyaml \(LinkedLibYAML.version))\n")
     exit(0)
 case "--help", "-h":
     writeAll(1, help + "\n")

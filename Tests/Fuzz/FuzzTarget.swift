@@ -12,6 +12,7 @@
 import CNI
 import CNIExec
 import Glibc
+import HTTPS
 import Installer
 import KubeClient
 import Logging

@@ -1,5 +1,6 @@
 import CNI
 import Glibc
+import HTTPS
 import KubeClient
 import Testing
 import TestSupport

@@ -1,4 +1,5 @@
 import Glibc
+import HTTPS
 import KubeClient
 import Testing
 import TestSupport

@@ -5,22 +5,6 @@ import TestSupport
 
 @Suite("Sockets")
 struct SocketTests {
-    @Test(arguments: [
-        ("10.0.0.1", SocketAddress.Family.v4, "10.0.0.1:443"), ("[10.0.0.1]", .v4, "10.0.0.1:443"),
-        ("fd00::1", .v6, "[fd00::1]:443"), ("[FD00:0:0::1]", .v6, "[fd00::1]:443"),
-        ("::ffff:1.2.3.4", .v6, "[::ffff:1.2.3.4]:443"),
-    ])
-    func literalsParseAndPrintAsInetNtop(literal: String, family: SocketAddress.Family, printed: String) throws {
-        let address = try #require(SocketAddress(literal: literal, port: 443))
-        #expect(address.family == family)
-        #expect(address.description == printed)
-    }
-
-    @Test(arguments: ["fe80::1%eth0", "[fd00::1", "10.0.0.256", "api.example.com", "", "[]"])
-    func nonLiteralsAreRefused(text: String) {
-        #expect(SocketAddress(literal: text, port: 443) == nil)
-    }
-
     @Test func aTCPConnectionIsMadeOrRefusedWithTheKernelsReason() throws {
         let (listener, port) = try listeningSocket()
         defer { close(listener) }

@@ -1,5 +1,6 @@
 import CNI
 import CNIExec
+import HTTPS
 import KubeClient
 import Logging
 

@@ -1,92 +1,7 @@
 // Name resolution without NSS. A static glibc binary's getaddrinfo() dlopen()s the host's
 // libnss_*.so for names, which must match the glibc we were built with; we are copied onto
 // arbitrary hosts, so we read /etc/hosts and /etc/resolv.conf and speak DNS ourselves.
-import CNI
-import Glibc
-
-/// An IPv4 or IPv6 socket address.
-public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
-    public enum Family: Sendable, Hashable { case v4, v6 }
-
-    public var family: Family
-    /// The address in network order: 4 bytes for `.v4`, 16 for `.v6`.
-    public var bytes: [UInt8]
-    public var port: Int
-
-    public init(family: Family, bytes: [UInt8], port: Int) {
-        self.family = family
-        self.bytes = bytes
-        self.port = port
-    }
-
-    /// An IP literal as it appears in a URL host or a config: "10.0.0.1", "fd00::1", "[fd00::1]",
-    /// "[10.0.0.1]". Nil for anything else, including IPv6 zone identifiers ("fe80::1%eth0"):
-    /// a socket address here carries no scope, so a link-local literal cannot be honoured.
-    public init?(literal: String, port: Int) {
-        var text = Substring(literal)
-        if text.hasPrefix("[") {
-            guard text.hasSuffix("]"), text.count >= 2 else { return nil }
-            text = text.dropFirst().dropLast()
-        }
-        guard let (family, bytes) = Self.parse(String(text)) else { return nil }
-        self.init(family: family, bytes: bytes, port: port)
-    }
-
-    /// "10.0.0.1:443", "[fd00::1]:6443".
-    public var description: String {
-        family == .v4 ? "\(host):\(port)" : "[\(host)]:\(port)"
-    }
-
-    /// The address alone, as inet_ntop writes it ("10.0.0.1", "fd00::1").
-    public var host: String {
-        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        let written: Bool = bytes.withUnsafeBytes { raw in
-            guard raw.count == (family == .v4 ? 4 : 16), let base = raw.baseAddress else { return false }
-            return inet_ntop(family == .v4 ? AF_INET : AF_INET6, base, &text, socklen_t(text.count)) != nil
-        }
-        guard written else { return "<invalid address>" }
-        return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    /// Calls `body` with a filled `sockaddr_in` or `sockaddr_in6` and its length, for connect().
-    public func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws -> R) rethrows -> R {
-        let networkPort = UInt16(truncatingIfNeeded: port).bigEndian
-        switch family {
-        case .v4:
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = networkPort
-            withUnsafeMutableBytes(of: &address.sin_addr) { $0.copyBytes(from: bytes.prefix(4)) }
-            return try withUnsafePointer(to: &address) { pointer in
-                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    try body($0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-        case .v6:
-            var address = sockaddr_in6()
-            address.sin6_family = sa_family_t(AF_INET6)
-            address.sin6_port = networkPort
-            withUnsafeMutableBytes(of: &address.sin6_addr) { $0.copyBytes(from: bytes.prefix(16)) }
-            return try withUnsafePointer(to: &address) { pointer in
-                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    try body($0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                }
-            }
-        }
-    }
-
-    /// inet_pton in both families: the strict dotted quad, or RFC 4291 text.
-    static func parse(_ text: String) -> (Family, [UInt8])? {
-        var buffer = in6_addr()
-        if text.withCString({ inet_pton(AF_INET, $0, &buffer) }) == 1 {
-            return (.v4, withUnsafeBytes(of: buffer) { Array($0.prefix(4)) })
-        }
-        if text.withCString({ inet_pton(AF_INET6, $0, &buffer) }) == 1 {
-            return (.v6, withUnsafeBytes(of: buffer) { Array($0.prefix(16)) })
-        }
-        return nil
-    }
-}
+import System
 
 /// Turns a server's host into addresses to connect to, the way glibc's getaddrinfo() would with
 /// `hosts: files dns` in nsswitch.conf, but without NSS.
@@ -118,16 +33,16 @@ public struct HostResolver: Sendable {
     /// last, and a trailing dot makes it absolute; NXDOMAIN or an empty answer moves on to the
     /// next candidate. Zone identifiers ("fe80::1%eth0") are rejected.
     ///
-    /// - Throws: `KubeError.resolve` naming the host and what each source said.
-    public func resolve(_ host: String, port: Int) throws(KubeError) -> [SocketAddress] {
+    /// - Throws: `ResolveError` naming the host and what each source said.
+    public func resolve(_ host: String, port: Int) throws(ResolveError) -> [SocketAddress] {
         if let literal = SocketAddress(literal: host, port: port) { return [literal] }
         let deadline = ContinuousClock.now + timeout
         if host.contains(":") || host.contains("%") || host.contains("[") {
             let zone = host.contains("%") ? " (IPv6 zone identifiers are not supported)" : ""
-            throw .resolve(host: host, reason: "not a valid IP address\(zone)")
+            throw ResolveError(host: host, reason: "not a valid IP address\(zone)")
         }
         guard DNSName(host) != nil else {
-            throw .resolve(
+            throw ResolveError(
                 host: host, reason: "not a valid host name (empty label, label over 63 bytes or name over 253)")
         }
 
@@ -137,7 +52,7 @@ public struct HostResolver: Sendable {
         }
         let configuration = ResolvConf.load(resolvConf)
         guard nameservers?.isEmpty != true else {
-            throw .resolve(host: host, reason: "\(hosts); no nameservers to ask")
+            throw ResolveError(host: host, reason: "\(hosts); no nameservers to ask")
         }
 
         var search = DNSSearch(servers: nameservers, configuration: configuration, deadline: deadline, budget: timeout)
@@ -146,7 +61,7 @@ public struct HostResolver: Sendable {
                 return Self.ordered(found.map { SocketAddress(family: $0.family, bytes: $0.bytes, port: port) })
             }
         }
-        throw .resolve(host: host, reason: "\(hosts); \(search.summary)")
+        throw ResolveError(host: host, reason: "\(hosts); \(search.summary)")
     }
 
     /// The names to ask DNS for, in order. Mirrors glibc res_search: an absolute name (trailing dot)
@@ -301,8 +216,8 @@ private enum FileText {
 
 /// The whole of a small text file (capped at 16 MiB: a hosts file, not a disk).
 private func readTextFile(_ path: String) -> FileText {
-    do { return .text(String(decoding: try Platform.readFile(path, limit: 16 << 20), as: UTF8.self)) } catch {
-        return .unreadable(Platform.describe(errno: error.errno))
+    do { return .text(String(decoding: try Files.read(path, limit: 16 << 20), as: UTF8.self)) } catch {
+        return .unreadable(error.errno.description)
     }
 }
 
@@ -440,13 +355,12 @@ private struct DNSSearch {
     }
 }
 
-/// The sockets: non-blocking, close-on-exec, bounded by a deadline.
+/// The sockets (System's: non-blocking, close-on-exec), every wait bounded by a deadline.
 private enum DNSTransport {
     struct Failure: Error, CustomStringConvertible {
         var description: String
-        static func errno(_ call: String, _ code: Int32) -> Failure {
-            Failure(description: "\(call): \(String(cString: strerror(code)))")
-        }
+        /// "recv: Connection refused": the call and its errno.
+        static func system(_ error: SystemError) -> Failure { Failure(description: error.description) }
     }
 
     /// Sends one query per type and collects the answers that match until each type has one, a
@@ -455,37 +369,41 @@ private enum DNSTransport {
         _ server: SocketAddress, _ name: DNSName, _ types: [DNSRecordType],
         until deadline: ContinuousClock.Instant, grace: Duration
     ) -> Result<[DNSRecordType: DNSAnswer], Failure> {
-        let fd = openSocket(server, SOCK_DGRAM)
-        guard fd >= 0 else { return .failure(.errno("socket", errno)) }
-        defer { close(fd) }
         // Connected: the kernel drops datagrams from anyone else and reports ICMP refusals.
-        guard server.withSockaddr({ connect(fd, $0, $1) }) == 0 else { return .failure(.errno("connect", errno)) }
+        let socket: Socket
+        do { socket = try Socket.connectUDP(server) } catch { return .failure(.system(error)) }
         var ids: [DNSRecordType: UInt16] = [:]
         for type in types {
             var id = UInt16.random(in: .min ... .max)
             while ids.values.contains(id) { id = UInt16.random(in: .min ... .max) }
             ids[type] = id
             let query = DNSMessage.query(id: id, name: name, type: type)
-            let sent = query.withUnsafeBytes { raw in retrying { send(fd, raw.baseAddress, raw.count, 0) } }
-            guard sent == query.count else { return .failure(.errno("send", sent < 0 ? errno : EMSGSIZE)) }
+            do {
+                let sent = try socket.send(query)
+                guard sent == query.count else {
+                    return .failure(.system(SystemError("send", errno: sent == nil ? .resourceTemporarilyUnavailable : .messageTooLong)))
+                }
+            } catch {
+                return .failure(.system(error))
+            }
         }
         var answers: [DNSRecordType: DNSAnswer] = [:]
         var deadline = deadline
         var packet = [UInt8](repeating: 0, count: 65536)
         while answers.count < types.count, !answers.values.contains(.nameError) {
-            guard wait(fd, for: Int16(POLLIN), until: deadline) else { break }
-            while true {
-                let count = packet.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                if count < 0 && errno == EINTR { continue }
-                if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
-                if count < 0 { return .failure(.errno("recv", errno)) }
-                let received = Array(packet[0..<count])
-                for type in types where answers[type] == nil {
-                    if let id = ids[type], let answer = DNSMessage.answer(received, id: id, name: name, type: type) {
-                        answers[type] = answer
-                        if case .addresses = answer { deadline = min(deadline, .now + grace) }
+            do {
+                guard try socket.wait(for: .readable, until: deadline) else { break }
+                while let count = try socket.receive(into: &packet) {
+                    let received = Array(packet[0..<count])
+                    for type in types where answers[type] == nil {
+                        if let id = ids[type], let answer = DNSMessage.answer(received, id: id, name: name, type: type) {
+                            answers[type] = answer
+                            if case .addresses = answer { deadline = min(deadline, .now + grace) }
+                        }
                     }
                 }
+            } catch {
+                return .failure(.system(error))
             }
         }
         return .success(answers)
@@ -497,31 +415,23 @@ private enum DNSTransport {
     )
         -> Result<DNSAnswer, Failure>
     {
-        let fd = openSocket(server, SOCK_STREAM)
-        guard fd >= 0 else { return .failure(.errno("socket", errno)) }
-        defer { close(fd) }
-        if server.withSockaddr({ connect(fd, $0, $1) }) != 0 {
-            guard errno == EINPROGRESS else { return .failure(.errno("connect", errno)) }
-            guard wait(fd, for: Int16(POLLOUT), until: deadline) else {
-                return .failure(Failure(description: "connect timed out"))
+        let socket: Socket
+        do { socket = try Socket.connectTCP(server, deadline: deadline) } catch {
+            switch error {
+            case .failed(let failure): return .failure(.system(failure))
+            case .timedOut: return .failure(Failure(description: "connect timed out"))
             }
-            var error: Int32 = 0
-            var length = socklen_t(MemoryLayout<Int32>.size)
-            guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 else {
-                return .failure(.errno("getsockopt", errno))
-            }
-            guard error == 0 else { return .failure(.errno("connect", error)) }
         }
         let id = UInt16.random(in: .min ... .max)
         let query = DNSMessage.query(id: id, name: name, type: type)
         let framed = [UInt8(query.count >> 8), UInt8(query.count & 0xff)] + query
-        if let failure = write(fd, framed, until: deadline) { return .failure(failure) }
+        if let failure = write(socket, framed, until: deadline) { return .failure(failure) }
         let prefix: [UInt8]
-        switch read(fd, count: 2, until: deadline) {
+        switch read(socket, count: 2, until: deadline) {
         case .failure(let failure): return .failure(failure)
         case .success(let bytes): prefix = bytes
         }
-        switch read(fd, count: Int(prefix[0]) << 8 | Int(prefix[1]), until: deadline) {
+        switch read(socket, count: Int(prefix[0]) << 8 | Int(prefix[1]), until: deadline) {
         case .failure(let failure): return .failure(failure)
         case .success(let message):
             guard let answer = DNSMessage.answer(message, id: id, name: name, type: type) else {
@@ -531,71 +441,40 @@ private enum DNSTransport {
         }
     }
 
-    /// A non-blocking, close-on-exec socket of `server`'s family.
-    private static func openSocket(_ server: SocketAddress, _ type: __socket_type) -> Int32 {
-        let flags = Int32(type.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        return socket(server.family == .v4 ? AF_INET : AF_INET6, flags, 0)
-    }
-
-    private static func write(_ fd: Int32, _ bytes: [UInt8], until deadline: ContinuousClock.Instant) -> Failure? {
+    private static func write(_ socket: Socket, _ bytes: [UInt8], until deadline: ContinuousClock.Instant) -> Failure? {
         var offset = 0
-        while offset < bytes.count {
-            let count = bytes.withUnsafeBytes { raw in
-                retrying { raw.baseAddress.map { send(fd, $0 + offset, raw.count - offset, Int32(MSG_NOSIGNAL)) } ?? 0 }
+        do {
+            while offset < bytes.count {
+                let count = try socket.send(bytes, from: offset)
+                if let count, count > 0 {
+                    offset += count
+                } else if try !socket.wait(for: .writable, until: deadline) {
+                    return Failure(description: "send timed out")
+                }
             }
-            if count > 0 {
-                offset += count
-            } else if count < 0 && errno != EAGAIN && errno != EWOULDBLOCK {
-                return .errno("send", errno)
-            } else if !wait(fd, for: Int16(POLLOUT), until: deadline) {
-                return Failure(description: "send timed out")
-            }
+        } catch {
+            return .system(error)
         }
         return nil
     }
 
-    private static func read(_ fd: Int32, count: Int, until deadline: ContinuousClock.Instant)
-        -> Result<[UInt8], Failure>
-    {
+    private static func read(_ socket: Socket, count: Int, until deadline: ContinuousClock.Instant) -> Result<[UInt8], Failure> {
         var bytes = [UInt8](repeating: 0, count: count)
         var offset = 0
-        while offset < count {
-            let received = bytes.withUnsafeMutableBytes { raw in
-                retrying { raw.baseAddress.map { recv(fd, $0 + offset, raw.count - offset, 0) } ?? 0 }
+        do {
+            while offset < count {
+                let received = try socket.receive(into: &bytes, at: offset)
+                if let received, received > 0 {
+                    offset += received
+                } else if received == 0 {
+                    return .failure(Failure(description: "connection closed after \(offset) of \(count) bytes"))
+                } else if try !socket.wait(for: .readable, until: deadline) {
+                    return .failure(Failure(description: "no answer in time"))
+                }
             }
-            if received > 0 {
-                offset += received
-            } else if received == 0 {
-                return .failure(Failure(description: "connection closed after \(offset) of \(count) bytes"))
-            } else if errno != EAGAIN && errno != EWOULDBLOCK {
-                return .failure(.errno("recv", errno))
-            } else if !wait(fd, for: Int16(POLLIN), until: deadline) {
-                return .failure(Failure(description: "no answer in time"))
-            }
+        } catch {
+            return .failure(.system(error))
         }
         return .success(bytes)
-    }
-
-    /// poll() for `events` until `deadline`; false when it passed first. Errors and hangups count
-    /// as ready: the following call reports them.
-    private static func wait(_ fd: Int32, for events: Int16, until deadline: ContinuousClock.Instant) -> Bool {
-        while true {
-            let remaining = deadline - .now
-            guard remaining > .zero else { return false }
-            let (seconds, attoseconds) = remaining.components
-            let milliseconds = min(
-                seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000, Int64(Int32.max))
-            var descriptor = pollfd(fd: fd, events: events, revents: 0)
-            let ready = poll(&descriptor, 1, Int32(milliseconds))
-            if ready > 0 { return true }
-            if ready < 0 && errno != EINTR { return true }
-        }
-    }
-
-    private static func retrying(_ call: () -> Int) -> Int {
-        while true {
-            let result = call()
-            if result >= 0 || errno != EINTR { return result }
-        }
     }
 }

@@ -1,6 +1,5 @@
-import CNI
 import COpenSSL
-import Glibc
+import System
 
 /// TLS sessions kept on disk between invocations, so that the next process resumes the session
 /// instead of repeating the full handshake.
@@ -12,9 +11,9 @@ import Glibc
 ///
 /// - A resumed session is trusted as the full handshake that made it was, so the file is kept
 ///   as a secret: one file per server (`<digest of server and verified name>.session`) in a
-///   0700 directory in cniDir, 0600, written by `Platform.writeFileAtomically`. Before use the
+///   0700 directory in cniDir, 0600, written by `Files.writeAtomically`. Before use the
 ///   directory must be root's (this process's user's) and closed to others, and the file a
-///   regular file of ours, closed to others, not a link (`Platform.readOwnFile`); anything else
+///   regular file of ours, closed to others, not a link (`Files.readOwn`); anything else
 ///   means a full handshake.
 /// - Beside the session the file holds the digest of everything that decides whom we trust and
 ///   who we are (`SessionIdentity`: server, verified name, CA, client certificate and key,
@@ -40,10 +39,10 @@ public struct TLSSessionCache: Sendable {
     func load(identity: SessionIdentity, now: WallClockTime = .now()) -> OpaquePointer? {
         guard isPrivateDirectory() else { return nil }
         let path = path(identity)
-        guard let (bytes, modified) = try? Platform.readOwnFile(path, limit: Self.maximumSize) else { return nil }
+        guard let (bytes, modified) = try? Files.readOwn(path, limit: Self.maximumSize) else { return nil }
         let header = Self.magic + identity.digest
         guard bytes.count > header.count, bytes.starts(with: header) else {
-            unlink(path)  // another CA, certificate or key: never to be resumed
+            _ = try? Files.remove(path)  // another CA, certificate or key: never to be resumed
             return nil
         }
         guard now.seconds - modified.seconds < Self.lifetime.components.seconds else { return nil }
@@ -67,27 +66,26 @@ public struct TLSSessionCache: Sendable {
         guard written == length else { return }
         let der = Self.withoutPeerCertificate(encoded) ?? encoded
         // The first call on a node may come before anything else made cniDir.
-        guard (try? Platform.makeDirectories(directory, mode: 0o700)) != nil, isPrivateDirectory() else { return }
-        try? Platform.writeFileAtomically(Self.magic + identity.digest + der, to: path(identity), mode: 0o600)
+        guard (try? Files.makeDirectories(directory, permissions: 0o700)) != nil, isPrivateDirectory() else { return }
+        try? Files.writeAtomically(Self.magic + identity.digest + der, to: path(identity), permissions: 0o600)
         sweep()
     }
 
     /// Removes sessions older than `lifetime` and leftover temporary files.
     func sweep(now: WallClockTime = .now()) {
         TemporaryFile.sweep(directory)
-        guard let names = try? Platform.listDirectory(directory) else { return }
+        guard let names = try? Files.list(directory) else { return }
         for name in names where name.hasSuffix(".session") {
-            var info = stat()
             let path = directory + "/" + name
-            guard lstat(path, &info) == 0, now.seconds - Int64(info.st_mtim.tv_sec) >= Self.lifetime.components.seconds else { continue }
-            unlink(path)
+            guard let status = try? Files.linkStatus(path), now.seconds - status.modified.seconds >= Self.lifetime.components.seconds else { continue }
+            _ = try? Files.remove(path)
         }
     }
 
     /// The directory is ours and closed to others: nobody else could have placed or swapped a file.
     private func isPrivateDirectory() -> Bool {
-        var info = stat()
-        return lstat(directory, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR && info.st_uid == geteuid() && info.st_mode & 0o077 == 0
+        guard let status = try? Files.linkStatus(directory) else { return false }
+        return status.kind == .directory && status.isPrivateToThisUser
     }
 
     func path(_ identity: SessionIdentity) -> String { "\(directory)/\(identity.fileName)" }

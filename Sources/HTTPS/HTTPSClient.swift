@@ -1,4 +1,6 @@
 import CNI
+import DNS
+import System
 /// An HTTP/1.1 request.
 public struct HTTPRequest: Sendable {
     public var method: String
@@ -25,15 +27,15 @@ public struct HTTPResponse: Sendable {
 
 /// HTTP/1.1 over one kept-alive TLS connection: every call of one plugin invocation reuses it.
 /// Responses are read by `HTTPResponseReader`, within the limits and the deadline it keeps.
-final class HTTPSClient {
-    let server: ServerAddress
+public final class HTTPSClient {
+    public let server: ServerAddress
     private let settings: TLSSettings
     private let resolver: HostResolver
     private let sessions: TLSSessionCache?
     private var connection: TLSConnection?
     private var reader: HTTPResponseReader
 
-    init(server: ServerAddress, settings: TLSSettings, resolver: HostResolver, sessions: TLSSessionCache? = nil) {
+    public init(server: ServerAddress, settings: TLSSettings, resolver: HostResolver, sessions: TLSSessionCache? = nil) {
         self.server = server
         self.settings = settings
         self.resolver = resolver
@@ -43,23 +45,23 @@ final class HTTPSClient {
 
     /// Sends `request` and reads the whole response. A kept-alive connection the server already
     /// closed is replaced once, transparently, if nothing of the response had arrived.
-    func send(_ request: HTTPRequest, deadline: ContinuousClock.Instant, call: String) throws(KubeError) -> HTTPResponse {
+    public func send(_ request: HTTPRequest, deadline: ContinuousClock.Instant, call: String) throws(HTTPSError) -> HTTPResponse {
         let reused = connection != nil
         do {
             return try exchange(request, deadline: deadline, call: call)
-        } catch let error where reused && error.isStaleConnection {
+        } catch where reused && error.isStaleConnection {
             disconnect()
             return try exchange(request, deadline: deadline, call: call)
         }
     }
 
-    func disconnect() {
+    public func disconnect() {
         connection?.close()
         connection = nil
         reader.reset()
     }
 
-    private func exchange(_ request: HTTPRequest, deadline: ContinuousClock.Instant, call: String) throws(KubeError) -> HTTPResponse {
+    private func exchange(_ request: HTTPRequest, deadline: ContinuousClock.Instant, call: String) throws(HTTPSError) -> HTTPResponse {
         let connection = try connected(deadline: deadline)
         do {
             try connection.write(encode(request), deadline: deadline)
@@ -72,12 +74,13 @@ final class HTTPSClient {
         }
     }
 
-    private func connected(deadline: ContinuousClock.Instant) throws(KubeError) -> TLSConnection {
+    private func connected(deadline: ContinuousClock.Instant) throws(HTTPSError) -> TLSConnection {
         if let connection { return connection }
         guard server.scheme == "https" else {
             throw .connect(server: server.description, reason: "only https servers are supported (the kubeconfig says \(server.scheme))")
         }
-        let addresses = try resolver.resolve(server.host, port: server.port)
+        let addresses: [SocketAddress]
+        do { addresses = try resolver.resolve(server.host, port: server.port) } catch { throw .resolve(error) }
         let connection = try TLSConnection(addresses: addresses, settings: settings, server: server.description, sessions: sessions,
                                            deadline: deadline)
         self.connection = connection
@@ -97,14 +100,3 @@ final class HTTPSClient {
         return Array(head.utf8) + request.body
     }
 }
-
-extension KubeError {
-    /// A kept-alive connection the server closed while idle: the request never reached it.
-    static func staleConnection(server: String) -> KubeError { .connect(server: server, reason: "connection closed by the server before answering") }
-
-    var isStaleConnection: Bool {
-        if case .connect(_, let reason) = self { return reason.hasPrefix("connection closed by the server") || reason.hasPrefix("connection lost while sending") }
-        return false
-    }
-}
-

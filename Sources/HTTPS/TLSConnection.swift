@@ -1,6 +1,6 @@
 import CNI
 import COpenSSL
-import Glibc
+import System
 
 /// How to trust the server and prove who we are: the TLS half of a kubeconfig.
 public struct TLSSettings: Sendable, Hashable {
@@ -28,7 +28,7 @@ public struct TLSSettings: Sendable, Hashable {
 /// One TLS 1.2+ connection over a non-blocking TCP socket; every wait is a poll bounded by the
 /// caller's deadline, so a silent server costs at most that.
 final class TLSConnection {
-    private let fd: Int32
+    private let socket: Socket
     private let context: OpaquePointer
     private let ssl: OpaquePointer
     /// "https://host:port", for messages.
@@ -44,14 +44,14 @@ final class TLSConnection {
     /// resuming a session kept in `sessions` when there is one for these settings.
     /// - Throws: `.connect` (naming each address tried), `.tls` (naming why the certificate was refused).
     init(addresses: [SocketAddress], settings: TLSSettings, server: String, sessions: TLSSessionCache? = nil,
-         deadline: ContinuousClock.Instant) throws(KubeError) {
+         deadline: ContinuousClock.Instant) throws(HTTPSError) {
         self.server = server
         // First, before anything else touches OpenSSL: any call would initialise it the costly way.
         guard Self.initialized else { throw .tls(server: server, reason: "cannot initialise OpenSSL: \(Self.opensslError())") }
         trust = settings.insecureSkipVerify ? nil : TrustAnchors(certificateAuthority: settings.certificateAuthority)
-        fd = try Self.connect(addresses, server: server, deadline: deadline)
+        socket = try Self.connect(addresses, server: server, deadline: deadline)
         guard let context = SSL_CTX_new(TLS_client_method()) else {
-            Glibc.close(fd)
+            socket.close()
             throw .tls(server: server, reason: "cannot create a TLS context: \(Self.opensslError())")
         }
         self.context = context
@@ -60,23 +60,23 @@ final class TLSConnection {
         // The context must be complete before SSL_new: a session copies the verify mode and the
         // client identity from it when it is created, not later.
         let session: OpaquePointer?
-        do throws(KubeError) {
+        do throws(HTTPSError) {
             try Self.configure(context, settings, trust: trust, server: server)
             if keeper != nil {
                 guard cossl_client_session_callback_only(context) == 1 else {
-                    throw KubeError.tls(server: server, reason: "cannot set the session cache mode: \(Self.opensslError())")
+                    throw HTTPSError.tls(server: server, reason: "cannot set the session cache mode: \(Self.opensslError())")
                 }
                 SSL_CTX_sess_set_new_cb(context, keepNewSession)
             }
             session = SSL_new(context)
         } catch {
             SSL_CTX_free(context)
-            Glibc.close(fd)
+            socket.close()
             throw Self.inOrigin(error, settings)
         }
         guard let session else {
             SSL_CTX_free(context)
-            Glibc.close(fd)
+            socket.close()
             throw .tls(server: server, reason: "cannot create a TLS session: \(Self.opensslError())")
         }
         ssl = session
@@ -97,51 +97,28 @@ final class TLSConnection {
         closed = true
         SSL_free(ssl)
         SSL_CTX_free(context)
-        Glibc.close(fd)
+        socket.close()
     }
 
     // MARK: connecting
 
-    private static func connect(_ addresses: [SocketAddress], server: String, deadline: ContinuousClock.Instant) throws(KubeError) -> Int32 {
+    private static func connect(_ addresses: [SocketAddress], server: String, deadline: ContinuousClock.Instant) throws(HTTPSError) -> Socket {
         var failures: [String] = []
         for address in addresses {
-            let fd = socket(address.family == .v4 ? AF_INET : AF_INET6, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-            guard fd >= 0 else { failures.append("\(address): socket: \(describe(errno))"); continue }
-            var one: Int32 = 1
-            _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            let started = address.withSockaddr { Glibc.connect(fd, $0, $1) }
-            if started == 0 || errno == EINPROGRESS {
-                if let problem = waitConnected(fd, deadline: deadline) {
-                    failures.append("\(address): \(problem)")
-                    Glibc.close(fd)
-                    if ContinuousClock.now >= deadline { break }
-                    continue
+            do { return try Socket.connectTCP(address, deadline: deadline) } catch {
+                switch error {
+                case .failed(let failure): failures.append("\(address): \(failure.operation == "socket" ? "socket: " : "")\(failure.errno)")
+                case .timedOut(let after): failures.append("\(address): \(after > .zero ? "timed out after \(after)" : "timed out")")
                 }
-                return fd
+                if ContinuousClock.now >= deadline { break }
             }
-            failures.append("\(address): \(describe(errno))")
-            Glibc.close(fd)
         }
         throw .connect(server: server, reason: failures.isEmpty ? "no address to connect to" : failures.joined(separator: "; "))
     }
 
-    /// nil when connected; otherwise what went wrong.
-    private static func waitConnected(_ fd: Int32, deadline: ContinuousClock.Instant) -> String? {
-        let remaining = ContinuousClock.now.duration(to: deadline)
-        guard remaining > .zero else { return "timed out" }
-        var fds = [pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)]
-        let ready = poll(&fds, 1, remaining.pollMilliseconds)
-        if ready == 0 { return "timed out after \(remaining)" }
-        if ready < 0 { return describe(errno) }
-        var error: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        _ = getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
-        return error == 0 ? nil : describe(error)
-    }
-
     // MARK: TLS
 
-    private static func configure(_ context: OpaquePointer, _ settings: TLSSettings, trust: TrustAnchors?, server: String) throws(KubeError) {
+    private static func configure(_ context: OpaquePointer, _ settings: TLSSettings, trust: TrustAnchors?, server: String) throws(HTTPSError) {
         guard cossl_set_min_tls12(context) == 1, cossl_mode_auto_retry(context) == 1 else {
             throw .tls(server: server, reason: "cannot require TLS 1.2 or set the context's mode: \(opensslError())")
         }
@@ -166,7 +143,7 @@ final class TLSConnection {
     /// `a.example.com`, not `example.com` or `a.b.example.com`, and `f*.example.com` nothing.
     /// SNI carries hostnames only (RFC 6066). Every call's result is checked: a name that could
     /// not be set would otherwise leave the certificate unchecked against any name.
-    private func configureSession(_ settings: TLSSettings) throws(KubeError) {
+    private func configureSession(_ settings: TLSSettings) throws(HTTPSError) {
         let param = SSL_get0_param(ssl)
         if !settings.insecureSkipVerify {
             X509_VERIFY_PARAM_set_hostflags(param, UInt32(X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS | X509_CHECK_FLAG_NEVER_CHECK_SUBJECT))
@@ -183,12 +160,12 @@ final class TLSConnection {
                 throw .tls(server: server, reason: "cannot send \(Echo.quoted(settings.serverName)) as SNI: \(Self.opensslError())")
             }
         }
-        guard SSL_set_fd(ssl, fd) == 1 else { throw .tls(server: server, reason: "cannot attach the socket: \(Self.opensslError())") }
+        guard SSL_set_fd(ssl, socket.descriptor.rawValue) == 1 else { throw .tls(server: server, reason: "cannot attach the socket: \(Self.opensslError())") }
     }
 
     /// Hands OpenSSL the session kept for these settings, if any, and the keeper that stores the
     /// next one. A kept session OpenSSL refuses only means a full handshake.
-    private func resumeKeptSession(_ keeper: SessionKeeper) throws(KubeError) {
+    private func resumeKeptSession(_ keeper: SessionKeeper) throws(HTTPSError) {
         guard cossl_set_app_data(ssl, Unmanaged.passUnretained(keeper).toOpaque()) == 1 else {
             throw .tls(server: server, reason: "cannot attach the session keeper: \(Self.opensslError())")
         }
@@ -197,7 +174,7 @@ final class TLSConnection {
         SSL_SESSION_free(kept)
     }
 
-    private static func useClientIdentity(_ context: OpaquePointer, certificate pem: [UInt8], key keyPEM: [UInt8], server: String) throws(KubeError) {
+    private static func useClientIdentity(_ context: OpaquePointer, certificate pem: [UInt8], key keyPEM: [UInt8], server: String) throws(HTTPSError) {
         let chain = try certificates(pem, what: "client-certificate", server: server)
         guard let leaf = chain.first else { throw .tls(server: server, reason: "client-certificate holds no certificate") }
         defer { X509_free(leaf) }
@@ -228,13 +205,13 @@ final class TLSConnection {
 
     /// A TLS error about the settings themselves (a CA, certificate or key that cannot be used)
     /// names the file they came from.
-    private static func inOrigin(_ error: KubeError, _ settings: TLSSettings) -> KubeError {
+    private static func inOrigin(_ error: HTTPSError, _ settings: TLSSettings) -> HTTPSError {
         guard case .tls(let server, let reason) = error, let origin = settings.origin else { return error }
         return .tls(server: server, reason: "\(reason) (in \(origin))")
     }
 
     /// Every certificate in a PEM bundle (at least one).
-    private static func certificates(_ pem: [UInt8], what: String, server: String) throws(KubeError) -> [OpaquePointer] {
+    private static func certificates(_ pem: [UInt8], what: String, server: String) throws(HTTPSError) -> [OpaquePointer] {
         let found = parseCertificates(pem)
         guard !found.isEmpty else { throw .tls(server: server, reason: "\(what) holds no PEM certificate") }
         return found
@@ -252,15 +229,15 @@ final class TLSConnection {
         return found
     }
 
-    private func handshake(_ settings: TLSSettings, deadline: ContinuousClock.Instant) throws(KubeError) {
+    private func handshake(_ settings: TLSSettings, deadline: ContinuousClock.Instant) throws(HTTPSError) {
         while true {
             ERR_clear_error()
             let result = SSL_connect(ssl)
             if result == 1 { return }
             let error = SSL_get_error(ssl, result)
             switch error {
-            case SSL_ERROR_WANT_READ: try wait(for: POLLIN, deadline: deadline, during: "the TLS handshake")
-            case SSL_ERROR_WANT_WRITE: try wait(for: POLLOUT, deadline: deadline, during: "the TLS handshake")
+            case SSL_ERROR_WANT_READ: try wait(for: .readable, deadline: deadline, during: "the TLS handshake")
+            case SSL_ERROR_WANT_WRITE: try wait(for: .writable, deadline: deadline, during: "the TLS handshake")
             default:
                 if let problem = trust?.problem { throw Self.inOrigin(.tls(server: server, reason: problem), settings) }
                 let verify = SSL_get_verify_result(ssl)
@@ -274,30 +251,30 @@ final class TLSConnection {
 
     // MARK: I/O
 
-    func write(_ bytes: [UInt8], deadline: ContinuousClock.Instant) throws(KubeError) {
+    func write(_ bytes: [UInt8], deadline: ContinuousClock.Instant) throws(HTTPSError) {
         var offset = 0
         while offset < bytes.count {
             ERR_clear_error()
             let n = bytes.withUnsafeBytes { raw in raw.baseAddress.map { SSL_write(ssl, $0 + offset, Int32(raw.count - offset)) } ?? 0 }
             if n > 0 { offset += Int(n); continue }
             switch SSL_get_error(ssl, n) {
-            case SSL_ERROR_WANT_READ: try wait(for: POLLIN, deadline: deadline, during: "sending the request")
-            case SSL_ERROR_WANT_WRITE: try wait(for: POLLOUT, deadline: deadline, during: "sending the request")
-            default: throw .connect(server: server, reason: "connection lost while sending: \(Self.opensslError())")
+            case SSL_ERROR_WANT_READ: try wait(for: .readable, deadline: deadline, during: "sending the request")
+            case SSL_ERROR_WANT_WRITE: try wait(for: .writable, deadline: deadline, during: "sending the request")
+            default: throw .lostWhileSending(server: server, reason: Self.opensslError())
             }
         }
     }
 
     /// Up to `buffer.count` bytes; 0 at end of stream.
-    func read(into buffer: inout [UInt8], deadline: ContinuousClock.Instant) throws(KubeError) -> Int {
+    func read(into buffer: inout [UInt8], deadline: ContinuousClock.Instant) throws(HTTPSError) -> Int {
         while true {
             ERR_clear_error()
             let n = buffer.withUnsafeMutableBytes { raw in SSL_read(ssl, raw.baseAddress, Int32(raw.count)) }
             if n > 0 { return Int(n) }
             let error = SSL_get_error(ssl, n)
             switch error {
-            case SSL_ERROR_WANT_READ: try wait(for: POLLIN, deadline: deadline, during: "waiting for the response")
-            case SSL_ERROR_WANT_WRITE: try wait(for: POLLOUT, deadline: deadline, during: "waiting for the response")
+            case SSL_ERROR_WANT_READ: try wait(for: .readable, deadline: deadline, during: "waiting for the response")
+            case SSL_ERROR_WANT_WRITE: try wait(for: .writable, deadline: deadline, during: "waiting for the response")
             case SSL_ERROR_ZERO_RETURN: return 0
             case SSL_ERROR_SYSCALL where ERR_peek_error() == 0: return 0  // closed without close_notify
             default: throw .connect(server: server, reason: "connection lost while reading: \(Self.opensslError(fallback: error))")
@@ -305,12 +282,15 @@ final class TLSConnection {
         }
     }
 
-    private func wait(for event: Int32, deadline: ContinuousClock.Instant, during: String) throws(KubeError) {
+    /// Waits for the socket to be ready, within the call's deadline.
+    private func wait(for readiness: Readiness, deadline: ContinuousClock.Instant, during: String) throws(HTTPSError) {
         let remaining = ContinuousClock.now.duration(to: deadline)
         guard remaining > .zero else { throw .timeout(server: server, call: during, after: .zero) }
-        var fds = [pollfd(fd: fd, events: Int16(event), revents: 0)]
-        let ready = poll(&fds, 1, remaining.pollMilliseconds)
-        if ready == 0 { throw .timeout(server: server, call: during, after: remaining) }
+        // A failed poll (it does not fail on a valid socket) leaves the next TLS call to report
+        // the socket's state.
+        guard (try? socket.wait(for: readiness, until: deadline)) != false else {
+            throw .timeout(server: server, call: during, after: remaining)
+        }
     }
 
     private static func opensslError(fallback: Int32 = 0) -> String {
@@ -321,7 +301,6 @@ final class TLSConnection {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    private static func describe(_ error: Int32) -> String { Platform.describe(errno: error) }
 }
 
 

@@ -1,4 +1,4 @@
-@testable import KubeClient
+@testable import HTTPS
 import Testing
 
 /// The DER surgery that keeps the server's certificate out of a stored session. Its input is

@@ -1,6 +1,6 @@
 import CNI
 import Glibc
-@testable import KubeClient
+@testable import HTTPS
 import Testing
 
 /// HTTP/1.1 framing as the API server's answers reach it: whatever the server sends, the client
@@ -40,7 +40,7 @@ struct HTTPResponseReaderTests {
         ("not a status line", "HTTP/1.1 2000 OK\r\n\r\n"),
     ])
     func refused(_ name: String, _ response: String) {
-        #expect(throws: KubeError.self, "\(name)") { try HTTPResponse.parse(Self.bytes(response), pieceSize: 4096) }
+        #expect(throws: HTTPSError.self, "\(name)") { try HTTPResponse.parse(Self.bytes(response), pieceSize: 4096) }
         do { _ = try HTTPResponse.parse(Self.bytes(response)) } catch {
             guard case .malformedResponse(_, _, let reason) = error else { Issue.record("\(name): \(error)"); return }
             #expect(reason.utf8.count < 400, "\(name): \(reason)")
@@ -51,7 +51,7 @@ struct HTTPResponseReaderTests {
         var response = Self.bytes(Self.ok + "\r\n")
         response += [UInt8](repeating: 0x61, count: HTTPResponseReader.maximumBody + 1)
         #expect { try HTTPResponse.parse(response) } throws: { error in
-            guard case KubeError.malformedResponse(_, _, let reason) = error else { return false }
+            guard case HTTPSError.malformedResponse(_, _, let reason) = error else { return false }
             return reason.contains("larger than")
         }
     }
@@ -72,7 +72,7 @@ struct HTTPResponseReaderTests {
     /// it, whatever each single read waits.
     final class TrickleSource: ByteSource {
         var sent = 0
-        func read(into buffer: inout [UInt8], deadline: ContinuousClock.Instant) throws(KubeError) -> Int {
+        func read(into buffer: inout [UInt8], deadline: ContinuousClock.Instant) throws(HTTPSError) -> Int {
             var pause = timespec(tv_sec: 0, tv_nsec: 2_000_000)
             nanosleep(&pause, nil)
             let text = Array((HTTPResponseReaderTests.ok + "Content-Length: 1000000\r\n\r\n").utf8)
@@ -89,7 +89,7 @@ struct HTTPResponseReaderTests {
         #expect {
             _ = try reader.read(from: source, method: "GET", deadline: started + .milliseconds(300), call: "GET pod")
         } throws: { error in
-            guard case KubeError.timeout(_, let call, _) = error else { return false }
+            guard case HTTPSError.timeout(_, let call, _) = error else { return false }
             return call == "GET pod"
         }
         #expect(source.sent > 10, "bytes kept arriving")

@@ -1,5 +1,6 @@
 // DNS wire format (RFC 1035), just enough for A and AAAA lookups: one-question queries and
 // bounds-checked answers. Every byte of an answer is hostile input: nothing here traps on it.
+import System
 
 /// The record types we ask for or follow.
 enum DNSRecordType: UInt16, Sendable {

@@ -3,74 +3,24 @@
 // the parts of good, slow, broken and hostile nameservers.
 import Glibc
 import Synchronization
+@testable import System
 import TestSupport
 import Testing
 
-@testable import KubeClient
+@testable import DNS
 
 /// Everything about resolving names, under one name for `swift test --filter HostResolverTests`.
 @Suite enum HostResolverTests {}
 
-// MARK: - Literals and sockaddr
+// MARK: - Literals
 
 extension HostResolverTests {
     @Suite struct Literals {
-        @Test(arguments: [
-            ("10.0.0.1", SocketAddress.Family.v4, "10.0.0.1:443"),
-            ("[10.0.0.1]", .v4, "10.0.0.1:443"),
-            ("255.255.255.255", .v4, "255.255.255.255:443"),
-            ("fd00::1", .v6, "[fd00::1]:443"),
-            ("[fd00::1]", .v6, "[fd00::1]:443"),
-            ("FD00:0:0:0:0:0:0:1", .v6, "[fd00::1]:443"),
-            ("::1", .v6, "[::1]:443"),
-            ("::ffff:10.1.2.3", .v6, "[::ffff:10.1.2.3]:443"),
-        ])
-        func literals(text: String, family: SocketAddress.Family, description: String) {
-            let address = SocketAddress(literal: text, port: 443)
-            #expect(address?.family == family)
-            #expect(address?.bytes.count == (family == .v4 ? 4 : 16))
-            #expect(address?.description == description)
-        }
-
-        /// Names, malformed literals, and zone identifiers (no scope id to carry them in).
-        @Test(arguments: [
-            "", "api.example", "localhost", "10.0.0", "10.0.0.256", "010.0.0.1", "0x0a.0.0.1", "10.0.0.1 ", "[10.0.0.1",
-            "10.0.0.1]", "[]", "[[fd00::1]]", "fd00::1::2", "fe80::1%eth0", "[fe80::1%25eth0]", "10.0.0.1:443",
-        ])
-        func notLiterals(text: String) {
-            #expect(SocketAddress(literal: text, port: 443) == nil)
-        }
-
         @Test func literalsSkipFilesAndDNS() throws {
             let resolver = HostResolver(
                 hostsFile: "/nonexistent/hosts", resolvConf: "/nonexistent/resolv.conf", nameservers: [])
             #expect(try resolver.resolve("[fd00::5]", port: 6443) == [SocketAddress(literal: "fd00::5", port: 6443)!])
             #expect(try resolver.resolve("192.0.2.7", port: 1) == [SocketAddress(literal: "192.0.2.7", port: 1)!])
-        }
-
-        @Test(arguments: [("10.20.30.40", 6443), ("fd00:1:2::3", 443), ("::", 0), ("255.0.0.1", 65535)])
-        func sockaddrRoundTrip(text: String, port: Int) throws {
-            let address = try #require(SocketAddress(literal: text, port: port))
-            let (family, host, decodedPort) = address.withSockaddr { pointer, length in
-                var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-                if pointer.pointee.sa_family == sa_family_t(AF_INET) {
-                    #expect(length == socklen_t(MemoryLayout<sockaddr_in>.size))
-                    return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { v4 in
-                        var raw = v4.pointee.sin_addr
-                        inet_ntop(AF_INET, &raw, &buffer, socklen_t(buffer.count))
-                        return (AF_INET, cString(buffer), Int(UInt16(bigEndian: v4.pointee.sin_port)))
-                    }
-                }
-                #expect(length == socklen_t(MemoryLayout<sockaddr_in6>.size))
-                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { v6 in
-                    var raw = v6.pointee.sin6_addr
-                    inet_ntop(AF_INET6, &raw, &buffer, socklen_t(buffer.count))
-                    return (AF_INET6, cString(buffer), Int(UInt16(bigEndian: v6.pointee.sin6_port)))
-                }
-            }
-            #expect(family == (address.family == .v4 ? AF_INET : AF_INET6))
-            #expect(host == text)
-            #expect(decodedPort == port)
         }
 
         @Test(arguments: [
@@ -182,7 +132,7 @@ extension HostResolverTests {
 // MARK: - DNS against a fake server
 
 extension HostResolverTests {
-    @Suite struct DNS {
+    @Suite struct Nameservers {
         /// Writes a resolv.conf (its nameservers are overridden) and an empty hosts file.
         static func resolver(
             _ directory: TemporaryDirectory, _ servers: [FakeDNSServer], resolvConf: String = "",
@@ -210,7 +160,7 @@ extension HostResolverTests {
             defer { server.stop() }
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
-            let found = try DNS.resolver(directory, [server]).resolve("api.example", port: 443)
+            let found = try Nameservers.resolver(directory, [server]).resolve("api.example", port: 443)
             #expect(found.map(\.description) == ["10.1.0.1:443", "10.1.0.2:443", "[fd00::1]:443"])
             #expect(Set(server.log) == ["udp A api.example", "udp AAAA api.example"])
         }
@@ -236,7 +186,7 @@ extension HostResolverTests {
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
             #expect(
-                try DNS.resolver(directory, [server]).resolve("www.example", port: 80).map(\.description) == [
+                try Nameservers.resolver(directory, [server]).resolve("www.example", port: 80).map(\.description) == [
                     "10.2.0.1:80"
                 ])
         }
@@ -249,7 +199,7 @@ extension HostResolverTests {
             defer { server.stop() }
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
-            let resolver = try DNS.resolver(
+            let resolver = try Nameservers.resolver(
                 directory, [server], resolvConf: "search a.example b.example\noptions ndots:2\n")
             #expect(try resolver.resolve("api", port: 1).map(\.description) == ["10.3.0.1:1"])
             #expect(server.names(.udp) == ["api.a.example", "api.b.example"])
@@ -275,7 +225,7 @@ extension HostResolverTests {
             defer { server.stop() }
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
-            let resolver = try DNS.resolver(directory, [server], resolvConf: "search a.example b.example\n")
+            let resolver = try Nameservers.resolver(directory, [server], resolvConf: "search a.example b.example\n")
             let error = resolveError(resolver, "api")
             #expect(error?.host == "api")
             let prefix = "not in \(directory.pathOf("hosts")); DNS \(server.address)"
@@ -291,7 +241,7 @@ extension HostResolverTests {
             defer { server.stop() }
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
-            let found = try DNS.resolver(directory, [server]).resolve("big.example", port: 443)
+            let found = try Nameservers.resolver(directory, [server]).resolve("big.example", port: 443)
             #expect(found.count == 60)
             #expect(found.first?.description == "10.4.0.1:443")
             #expect(
@@ -309,7 +259,7 @@ extension HostResolverTests {
             defer { good.stop() }
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
-            var resolver = try DNS.resolver(directory, [failing, good])
+            var resolver = try Nameservers.resolver(directory, [failing, good])
             resolver.nameservers = [try closedUDPPort(), failing.address, good.address]
             let started = ContinuousClock.now
             #expect(try resolver.resolve("api.example", port: 1).map(\.description) == ["10.5.0.1:1"])
@@ -345,7 +295,7 @@ extension HostResolverTests {
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
             #expect(
-                try DNS.resolver(directory, [server]).resolve("api.example", port: 1).map(\.description) == [
+                try Nameservers.resolver(directory, [server]).resolve("api.example", port: 1).map(\.description) == [
                     "10.6.0.1:1"
                 ])
         }
@@ -355,7 +305,7 @@ extension HostResolverTests {
             defer { server.stop() }
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
-            let resolver = try DNS.resolver(
+            let resolver = try Nameservers.resolver(
                 directory, [server], resolvConf: "search a.example\n", timeout: .milliseconds(700))
             let started = ContinuousClock.now
             let error = resolveError(resolver, "api")
@@ -379,7 +329,7 @@ extension HostResolverTests {
             defer { directory.remove() }
             let started = ContinuousClock.now
             #expect(
-                try DNS.resolver(directory, [server]).resolve("api.example", port: 1).map(\.description) == [
+                try Nameservers.resolver(directory, [server]).resolve("api.example", port: 1).map(\.description) == [
                     "10.7.0.1:1"
                 ])
             #expect(ContinuousClock.now - started < .seconds(2))
@@ -407,7 +357,7 @@ extension HostResolverTests {
             defer { server.stop() }
             let directory = try TemporaryDirectory()
             defer { directory.remove() }
-            let resolver = try DNS.resolver(directory, [server], timeout: .milliseconds(400))
+            let resolver = try Nameservers.resolver(directory, [server], timeout: .milliseconds(400))
             for index in 0..<10 {
                 let error = resolveError(resolver, "g\(index).example")
                 #expect(error?.reason.contains("g\(index).example") == true, "\(String(describing: error))")
@@ -514,19 +464,13 @@ private func answerKind(_ answer: DNSAnswer?, type: DNSRecordType) -> String {
 
 // MARK: - Fixtures
 
-/// A NUL-terminated C string buffer as text.
-func cString(_ buffer: [CChar]) -> String {
-    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
-
-/// The host and reason of a `.resolve` error, nil if `resolve` succeeded or failed otherwise.
-func resolveError(_ resolver: HostResolver, _ host: String) -> (host: String, reason: String)? {
+/// The error `resolve` threw, nil if it succeeded.
+func resolveError(_ resolver: HostResolver, _ host: String) -> ResolveError? {
     do {
         _ = try resolver.resolve(host, port: 1)
         return nil
     } catch {
-        guard case .resolve(let host, let reason) = error else { return nil }
-        return (host, reason)
+        return error
     }
 }
 

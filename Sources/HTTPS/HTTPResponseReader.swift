@@ -4,7 +4,7 @@ import CNI
 protocol ByteSource: AnyObject {
     /// Up to `buffer.count` bytes into the front of `buffer`; 0 at the end of the stream. Waits
     /// for bytes no later than `deadline`.
-    func read(into buffer: inout [UInt8], deadline: ContinuousClock.Instant) throws(KubeError) -> Int
+    func read(into buffer: inout [UInt8], deadline: ContinuousClock.Instant) throws(HTTPSError) -> Int
 }
 
 extension TLSConnection: ByteSource {}
@@ -45,9 +45,9 @@ struct HTTPResponseReader {
 
     /// Reads one response to `method` from `source`, by `deadline`.
     /// - Throws: `.malformedResponse` naming what broke a limit or the framing, `.timeout`,
-    ///   `staleConnection` when the connection was closed before any byte of the response.
+    ///   `.closedBeforeAnswer` when the connection was closed before any byte of the response.
     mutating func read(from source: some ByteSource, method: String, deadline: ContinuousClock.Instant,
-                       call: String) throws(KubeError) -> (response: HTTPResponse, framing: Framing) {
+                       call: String) throws(HTTPSError) -> (response: HTTPResponse, framing: Framing) {
         let started = ContinuousClock.now
         var reading = Exchange(source: source, deadline: deadline, started: started, call: call)
         let head = try readHead(&reading)
@@ -80,7 +80,7 @@ struct HTTPResponseReader {
     // MARK: head
 
     /// Bytes up to and excluding the blank line that ends the head.
-    private mutating func readHead(_ reading: inout Exchange<some ByteSource>) throws(KubeError) -> [UInt8] {
+    private mutating func readHead(_ reading: inout Exchange<some ByteSource>) throws(HTTPSError) -> [UInt8] {
         var searched = start
         while true {
             if let end = find([13, 10, 13, 10], from: max(start, searched - 3)) {
@@ -91,13 +91,13 @@ struct HTTPResponseReader {
             searched = buffer.count
             guard available < Self.maximumHead else { throw malformed(reading.call, "response head larger than 64 KiB") }
             guard try fill(&reading) else {
-                throw available == 0 ? KubeError.staleConnection(server: server)
+                throw available == 0 ? HTTPSError.closedBeforeAnswer(server: server)
                     : malformed(reading.call, "connection closed inside the response head")
             }
         }
     }
 
-    private func parseHead(_ head: [UInt8], call: String) throws(KubeError) -> HTTPResponse {
+    private func parseHead(_ head: [UInt8], call: String) throws(HTTPSError) -> HTTPResponse {
         let lines = String(decoding: head, as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false)
         let statusParts = (lines.first ?? "").split(separator: " ", maxSplits: 2)
         guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/1."), statusParts[1].utf8.count == 3, let status = Int(statusParts[1]),
@@ -114,7 +114,7 @@ struct HTTPResponseReader {
 
     // MARK: bodies
 
-    private mutating func readExactly(_ count: Int, _ reading: inout Exchange<some ByteSource>) throws(KubeError) -> [UInt8] {
+    private mutating func readExactly(_ count: Int, _ reading: inout Exchange<some ByteSource>) throws(HTTPSError) -> [UInt8] {
         while available < count {
             guard try fill(&reading) else {
                 throw malformed(reading.call, "connection closed after \(available) of \(count) body bytes")
@@ -126,7 +126,7 @@ struct HTTPResponseReader {
     }
 
     /// Chunks (`<hex size>[;extensions]CRLF<data>CRLF`), a zero-size chunk, trailers, a blank line.
-    private mutating func readChunked(_ reading: inout Exchange<some ByteSource>) throws(KubeError) -> [UInt8] {
+    private mutating func readChunked(_ reading: inout Exchange<some ByteSource>) throws(HTTPSError) -> [UInt8] {
         var body: [UInt8] = []
         while true {
             let sizeLine = try readLine(&reading)
@@ -148,7 +148,7 @@ struct HTTPResponseReader {
         }
     }
 
-    private mutating func readToEnd(_ reading: inout Exchange<some ByteSource>) throws(KubeError) -> [UInt8] {
+    private mutating func readToEnd(_ reading: inout Exchange<some ByteSource>) throws(HTTPSError) -> [UInt8] {
         while try fill(&reading) {
             guard available <= Self.maximumBody else { throw malformed(reading.call, "response larger than \(Self.maximumBody) bytes") }
         }
@@ -157,7 +157,7 @@ struct HTTPResponseReader {
         return body
     }
 
-    private mutating func readLine(_ reading: inout Exchange<some ByteSource>) throws(KubeError) -> String {
+    private mutating func readLine(_ reading: inout Exchange<some ByteSource>) throws(HTTPSError) -> String {
         var searched = start
         while true {
             if let end = find([13, 10], from: max(start, searched - 1)) {
@@ -175,7 +175,7 @@ struct HTTPResponseReader {
 
     /// Reads more into the buffer; false at the end of the stream. The deadline is the whole
     /// response's, checked before every read: data arriving steadily never extends it.
-    private mutating func fill(_ reading: inout Exchange<some ByteSource>) throws(KubeError) -> Bool {
+    private mutating func fill(_ reading: inout Exchange<some ByteSource>) throws(HTTPSError) -> Bool {
         guard ContinuousClock.now < reading.deadline else {
             throw .timeout(server: server, call: reading.call, after: reading.started.duration(to: .now))
         }
@@ -204,7 +204,7 @@ struct HTTPResponseReader {
         return nil
     }
 
-    private func malformed(_ call: String, _ reason: String) -> KubeError {
+    private func malformed(_ call: String, _ reason: String) -> HTTPSError {
         .malformedResponse(server: server, call: call, reason: reason)
     }
 
@@ -260,7 +260,7 @@ final class BytesSource: ByteSource {
         self.pieceSize = max(1, pieceSize)
     }
 
-    func read(into buffer: inout [UInt8], deadline: ContinuousClock.Instant) throws(KubeError) -> Int {
+    func read(into buffer: inout [UInt8], deadline: ContinuousClock.Instant) throws(HTTPSError) -> Int {
         let count = min(pieceSize, buffer.count, bytes.count - offset)
         guard count > 0 else { return 0 }
         buffer.replaceSubrange(0..<count, with: bytes[offset..<(offset + count)])
@@ -272,9 +272,9 @@ final class BytesSource: ByteSource {
 extension HTTPResponse {
     /// One response read from `bytes` as from a connection (the same framing and limits),
     /// arriving `pieceSize` bytes at a time: for the fuzz target and tests.
-    /// - Throws: `KubeError` as `LiveKubeAPI` would report it.
+    /// - Throws: `HTTPSError` as `HTTPSClient.send` would report it.
     public static func parse(_ bytes: [UInt8], method: String = "GET", pieceSize: Int = 16384,
-                             deadline: ContinuousClock.Instant = .now + .seconds(10)) throws(KubeError) -> HTTPResponse {
+                             deadline: ContinuousClock.Instant = .now + .seconds(10)) throws(HTTPSError) -> HTTPResponse {
         var reader = HTTPResponseReader(server: "https://in-memory")
         return try reader.read(from: BytesSource(bytes, pieceSize: pieceSize), method: method, deadline: deadline, call: "parse").response
     }
