@@ -63,7 +63,7 @@ let package = Package(
         // The meta-plugin: config, delegate resolution, ADD/DEL/CHECK, result merge, cache.
         .target(name: "MetaPlugin", dependencies: ["CNI", "CNIExec", "HTTPS", "KubeClient", "Logging", "PodResources", "CShims"], swiftSettings: strict),
         // `multus install`: the DaemonSet entrypoint that puts the binary, kubeconfig and config on the node.
-        .target(name: "Installer", dependencies: ["CNI", "HTTPS", "KubeClient", "MetaPlugin", "CShims", "YAML"], swiftSettings: strict),
+        .target(name: "Installer", dependencies: ["CNI", "HTTPS", "KubeClient", "CShims", "YAML"], swiftSettings: strict),
         // The only code that touches the process: environ, stdin, stdout, exit.
         .executableTarget(
             name: "multus",

@@ -1,5 +1,4 @@
 import CNI
-import MetaPlugin
 
 /// What install has put on the node and keeps current: the token copy, the kubeconfig, and the
 /// config (generated around the primary, or copied). Every step compares before it writes, so
@@ -93,7 +92,7 @@ struct Installation {
     /// `00-calico.conflist` does before `00-multus.conf`) means pods never reach multus.
     private func warnIfShadowed(_ ours: String) {
         guard let names = try? Platform.listDirectory(paths.confDir) else { return }
-        let before = names.filter { NetworkFiles.hasConfigExtension($0) && !paths.ownNames.contains($0) && $0.utf8.lexicographicallyPrecedes(ours.utf8) }
+        let before = names.filter { NetworkConfigFiles.isConfigFile($0) && !paths.ownNames.contains($0) && $0.utf8.lexicographicallyPrecedes(ours.utf8) }
         guard !before.isEmpty else { return }
         log("warning: \(before.sorted().joined(separator: ", ")) in \(paths.confDir) sorts before \(ours), so the runtime uses it and not multus; "
                + "rename it, or use --rename-conf-file")

@@ -1,6 +1,5 @@
 import CNI
 import Glibc
-import MetaPlugin
 
 /// The node's primary CNI config (flannel's, calico's, ...): the network every pod gets first,
 /// which the generated config wraps as its first delegate.
@@ -72,7 +71,7 @@ struct PrimaryFinder: Sendable {
         do { names = try Platform.listDirectory(directory) } catch {
             return .unusable(.file(error, path: directory))
         }
-        let candidates = names.filter { NetworkFiles.hasConfigExtension($0) && !ownNames.contains($0) }
+        let candidates = names.filter { NetworkConfigFiles.isConfigFile($0) && !ownNames.contains($0) }
             .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         for name in candidates {
             let outcome = read(join(name))

@@ -1,5 +1,4 @@
 import CNI
-import KubeClient
 
 /// What Multus (v3 and v4) left on a node for each container it attached, so that a node upgraded
 /// in place can still DEL, CHECK and GC those pods with no API call and no NAD:

@@ -7,8 +7,6 @@ import Glibc
 /// Mirrors Multus's getNetDelegate (a reference containing '/' is a path) and libcni's
 /// ConfFiles/LoadConfList (extensions .conf, .conflist, .json; lexical order).
 public struct NetworkFiles: Sendable {
-    public static let extensions = [".conf", ".conflist", ".json"]
-
     public let confDir: String
 
     public init(confDir: String) { self.confDir = confDir }
@@ -19,7 +17,7 @@ public struct NetworkFiles: Sendable {
         if reference.contains("/") {
             switch FileSystem.kind(of: reference) {
             case .directory:
-                guard let first = try FileSystem.listDirectory(reference).filter(Self.hasConfigExtension).sorted().first else {
+                guard let first = try FileSystem.listDirectory(reference).filter(NetworkConfigFiles.isConfigFile).sorted().first else {
                     throw .networkNotFound(reference: reference, key: key, searched: "directory \(reference) has no .conf, .conflist or .json file")
                 }
                 return try loadFile(FileSystem.join(reference, first))
@@ -37,7 +35,7 @@ public struct NetworkFiles: Sendable {
     public func findByName(_ name: String, key: String) throws(MetaError) -> LoadedNetwork {
         let files: [String]
         switch FileSystem.kind(of: confDir) {
-        case .directory: files = try FileSystem.listDirectory(confDir).filter(Self.hasConfigExtension).sorted()
+        case .directory: files = try FileSystem.listDirectory(confDir).filter(NetworkConfigFiles.isConfigFile).sorted()
         case .file, .missing: throw .networkNotFound(reference: name, key: key, searched: "confDir \(confDir) is not a directory")
         }
         let ordered = files.filter { $0.hasSuffix(".conflist") } + files.filter { !$0.hasSuffix(".conflist") }
@@ -123,11 +121,6 @@ public struct NetworkFiles: Sendable {
         } catch {
             throw .invalidConfig("\(error)", source: path)
         }
-    }
-
-    /// A name libcni would load: a .conf, .conflist or .json file that is not hidden.
-    public static func hasConfigExtension(_ file: String) -> Bool {
-        !file.hasPrefix(".") && extensions.contains { file.hasSuffix($0) }
     }
 }
 

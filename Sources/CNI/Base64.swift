@@ -1,4 +1,6 @@
-/// Standard base64 (RFC 4648 section 4), as kubeconfig `*-data` fields hold PEM files.
+/// Standard base64 (RFC 4648 section 4): how Go's encoding/json writes a `[]byte`, so how the
+/// CNI caches of libcni and Multus hold a config's bytes, and how Kubernetes objects and
+/// kubeconfig `*-data` fields hold binary data (PEM files).
 public enum Base64 {
     /// The bytes `text` encodes, or nil if it is not base64.
     ///

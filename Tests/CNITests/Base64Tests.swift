@@ -1,4 +1,4 @@
-import KubeClient
+import CNI
 import Testing
 
 @Suite("Base64")
