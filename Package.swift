@@ -36,7 +36,7 @@ let package = Package(
         // The CNI specification as types: versions, configs, results, errors, the environment.
         .target(name: "CNI", swiftSettings: strict),
         // Exec'ing plugin binaries and the libcni semantics of running one delegate.
-        .target(name: "CNIExec", dependencies: ["CNI", "CShims"], swiftSettings: strict),
+        .target(name: "CNIExec", dependencies: ["CNI", "System"], swiftSettings: strict),
         // libc calls that need _GNU_SOURCE.
         .target(name: "CShims"),
         // The only module that imports Glibc: errno and the EINTR policy, descriptors and files,
@@ -61,7 +61,7 @@ let package = Package(
         // The kubelet's pod-resources API: protobuf messages, gRPC over HTTP/2 (nghttp2) on its unix socket.
         .target(name: "PodResources", dependencies: ["CNGHTTP2"], swiftSettings: strict),
         // The meta-plugin: config, delegate resolution, ADD/DEL/CHECK, result merge, cache.
-        .target(name: "MetaPlugin", dependencies: ["CNI", "CNIExec", "HTTPS", "KubeClient", "Logging", "PodResources", "CShims"], swiftSettings: strict),
+        .target(name: "MetaPlugin", dependencies: ["CNI", "CNIExec", "HTTPS", "KubeClient", "Logging", "PodResources", "System", "CShims"], swiftSettings: strict),
         // `multus install`: the DaemonSet entrypoint that puts the binary, kubeconfig and config on the node.
         .target(name: "Installer", dependencies: ["CNI", "HTTPS", "KubeClient", "CShims", "YAML"], swiftSettings: strict),
         // The only code that touches the process: environ, stdin, stdout, exit.
@@ -79,10 +79,10 @@ let package = Package(
         // Times redaction and NAD parsing of 1 MB inputs (Tests/benchmark/inputs.sh); not part of the test suite.
         .executableTarget(name: "inputs-bench", dependencies: ["CNI", "KubeClient", "Logging"], path: "Tests/benchmark/inputs", swiftSettings: strict),
         // Fixtures every test target shares (testdata/, temporary directories, canned outputs).
-        .target(name: "TestSupport", dependencies: ["CNI", "CNIExec", "HTTPS", "KubeClient", "YAML"], path: "Tests/TestSupport", swiftSettings: strict),
+        .target(name: "TestSupport", dependencies: ["CNI", "CNIExec", "HTTPS", "KubeClient", "System", "YAML"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "SystemTests", dependencies: ["System", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CNITests", dependencies: ["CNI", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "CNIExecTests", dependencies: ["CNIExec", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "CNIExecTests", dependencies: ["CNIExec", "System", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "KubeClientTests", dependencies: ["DNS", "HTTPS", "KubeClient", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "PodResourcesTests", dependencies: ["PodResources", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "MetaPluginTests", dependencies: ["MetaPlugin", "TestSupport"], swiftSettings: strict),

@@ -1,4 +1,5 @@
 import CNI
+import System
 
 /// The seam between the meta-plugin and the operating system: find a plugin binary, run it once.
 /// Mirrors libcni's `invoke.Exec` (FindInPath + ExecPlugin); unit tests substitute a recorder.
@@ -36,7 +37,7 @@ public struct ExecOutput: Sendable, Hashable {
 public enum ExecError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidPluginType(String)
     case notFound(type: String, searched: [String])
-    case spawnFailed(path: String, errno: Int32)
+    case spawnFailed(path: String, errno: Errno)
     case timedOut(path: String, after: Duration)
     /// Timed out, was killed with its process group, and had still not exited `grace` later
     /// (stuck in the kernel): left behind as `pid`.
@@ -49,7 +50,7 @@ public enum ExecError: Error, Hashable, Sendable, CustomStringConvertible {
             "plugin type \(Echo.quoted(type)) is not a plain file name (it must not be empty, contain '/', or be \".\" or \"..\")"
         case .notFound(let type, let searched):
             "plugin \(Echo.quoted(type)) not found in \(searched.isEmpty ? "(no directories: set binDir or CNI_PATH)" : searched.joined(separator: ", "))"
-        case .spawnFailed(let path, let errno): "could not start \(path): \(Syscall.describe(errno))"
+        case .spawnFailed(let path, let errno): "could not start \(path): \(errno) (errno \(errno.rawValue))"
         case .timedOut(let path, let after): "\(path) did not finish within \(after) and was killed"
         case .notReaped(let path, let after, let pid, let grace):
             "\(path) did not finish within \(after) and was killed with its process group, but had not exited \(grace) later (stuck in the kernel?): left behind as pid \(pid), for init to reap"

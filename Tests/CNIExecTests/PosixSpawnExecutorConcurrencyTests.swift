@@ -1,6 +1,7 @@
 import CNIExec
 import Glibc
 import Synchronization
+import System
 import Testing
 import TestSupport
 
@@ -155,7 +156,7 @@ struct PosixSpawnExecutorConcurrencyTests {
         defer { close(writer) }
 
         let (_, took) = elapsed {
-            #expect(throws: ExecError.spawnFailed(path: plugin, errno: ETXTBSY)) {
+            #expect(throws: ExecError.spawnFailed(path: plugin, errno: .textFileBusy)) {
                 try executor.run(plugin, stdin: [], environment: [], timeout: .seconds(30))
             }
         }

@@ -1,5 +1,6 @@
 import CNIExec
 import Glibc
+import System
 import Testing
 import TestSupport
 
@@ -515,7 +516,7 @@ struct PosixSpawnExecutorSpawnFailureTests {
         defer { sandbox.remove() }
         let path = sandbox.pathOf("absent")
 
-        #expect(throws: ExecError.spawnFailed(path: path, errno: ENOENT)) {
+        #expect(throws: ExecError.spawnFailed(path: path, errno: .noSuchFileOrDirectory)) {
             try executor.run(path, stdin: bytes("{}"), environment: [], timeout: generous)
         }
     }
@@ -526,7 +527,7 @@ struct PosixSpawnExecutorSpawnFailureTests {
         defer { sandbox.remove() }
         let path = try sandbox.script("plugin", "echo should not run", mode: 0o644)
 
-        #expect(throws: ExecError.spawnFailed(path: path, errno: EACCES)) {
+        #expect(throws: ExecError.spawnFailed(path: path, errno: .permissionDenied)) {
             try executor.run(path, stdin: [], environment: [], timeout: generous)
         }
     }
@@ -537,7 +538,7 @@ struct PosixSpawnExecutorSpawnFailureTests {
         defer { sandbox.remove() }
         let path = try sandbox.directory("plugin")
 
-        #expect(throws: ExecError.spawnFailed(path: path, errno: EACCES)) {
+        #expect(throws: ExecError.spawnFailed(path: path, errno: .permissionDenied)) {
             try executor.run(path, stdin: [], environment: [], timeout: generous)
         }
     }
@@ -548,14 +549,14 @@ struct PosixSpawnExecutorSpawnFailureTests {
         defer { sandbox.remove() }
         let path = try sandbox.file("plugin", contents: bytes("#!/nonexistent/interpreter\n"), mode: 0o755)
 
-        #expect(throws: ExecError.spawnFailed(path: path, errno: ENOENT)) {
+        #expect(throws: ExecError.spawnFailed(path: path, errno: .noSuchFileOrDirectory)) {
             try executor.run(path, stdin: [], environment: [], timeout: generous)
         }
     }
 
     @Test("error descriptions name the path and the cause")
     func descriptions() {
-        #expect(ExecError.spawnFailed(path: "/opt/cni/bin/bridge", errno: ENOENT).description
+        #expect(ExecError.spawnFailed(path: "/opt/cni/bin/bridge", errno: .noSuchFileOrDirectory).description
             == "could not start /opt/cni/bin/bridge: No such file or directory (errno \(ENOENT))")
         #expect(ExecError.outputTooLarge(path: "/x", limit: 10).description == "/x wrote more than 10 bytes to stdout")
         #expect(ExecError.notFound(type: "bridge", searched: []).description

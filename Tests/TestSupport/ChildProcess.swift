@@ -1,7 +1,7 @@
 // Long-running programs under test (`multus install`), run as children with their output in a
 // file, waited for with deadlines and stopped with a signal.
-import CNIExec
 import Glibc
+import System
 
 /// The path of an executable this package builds (`multus`), found beside the running test
 /// bundle in the build directory.
@@ -35,8 +35,11 @@ public final class ChildProcess: @unchecked Sendable {
         guard log >= 0 else { throw FixtureError(call: "open", path: logPath, errno: errno) }
         let input = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { close(log); close(input) }
-        guard case .success(let pid) = ProcessSpawner.spawn(arguments, environment: environment, standardStreams: [input, log, log]) else {
-            throw FixtureError(call: "posix_spawn", path: arguments.first ?? "", errno: errno)
+        let pid: Int32
+        do {
+            pid = try ProcessSpawner.spawn(arguments, environment: environment, standardStreams: [input, log, log].map(FileDescriptor.init))
+        } catch {
+            throw FixtureError(call: "posix_spawn", path: arguments.first ?? "", errno: error.errno.rawValue)
         }
         self.pid = pid
         self.logPath = logPath

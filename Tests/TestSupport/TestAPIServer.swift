@@ -7,6 +7,7 @@ import CShims
 import Glibc
 import KubeClient
 import Synchronization
+import System
 import YAML
 
 /// One REST request as the test API server's log records it.
@@ -436,7 +437,7 @@ struct ControlChannel: ~Copyable {
             throw error
         }
 
-        guard case .success(let pid) = ProcessSpawner.spawn(arguments, environment: environment, standardStreams: childEnds) else {
+        guard let pid = try? ProcessSpawner.spawn(arguments, environment: environment, standardStreams: childEnds.map(FileDescriptor.init)) else {
             [input[1], output[0]].forEach { _ = close($0) }
             throw TestAPIServerError("could not start \(arguments[0])")
         }

@@ -1,5 +1,6 @@
 import CNI
 import CNIExec
+import System
 
 /// Refuses a NetworkAttachmentDefinition's config that would run a meta-plugin: Multus itself,
 /// its thick plugin's shim, or any name under which the plugin directories hold this very binary.
