@@ -54,7 +54,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The log file: Multus's keys and line format, rotation safe across processes, redaction.
-        .target(name: "Logging", dependencies: ["CNI", "CZlib"], swiftSettings: strict),
+        .target(name: "Logging", dependencies: ["CNI", "CZlib", "System"], swiftSettings: strict),
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         // Talking to Kubernetes: kubeconfig (YAML), HTTPS (OpenSSL), the objects we read and write.
         .target(name: "KubeClient", dependencies: ["CNI", "DNS", "HTTPS", "System", "YAML"], swiftSettings: strict),
@@ -73,7 +73,7 @@ let package = Package(
             linkerSettings: [.unsafeFlags(releaseLinkFlags, .when(configuration: .release))]
         ),
         // Fuzzing every input entry point (Tests/scripts/fuzz.sh); otherwise a replay tool for saved inputs.
-        .executableTarget(name: "multus-fuzz", dependencies: ["HTTPS", "MetaPlugin", "KubeClient", "Installer", "Logging", "PodResources", "YAML"], path: "Tests/Fuzz", swiftSettings: strict),
+        .executableTarget(name: "multus-fuzz", dependencies: ["HTTPS", "MetaPlugin", "KubeClient", "Installer", "Logging", "PodResources", "System", "YAML"], path: "Tests/Fuzz", swiftSettings: strict),
         // Times the pod-resources call (Tests/benchmark/podresources.sh); not part of the test suite.
         .executableTarget(name: "podresources-bench", dependencies: ["PodResources"], path: "Tests/benchmark/podresources", swiftSettings: strict),
         // Times redaction and NAD parsing of 1 MB inputs (Tests/benchmark/inputs.sh); not part of the test suite.
@@ -83,14 +83,14 @@ let package = Package(
         .testTarget(name: "SystemTests", dependencies: ["System", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CNITests", dependencies: ["CNI", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CNIExecTests", dependencies: ["CNIExec", "System", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "KubeClientTests", dependencies: ["DNS", "HTTPS", "KubeClient", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "KubeClientTests", dependencies: ["DNS", "HTTPS", "KubeClient", "System", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "PodResourcesTests", dependencies: ["PodResources", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "MetaPluginTests", dependencies: ["MetaPlugin", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "MetaPluginTests", dependencies: ["MetaPlugin", "System", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "DNSTests", dependencies: ["DNS", "System", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "HTTPSTests", dependencies: ["HTTPS", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "YAMLTests", dependencies: ["YAML", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "InstallerTests", dependencies: ["HTTPS", "Installer", "MetaPlugin", "multus", "TestSupport", "YAML"], swiftSettings: strict),
-        .testTarget(name: "LoggingTests", dependencies: ["Logging", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "LoggingTests", dependencies: ["Logging", "System", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: ["MetaPlugin", "multus", "PodResources", "TestSupport"], swiftSettings: strict),
     ]
 )

@@ -35,23 +35,6 @@ public enum Platform {
         return try readAll(fd, limit: limit)
     }
 
-    /// The whole of a file only we may have written: a regular file (not a link), owned by this
-    /// process's user, with no permission for group or others. What it holds decides whom we
-    /// trust or who we are (a TLS session resumes a verified identity), so one another user
-    /// could have written or read is not used.
-    /// - Returns: its bytes and when it was last modified.
-    /// - Throws: ELOOP for a link, EPERM for another owner, a mode open to others or not a file.
-    public static func readOwnFile(_ path: String, limit: Int) throws(FileError) -> (bytes: [UInt8], modified: WallClockTime) {
-        let fd = try open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw FileError(operation: "stat", errno: Glibc.errno) }
-        guard (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == geteuid(), info.st_mode & 0o077 == 0 else {
-            throw FileError(operation: "refuse (not a private file of this user)", errno: EPERM)
-        }
-        return (try readAll(fd, limit: limit), WallClockTime(seconds: Int64(info.st_mtim.tv_sec), nanoseconds: Int32(info.st_mtim.tv_nsec)))
-    }
-
     private static func open(_ path: String, _ flags: Int32) throws(FileError) -> Int32 {
         var fd: Int32
         repeat { fd = Glibc.open(path, flags) } while fd < 0 && Glibc.errno == EINTR
@@ -114,43 +97,4 @@ extension Duration {
         guard !overflow, millis < Int64(Int32.max) else { return Int32.max }
         return Int32(clamping: millis + (components.attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
     }
-}
-
-/// A moment on the wall clock (CLOCK_REALTIME), for what other machines read: timestamps in API
-/// objects and log lines. Durations are measured with ContinuousClock instead.
-public struct WallClockTime: Sendable, Hashable, Comparable {
-    public var seconds: Int64
-    public var nanoseconds: Int32
-
-    public init(seconds: Int64, nanoseconds: Int32 = 0) {
-        self.seconds = seconds
-        self.nanoseconds = nanoseconds
-    }
-
-    public init(unixNanoseconds: Int64) {
-        seconds = unixNanoseconds / 1_000_000_000
-        nanoseconds = Int32(unixNanoseconds % 1_000_000_000)
-    }
-
-    public static func now() -> WallClockTime {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return WallClockTime(seconds: Int64(now.tv_sec), nanoseconds: Int32(now.tv_nsec))
-    }
-
-    /// Nanoseconds since the epoch (what Go's `UnixNano` gives).
-    public var unixNanoseconds: Int64 { seconds &* 1_000_000_000 &+ Int64(nanoseconds) }
-
-    /// RFC 3339 in UTC with whole seconds, as Kubernetes writes `metav1.Time`: `2026-12-04T14:44:43Z`.
-    public var rfc3339: String {
-        var time = time_t(seconds)
-        var parts = tm()
-        guard gmtime_r(&time, &parts) != nil else { return "1970-01-01T00:00:00Z" }
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let year = Int(parts.tm_year) + 1900
-        let paddedYear = String(repeating: "0", count: max(0, 4 - String(year).count)) + String(year)
-        return "\(paddedYear)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
-    }
-
-    public static func < (a: WallClockTime, b: WallClockTime) -> Bool { (a.seconds, a.nanoseconds) < (b.seconds, b.nanoseconds) }
 }

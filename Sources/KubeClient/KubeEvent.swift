@@ -1,4 +1,5 @@
 import CNI
+import System
 
 /// A core/v1 Event about a pod, as client-go's event recorder builds one: what `kubectl describe
 /// pod` lists under Events. Operators look there first, so we record what Multus records.

@@ -1,6 +1,5 @@
-import CNI
 import CZlib
-import Glibc
+import System
 
 /// The rotated copies of one log file, named as lumberjack names them so that tools written
 /// for Multus's logs find them: `<dir>/<name>-<UTC time, 2006-01-02T15-04-05.000><ext>`, and
@@ -31,7 +30,7 @@ struct LogBackups {
         var milliseconds = time.unixNanoseconds / 1_000_000
         while true {
             let name = directory + "/" + prefix + Self.stamp(milliseconds: milliseconds) + ext
-            if access(name, F_OK) != 0 && access(name + ".gz", F_OK) != 0 { return name }
+            if !Files.exists(name) && !Files.exists(name + ".gz") { return name }
             milliseconds += 1
         }
     }
@@ -44,7 +43,7 @@ struct LogBackups {
         let cutoff = overflow || underflow ? Int64.min : start
         for (index, backup) in list().enumerated()
         where (rotation.maxBackups > 0 && index >= rotation.maxBackups) || (rotation.maxAgeDays > 0 && backup.milliseconds < cutoff) {
-            unlink(directory + "/" + backup.name)
+            _ = try? Files.remove(directory + "/" + backup.name)
         }
     }
 
@@ -52,7 +51,7 @@ struct LogBackups {
     func compressAll() {
         for backup in list() where !backup.name.hasSuffix(".gz") {
             let source = directory + "/" + backup.name
-            if Self.gzip(source, to: source + ".gz") { unlink(source) }
+            if Self.gzip(source, to: source + ".gz") { _ = try? Files.remove(source) }
         }
     }
 
@@ -63,13 +62,8 @@ struct LogBackups {
 
     /// Every backup in the directory, newest first.
     func list() -> [Backup] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
         var found: [Backup] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+        for name in (try? Files.list(directory)) ?? [] {
             if let milliseconds = timestamp(of: name) { found.append(Backup(name: name, milliseconds: milliseconds)) }
         }
         return found.sorted { ($0.milliseconds, $0.name) > ($1.milliseconds, $1.name) }
@@ -86,15 +80,13 @@ struct LogBackups {
 
     /// `2006-01-02T15-04-05.000` in UTC.
     static func stamp(milliseconds: Int64) -> String {
-        var seconds = time_t(milliseconds / 1000)
-        var parts = tm()
-        guard gmtime_r(&seconds, &parts) != nil else { return "1970-01-01T00-00-00.000" }
+        guard let utc = WallClockTime(seconds: milliseconds / 1000).utc else { return "1970-01-01T00-00-00.000" }
         func pad(_ value: Int, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
-        return "\(pad(Int(parts.tm_year) + 1900, 4))-\(pad(Int(parts.tm_mon) + 1, 2))-\(pad(Int(parts.tm_mday), 2))T"
-            + "\(pad(Int(parts.tm_hour), 2))-\(pad(Int(parts.tm_min), 2))-\(pad(Int(parts.tm_sec), 2)).\(pad(Int(milliseconds % 1000), 3))"
+        return "\(pad(utc.year, 4))-\(pad(utc.month, 2))-\(pad(utc.day, 2))T"
+            + "\(pad(utc.hour, 2))-\(pad(utc.minute, 2))-\(pad(utc.second, 2)).\(pad(Int(milliseconds % 1000), 3))"
     }
 
     static func parseStamp(_ text: String) -> Int64? {
@@ -114,37 +106,31 @@ struct LogBackups {
             let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19), let millis = number(20..<23),
             (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
-        var parts = tm()
-        parts.tm_year = year - 1900
-        parts.tm_mon = month - 1
-        parts.tm_mday = day
-        parts.tm_hour = hour
-        parts.tm_min = minute
-        parts.tm_sec = second
-        return Int64(timegm(&parts)) * 1000 + Int64(millis)
+        let utc = UTCTime(year: Int(year), month: Int(month), day: Int(day), hour: Int(hour), minute: Int(minute), second: Int(second))
+        return WallClockTime(utc: utc).seconds * 1000 + Int64(millis)
     }
 
     /// Compresses `source` into `target` (created 0600), at zlib's fastest level: rotation runs
     /// under the lock every writer waits on.
     static func gzip(_ source: String, to target: String) -> Bool {
-        let input = open(source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard input >= 0 else { return false }
-        defer { close(input) }
-        let output = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard output >= 0, let gz = gzdopen(output, "wb1") else {
-            if output >= 0 { close(output) }
+        guard let input = try? FileDescriptor.open(source, .readOnly, options: .noFollow) else { return false }
+        defer { input.close() }
+        guard let output = try? FileDescriptor.open(target, .writeOnly, options: [.create, .truncate, .noFollow], permissions: 0o600)
+        else { return false }
+        // gzclose closes the descriptor from here on.
+        guard let gz = gzdopen(output.rawValue, "wb1") else {
+            output.close()
             return false
         }
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         var ok = true
         while ok {
-            let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { ok = count == 0; break }
+            guard let count = try? input.read(into: &buffer) else { ok = false; break }
+            if count == 0 { break }
             ok = buffer.withUnsafeBytes { gzwrite(gz, $0.baseAddress, UInt32(count)) } == Int32(count)
         }
         ok = gzclose(gz) == Z_OK && ok
-        if !ok { unlink(target) }
+        if !ok { _ = try? Files.remove(target) }
         return ok
     }
 }

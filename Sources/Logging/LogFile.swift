@@ -1,13 +1,12 @@
-import CNI
-import Glibc
 import Synchronization
+import System
 
 /// Why the log file could not be written: the call and its errno.
 public struct LogFileError: Error, Sendable, Hashable, CustomStringConvertible {
     public var operation: String
     public var path: String
-    public var errno: Int32
-    public var description: String { "\(operation) \(path): \(Platform.describe(errno: errno))" }
+    public var errno: Errno
+    public var description: String { "\(operation) \(path): \(errno)" }
 }
 
 /// A log file many `multus` processes append to at once, rotated as lumberjack does.
@@ -23,8 +22,8 @@ public final class LogFile: Sendable {
     private let state = Mutex<Descriptors?>(nil)
 
     struct Descriptors {
-        var file: Int32
-        var lock: Int32
+        var file: FileDescriptor
+        var lock: FileDescriptor
     }
 
     public init(path: String, rotation: LogSettings.Rotation) {
@@ -34,7 +33,7 @@ public final class LogFile: Sendable {
 
     deinit {
         state.withLock { open in
-            if let open { close(open.file); close(open.lock) }
+            if let open { open.file.close(); open.lock.close() }
         }
     }
 
@@ -46,57 +45,60 @@ public final class LogFile: Sendable {
             var descriptors: Descriptors
             if let open { descriptors = open } else { descriptors = try openDescriptors() }
             defer { open = descriptors }
-            try lock(descriptors.lock, LOCK_SH)
-            defer { flock(descriptors.lock, LOCK_UN) }
+            try lock(descriptors.lock, .shared)
+            defer { descriptors.lock.unlock() }
             if wouldOverflow(try followPath(&descriptors.file), adding: line.count) {
-                try lock(descriptors.lock, LOCK_EX)
+                try lock(descriptors.lock, .exclusive)
                 if wouldOverflow(try followPath(&descriptors.file), adding: line.count) { try rotate(&descriptors.file) }
             }
-            let written = line.withUnsafeBytes { write(descriptors.file, $0.baseAddress, $0.count) }
-            guard written == line.count else { throw failure("write", errno: written < 0 ? errno : EIO) }
+            let written: Int
+            do throws(SystemError) { written = try descriptors.file.writeOnce(line) } catch { throw failure("write", errno: error.errno) }
+            guard written == line.count else { throw failure("write", errno: .ioError) }
         }
     }
 
     private func openDescriptors() throws(LogFileError) -> Descriptors {
         let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast().joined(separator: "/")
         if !directory.isEmpty {
-            do { try Platform.makeDirectories(directory, mode: 0o755) } catch { throw failure("create the directory of", errno: error.errno) }
+            do { try Files.makeDirectories(directory, permissions: 0o755) } catch { throw failure("create the directory of", errno: error.errno) }
         }
-        let lockFD = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard lockFD >= 0 else { throw LogFileError(operation: "open", path: lockPath, errno: errno) }
+        let lockFD: FileDescriptor
+        do { lockFD = try FileDescriptor.open(lockPath, .readWrite, options: [.create, .noFollow], permissions: 0o600) } catch {
+            throw LogFileError(operation: "open", path: lockPath, errno: error.errno)
+        }
         do {
             return Descriptors(file: try openFile(), lock: lockFD)
         } catch {
-            close(lockFD)
+            lockFD.close()
             throw error
         }
     }
 
     var lockPath: String { path + ".lock" }
 
-    private func openFile() throws(LogFileError) -> Int32 {
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw failure("open", errno: errno) }
-        return fd
+    private func openFile() throws(LogFileError) -> FileDescriptor {
+        do { return try FileDescriptor.open(path, .writeOnly, options: [.append, .create, .noFollow], permissions: 0o600) } catch {
+            throw failure("open", errno: error.errno)
+        }
     }
 
-    private func lock(_ fd: Int32, _ operation: Int32) throws(LogFileError) {
-        while flock(fd, operation) != 0 {
-            guard errno == EINTR else { throw LogFileError(operation: "lock", path: lockPath, errno: errno) }
-        }
+    private func lock(_ fd: FileDescriptor, _ kind: FileDescriptor.LockKind) throws(LogFileError) {
+        do { try fd.lock(kind) } catch { throw LogFileError(operation: "lock", path: lockPath, errno: error.errno) }
     }
 
     /// Re-opens the path when another process rotated the file away from under `fd`.
     /// - Returns: the size of the file `fd` now names (0 for a file just opened).
-    private func followPath(_ fd: inout Int32) throws(LogFileError) -> Int {
-        var held = stat(), named = stat()
-        guard fstat(fd, &held) == 0 else { throw failure("stat", errno: errno) }
-        if stat(path, &named) == 0 && named.st_ino == held.st_ino && named.st_dev == held.st_dev { return Int(held.st_size) }
+    private func followPath(_ fd: inout FileDescriptor) throws(LogFileError) -> Int {
+        let held = try status(fd)
+        if let named = try? Files.status(path), named.identity == held.identity { return held.size }
         let fresh = try openFile()
-        close(fd)
+        fd.close()
         fd = fresh
-        guard fstat(fd, &held) == 0 else { throw failure("stat", errno: errno) }
-        return Int(held.st_size)
+        return try status(fd).size
+    }
+
+    private func status(_ fd: FileDescriptor) throws(LogFileError) -> FileStatus {
+        do { return try fd.status() } catch { throw failure("stat", errno: error.errno) }
     }
 
     private func wouldOverflow(_ size: Int, adding count: Int) -> Bool {
@@ -105,18 +107,18 @@ public final class LogFile: Sendable {
 
     /// Moves the file to its backup name and starts a new one; then prunes and compresses
     /// backups. Runs under the exclusive lock.
-    private func rotate(_ fd: inout Int32) throws(LogFileError) {
+    private func rotate(_ fd: inout FileDescriptor) throws(LogFileError) {
         let backups = LogBackups(path: path)
         let backup = backups.unusedName(at: WallClockTime.now())
-        guard rename(path, backup) == 0 else { throw failure("rotate", errno: errno) }
+        do { try Files.rename(path, to: backup) } catch { throw failure("rotate", errno: error.errno) }
         let fresh = try openFile()
-        close(fd)
+        fd.close()
         fd = fresh
         backups.prune(keeping: rotation, now: WallClockTime.now())
         if rotation.compress { backups.compressAll() }
     }
 
-    private func failure(_ operation: String, errno: Int32) -> LogFileError {
+    private func failure(_ operation: String, errno: Errno) -> LogFileError {
         LogFileError(operation: operation, path: path, errno: errno)
     }
 }

@@ -1,5 +1,6 @@
 import CNI
 import Synchronization
+import System
 
 /// The log of one invocation: lines filtered by level, redacted, then written to the log file
 /// and kept for stderr. Made once per call and handed down; nothing here is process-global.

@@ -18,6 +18,7 @@ import KubeClient
 import Logging
 import MetaPlugin
 import PodResources
+import System
 import YAML
 
 /// A delegate that answers every call with the same bytes.

@@ -2,6 +2,7 @@ import CNI
 import Glibc
 import HTTPS
 import KubeClient
+import System
 import Testing
 import TestSupport
 

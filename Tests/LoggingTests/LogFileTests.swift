@@ -2,6 +2,7 @@ import CNI
 import CZlib
 import Glibc
 @testable import Logging
+import System
 import Testing
 import TestSupport
 

@@ -1,5 +1,6 @@
 import CNI
 import Logging
+import System
 import Testing
 import TestSupport
 

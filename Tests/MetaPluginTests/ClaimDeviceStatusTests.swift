@@ -1,6 +1,7 @@
 import CNI
 import KubeClient
 @testable import MetaPlugin
+import System
 import Testing
 import TestSupport
 

@@ -1,5 +1,6 @@
 import CNI
 import KubeClient
+import System
 
 /// What we report in a ResourceClaim's `status.devices` (KEP-4817) for a DRA device we attached:
 /// the pod interface it became, with its addresses and MAC (`networkData`), and a `Ready`

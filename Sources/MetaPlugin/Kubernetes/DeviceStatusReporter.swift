@@ -1,6 +1,7 @@
 import CNI
 import KubeClient
 import Synchronization
+import System
 
 /// `draDeviceStatus`: after ADD, our entry in each ResourceClaim for each DRA device attached;
 /// after DEL (or a rollback), those entries taken out again.

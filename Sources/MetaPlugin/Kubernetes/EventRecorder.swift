@@ -1,6 +1,7 @@
 import CNI
 import KubeClient
 import Synchronization
+import System
 
 /// Kubernetes events about the pod, as Multus records them: `AddedInterface` for each network
 /// attached and a `NoNetworkFound` warning for a NAD that cannot be read. Operators read them in
