@@ -59,7 +59,7 @@ let package = Package(
         // Talking to Kubernetes: kubeconfig (YAML), HTTPS (OpenSSL), the objects we read and write.
         .target(name: "KubeClient", dependencies: ["CNI", "DNS", "HTTPS", "System", "YAML"], swiftSettings: strict),
         // The kubelet's pod-resources API: protobuf messages, gRPC over HTTP/2 (nghttp2) on its unix socket.
-        .target(name: "PodResources", dependencies: ["CNGHTTP2"], swiftSettings: strict),
+        .target(name: "PodResources", dependencies: ["CNGHTTP2", "System"], swiftSettings: strict),
         // The meta-plugin: config, delegate resolution, ADD/DEL/CHECK, result merge, cache.
         .target(name: "MetaPlugin", dependencies: ["CNI", "CNIExec", "HTTPS", "KubeClient", "Logging", "PodResources", "System", "CShims"], swiftSettings: strict),
         // `multus install`: the DaemonSet entrypoint that puts the binary, kubeconfig and config on the node.

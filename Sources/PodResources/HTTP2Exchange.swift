@@ -1,5 +1,4 @@
 import CNGHTTP2
-import Glibc
 
 /// A request to send: a POST to `path` (all gRPC needs).
 struct HTTP2Request {

@@ -1,4 +1,4 @@
-import Glibc
+import System
 
 /// A pod-resources call that failed. `socket` names the kubelet socket, `problem` what went wrong.
 public struct PodResourcesError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -68,10 +68,7 @@ public struct PodResourcesClient: Sendable {
     }
 
     /// Whether the socket file is there (Multus's test for using the API rather than the checkpoint).
-    public var socketExists: Bool {
-        var info = stat()
-        return stat(socket, &info) == 0
-    }
+    public var socketExists: Bool { (try? Files.status(socket)) != nil }
 
     /// What the kubelet allocated to one pod: `Get`, or, where the kubelet does not serve `Get`,
     /// `List` and the pod picked out of it. nil when `List` does not have the pod.
@@ -118,7 +115,7 @@ public struct PodResourcesClient: Sendable {
                 guard ContinuousClock.now + jittered < until else {
                     throw PodResourcesError(socket: socket, problem: error.problem, attempts: attempts)
                 }
-                sleepFor(jittered)
+                Clock.sleep(for: jittered)
                 pause = min(pause * 2, Self.longestPause)
                 attempts += 1
             }
@@ -187,12 +184,4 @@ extension PodResourcesError {
         guard case .status(let status) = problem else { return false }
         return status.code == .unimplemented || (status.code == .unknown && status.message == "PodResources API Get method disabled")
     }
-}
-
-/// Sleeps for `duration`, resuming after signals.
-private func sleepFor(_ duration: Duration) {
-    let (seconds, attoseconds) = duration.components
-    var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
-    var remaining = timespec()
-    while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
 }
