@@ -61,7 +61,7 @@ let package = Package(
         // The kubelet's pod-resources API: protobuf messages, gRPC over HTTP/2 (nghttp2) on its unix socket.
         .target(name: "PodResources", dependencies: ["CNGHTTP2", "System"], swiftSettings: strict),
         // The meta-plugin: config, delegate resolution, ADD/DEL/CHECK, result merge, cache.
-        .target(name: "MetaPlugin", dependencies: ["CNI", "CNIExec", "HTTPS", "KubeClient", "Logging", "PodResources", "System", "CShims"], swiftSettings: strict),
+        .target(name: "MetaPlugin", dependencies: ["CNI", "CNIExec", "HTTPS", "KubeClient", "Logging", "PodResources", "System"], swiftSettings: strict),
         // `multus install`: the DaemonSet entrypoint that puts the binary, kubeconfig and config on the node.
         .target(name: "Installer", dependencies: ["CNI", "HTTPS", "KubeClient", "CShims", "YAML"], swiftSettings: strict),
         // The only code that touches the process: environ, stdin, stdout, exit.

@@ -97,9 +97,11 @@ public enum Files {
         }
     }
 
-    /// `mkdir -p`: `path` and its missing parents, each with `permissions`.
+    /// `mkdir -p`: `path` and its missing parents, each with `permissions`. A directory already
+    /// there costs one stat, not a mkdir per component.
     /// - Throws: the failing mkdir, with the directory it could not make.
     public static func makeDirectories(_ path: String, permissions: UInt32) throws(SystemError) {
+        if kind(of: path) == .directory { return }
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             prefix += "/" + component

@@ -5,7 +5,7 @@ import Glibc
 /// kernel chose and connected to the kernel, so it only receives the kernel's replies. Extended
 /// acks (the kernel's own error text) are asked for where the kernel has them. What the
 /// messages say is the caller's: this moves datagrams.
-public final class NetlinkSocket {
+public final class NetlinkRouteSocket {
     private let fd: Int32
 
     /// Opens the socket; a receive that gets no reply within `timeoutSeconds` fails with EAGAIN.

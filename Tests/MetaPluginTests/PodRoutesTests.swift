@@ -3,6 +3,7 @@ import CNIExec
 import Glibc
 @testable import MetaPlugin
 import Synchronization
+import System
 import Testing
 
 /// Only root can make namespaces and links.
@@ -174,7 +175,7 @@ struct PodRoutesTests {
             try PodRoutes.setDefaultRoute(netns: pod.path, gateway: pod.v4(2), ifName: "net9")
         }
         #expect(error.step == .findInterface)
-        #expect(error.errno == ENODEV)
+        #expect(error.errno == .noSuchDevice)
         #expect(error.description.contains("net9"))
         #expect(error.description.contains(pod.path))
         #expect(pod.defaults(.v4) == ["default via \(pod.v4(1)) dev eth0"])
@@ -186,7 +187,7 @@ struct PodRoutesTests {
             try PodRoutes.setDefaultRoute(netns: path, gateway: "10.1.1.1", ifName: "eth0")
         }
         #expect(error.step == .openNetns)
-        #expect(error.errno == ENOENT)
+        #expect(error.errno == .noSuchFileOrDirectory)
         #expect(error.description.contains(path))
         #expect(throws: PodRouteError.self) { try PodRoutes.defaultRoutes(netns: path) }
     }
@@ -194,7 +195,7 @@ struct PodRoutesTests {
     @Test func refusesAFileThatIsNoNetns() throws {
         let error = try #require(throws: PodRouteError.self) { try PodRoutes.defaultRoutes(netns: "/proc/self/status") }
         #expect(error.step == .enterNetns)
-        #expect(error.errno == EINVAL)
+        #expect(error.errno == .invalidArgument)
     }
 
     @Test func putsTheOldRoutesBackWhenTheKernelRefusesTheNewOne() throws {
@@ -205,7 +206,7 @@ struct PodRoutesTests {
             try PodRoutes.setDefaultRoute(netns: pod.path, gateway: "192.168.77.1", ifName: "net1")
         }
         #expect(error.step == .addRoute)
-        #expect(error.errno == ENETUNREACH)
+        #expect(error.errno == Errno(rawValue: ENETUNREACH))
         #expect(error.description.contains("192.168.77.1"))
         #expect(error.kernelMessage != nil)  // the extended ack: "Nexthop has invalid gateway"
         #expect(pod.defaults(.v4) == ["default via \(pod.v4(1)) dev eth0"])
@@ -226,7 +227,7 @@ struct PodRoutesTests {
         defer { pods.forEach { $0.remove() } }
         let failures = Mutex<[String]>([])
         let tasks = pods.map { pod in
-            BackgroundTask {
+            Thread {
                 do throws(PodRouteError) {
                     try PodRoutes.setDefaultRoute(netns: pod.path, gateway: pod.v4(2), ifName: "net1")
                     try PodRoutes.setDefaultRoute(netns: pod.path, gateway: pod.v6(2), ifName: "net1")
@@ -257,7 +258,7 @@ struct PodRoutesParsingTests {
 
     @Test func describesTheCall() {
         let error = PodRouteError(netns: "/var/run/netns/pod", ifName: "net1", gateway: "10.1.2.1",
-                                  step: .addRoute, errno: ENETUNREACH, kernelMessage: "Nexthop has invalid gateway")
+                                  step: .addRoute, errno: Errno(rawValue: ENETUNREACH), kernelMessage: "Nexthop has invalid gateway")
         #expect(error.description == "setting the default route via 10.1.2.1 dev net1 in netns /var/run/netns/pod: "
             + "cannot add the route: Network is unreachable (errno \(ENETUNREACH)): Nexthop has invalid gateway")
     }
@@ -296,7 +297,7 @@ struct PodRoutesParsingTests {
         NetlinkAttribute(type: NL.NLMSGERR_ATTR_MSG, value: Array("Nexthop has invalid gateway".utf8) + [0]).encode(into: &payload)
         let message = NetlinkMessage(type: NL.NLMSG_ERROR, flags: NL.NLM_F_CAPPED | NL.NLM_F_ACK_TLVS, sequence: 1, payload: payload[...])
         let (code, text) = try #require(message.errorCode())
-        #expect(code == ENETUNREACH)
+        #expect(code == Errno(rawValue: ENETUNREACH))
         #expect(text == "Nexthop has invalid gateway")
     }
 

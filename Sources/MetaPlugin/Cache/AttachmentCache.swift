@@ -1,6 +1,6 @@
 import CNI
-import Glibc
 import KubeClient
+import System
 
 /// What one container's attachments look like on disk, so DEL and CHECK need nothing else:
 /// each delegate's config exactly as it was run (every plugin-specific key) and its result.
@@ -45,19 +45,20 @@ public struct AttachmentCache: Sendable {
     let multus: MultusScratchCache
 
     public init(cniDir: String) {
-        directory = FileSystem.join(cniDir, "attachments")
+        directory = Files.join(cniDir, "attachments")
         deleted = DeletedContainers(cniDir: cniDir)
         multus = MultusScratchCache(cniDir: cniDir)
     }
 
-    public func path(for containerID: String) -> String { FileSystem.join(directory, containerID + ".json") }
+    public func path(for containerID: String) -> String { Files.join(directory, containerID + ".json") }
 
     /// The entry for `containerID`, or nil when there is none.
     /// - Throws: `MetaError.corruptCache` when the file exists but cannot be read as an entry.
     public func load(_ containerID: String) throws(MetaError) -> CacheEntry? {
         let path = path(for: containerID)
-        guard FileSystem.exists(path) else { return nil }
-        let bytes = try FileSystem.readFile(path)
+        guard Files.exists(path) else { return nil }
+        let bytes: [UInt8]
+        do { bytes = try Files.read(path, limit: wholeFileLimit, symlinks: .refuse) } catch { throw .file(error, path: path) }
         do {
             return try CacheEntry(json: try JSONValue.parse(bytes))
         } catch let error as JSONSyntaxError {
@@ -70,12 +71,14 @@ public struct AttachmentCache: Sendable {
     }
 
     public func store(_ entry: CacheEntry) throws(MetaError) {
-        try FileSystem.ensureDirectory(directory)
-        try FileSystem.writeAtomically(entry.json.serializedBytes(), to: path(for: entry.containerID))
+        try makeDirectory()
+        let path = path(for: entry.containerID)
+        do { try Files.writeAtomically(entry.json.serializedBytes(), to: path, permissions: 0o600) } catch { throw .file(error, path: path) }
     }
 
     public func remove(_ containerID: String) throws(MetaError) {
-        try FileSystem.remove(path(for: containerID))
+        let path = path(for: containerID)
+        do { try Files.remove(path) } catch { throw .file(error, path: path) }
     }
 
     /// After a teardown: the entry goes when nothing is left, else it keeps only `remaining`
@@ -90,10 +93,10 @@ public struct AttachmentCache: Sendable {
 
     /// Every entry on disk, each read on its own: one corrupt file does not hide the others.
     func allEntries() -> [ListedEntry] {
-        guard let names = try? FileSystem.listDirectory(directory) else { return [] }
+        guard let names = try? Files.list(directory) else { return [] }
         return names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted().compactMap { name in
             let containerID = String(name.dropLast(".json".count))
-            let path = FileSystem.join(directory, name)
+            let path = Files.join(directory, name)
             let entry: Result<CacheEntry, MetaError>
             do throws(MetaError) {
                 // Gone since the listing (a DEL finished): nothing to do.
@@ -102,18 +105,30 @@ public struct AttachmentCache: Sendable {
             } catch {
                 entry = .failure(error)
             }
-            return ListedEntry(containerID: containerID, path: path, age: FileSystem.age(path), entry: entry)
+            return ListedEntry(containerID: containerID, path: path, age: Files.age(of: path), entry: entry)
         }
     }
 
     /// Holds an exclusive lock on the cache directory for `body`: two GC scans never interleave.
     /// GC also sweeps the temporary files of writes that were killed before their rename.
     func withExclusiveLock<R>(_ body: () throws(MetaError) -> R) throws(MetaError) -> R {
-        try FileSystem.ensureDirectory(directory)
-        let lock = try FileSystem.lock(FileSystem.join(directory, ".gc.lock"))
-        defer { FileSystem.unlock(lock) }
-        TemporaryFile.sweep(directory)
+        try makeDirectory()
+        let lockPath = Files.join(directory, ".gc.lock")
+        let lock: FileDescriptor
+        do { lock = try Files.lockExclusively(lockPath) } catch { throw .file(error, path: lockPath) }
+        defer {
+            lock.unlock()
+            lock.close()
+        }
+        System.TemporaryFile.sweep(directory)
         return try body()
+    }
+}
+
+extension AttachmentCache {
+    /// The cache's directory, made (0700, with its parents) if missing.
+    private func makeDirectory() throws(MetaError) {
+        do { try Files.makeDirectories(directory, permissions: 0o700) } catch { throw .file(error, path: directory) }
     }
 }
 

@@ -1,5 +1,5 @@
 import CNI
-import Glibc
+import System
 
 /// Tombstones: `<cniDir>/deleted/<containerID>` for each container whose DEL completed.
 ///
@@ -15,22 +15,22 @@ public struct DeletedContainers: Sendable {
     /// How often a DEL sweeps expired tombstones (a marker file's age says when it last did).
     static let sweepInterval = Duration.seconds(3600)
 
-    public init(cniDir: String) { directory = FileSystem.join(cniDir, "deleted") }
+    public init(cniDir: String) { directory = Files.join(cniDir, "deleted") }
 
-    func path(for containerID: String) -> String { FileSystem.join(directory, containerID) }
+    func path(for containerID: String) -> String { Files.join(directory, containerID) }
 
     /// Whether a DEL of `containerID` on `ifName` completed within `lifetime`.
     public func contains(_ containerID: String, ifName: String) -> Bool {
         let path = path(for: containerID)
-        guard let recorded = try? FileSystem.readFile(path, limit: 256) else { return false }
-        return String(decoding: recorded, as: UTF8.self) == ifName && FileSystem.age(path) < Self.lifetime
+        guard let recorded = try? Files.read(path, limit: 256, symlinks: .refuse) else { return false }
+        return String(decoding: recorded, as: UTF8.self) == ifName && Files.age(of: path) < Self.lifetime
     }
 
     /// Best effort: without the record the next DEL is only slower.
     public func record(_ containerID: String, ifName: String) {
         do {
-            try FileSystem.ensureDirectory(directory)
-            try FileSystem.writeFile(Array(ifName.utf8), to: path(for: containerID))
+            try Files.makeDirectories(directory, permissions: 0o700)
+            try Files.write(Array(ifName.utf8), to: path(for: containerID), permissions: 0o600)
         } catch {
             return
         }
@@ -38,22 +38,22 @@ public struct DeletedContainers: Sendable {
     }
 
     public func forget(_ containerID: String) {
-        try? FileSystem.remove(path(for: containerID))
+        _ = try? Files.remove(path(for: containerID))
     }
 
     /// Removes every tombstone whose container is not in `keeping` (GC), or older than `lifetime`.
     func sweep(keeping: Set<String>? = nil) {
-        guard let names = try? FileSystem.listDirectory(directory) else { return }
+        guard let names = try? Files.list(directory) else { return }
         for name in names where !name.hasPrefix(".") {
-            let expired = FileSystem.age(path(for: name)) >= Self.lifetime
+            let expired = Files.age(of: path(for: name)) >= Self.lifetime
             if expired || keeping.map({ !$0.contains(name) }) == true { forget(name) }
         }
     }
 
     private func sweepIfDue() {
-        let marker = FileSystem.join(directory, ".swept")
-        guard !FileSystem.exists(marker) || FileSystem.age(marker) >= Self.sweepInterval else { return }
-        try? FileSystem.writeFile([], to: marker)
+        let marker = Files.join(directory, ".swept")
+        guard !Files.exists(marker) || Files.age(of: marker) >= Self.sweepInterval else { return }
+        try? Files.write([], to: marker, permissions: 0o600)
         sweep()
     }
 }

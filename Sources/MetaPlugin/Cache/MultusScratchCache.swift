@@ -1,4 +1,5 @@
 import CNI
+import System
 
 /// What Multus (v3 and v4) left on a node for each container it attached, so that a node upgraded
 /// in place can still DEL, CHECK and GC those pods with no API call and no NAD:
@@ -16,10 +17,16 @@ struct MultusScratchCache {
 
     init(cniDir: String, resultDirectories: [String]? = nil) {
         self.cniDir = cniDir
-        self.resultDirectories = resultDirectories ?? [FileSystem.join(cniDir, "results"), Self.libcniResultDirectory]
+        self.resultDirectories = resultDirectories ?? [Files.join(cniDir, "results"), Self.libcniResultDirectory]
     }
 
-    func path(for containerID: String) -> String { FileSystem.join(cniDir, containerID) }
+    func path(for containerID: String) -> String { Files.join(cniDir, containerID) }
+
+    /// Whether something other than a directory is at `path` (a record or a cached result).
+    private static func isFile(_ path: String) -> Bool {
+        guard let kind = Files.kind(of: path) else { return false }
+        return kind != .directory
+    }
 
     /// The attachments Multus recorded for `containerID`, as we would have cached them; nil when
     /// Multus left nothing for it.
@@ -30,10 +37,12 @@ struct MultusScratchCache {
     /// - Throws: `MetaError.corruptCache` naming the file when it is there but not Multus's format.
     func load(_ containerID: String, mainIfName: String, config: MultusConfig) throws(MetaError) -> MultusRecord? {
         let path = path(for: containerID)
-        guard FileSystem.kind(of: path) == .file else { return nil }
+        guard Self.isFile(path) else { return nil }
+        let bytes: [UInt8]
+        do { bytes = try Files.read(path, limit: wholeFileLimit, symlinks: .refuse) } catch { throw .file(error, path: path) }
         let delegates: [JSONValue]
         do {
-            guard let list = try JSONValue.parse(try FileSystem.readFile(path)).arrayValue else {
+            guard let list = try JSONValue.parse(bytes).arrayValue else {
                 throw MetaError.corruptCache(path: path, reason: "not a JSON list of delegates")
             }
             delegates = list
@@ -62,13 +71,13 @@ struct MultusScratchCache {
     /// The interface Multus gave a container's main network, which its record does not keep:
     /// libcni's cached result of the main network is named after it. `eth0` when there is none.
     func mainIfName(of containerID: String) -> String {
-        guard let list = (try? FileSystem.readFile(path(for: containerID))).flatMap({ try? JSONValue.parse($0) })?.arrayValue,
+        guard let list = (try? Files.read(path(for: containerID), limit: wholeFileLimit, symlinks: .refuse)).flatMap({ try? JSONValue.parse($0) })?.arrayValue,
               let first = list.first.flatMap({ try? JSONFields($0, path: "") }),
               let network = try? NetworkConfigList(json: Self.delegateConfig(first, cniVersion: .latest))
         else { return "eth0" }
         let prefix = "\(network.name)-\(containerID)-"
         for directory in resultDirectories {
-            if let name = (try? FileSystem.listDirectory(directory))?.sorted().first(where: { $0.hasPrefix(prefix) }) {
+            if let name = (try? Files.list(directory))?.sorted().first(where: { $0.hasPrefix(prefix) }) {
                 return String(name.dropFirst(prefix.count))
             }
         }
@@ -77,13 +86,13 @@ struct MultusScratchCache {
 
     /// Removes Multus's record of the container and the libcni results it pointed at.
     func remove(_ record: MultusRecord) {
-        for file in record.resultFiles + [record.path] { try? FileSystem.remove(file) }
+        for file in record.resultFiles + [record.path] { _ = try? Files.remove(file) }
     }
 
     /// Containers Multus left a record for: the files in cniDir whose name is a container ID.
     func containerIDs() -> [String] {
-        guard let names = try? FileSystem.listDirectory(cniDir) else { return [] }
-        return names.filter { NameRules.containerIDProblem($0) == nil && FileSystem.kind(of: path(for: $0)) == .file }.sorted()
+        guard let names = try? Files.list(cniDir) else { return [] }
+        return names.filter { NameRules.containerIDProblem($0) == nil && Self.isFile(path(for: $0)) }.sorted()
     }
 
     /// One `DelegateNetConf` as the attachment Multus made of it (its getIfname and
@@ -119,7 +128,7 @@ struct MultusScratchCache {
         let attachment = Attachment(network: network, ifName: ifName, role: role, capabilityArgs: capabilities,
                                     source: "Multus's cache \(source)", statusName: statusName, extraArgs: extraArgs, device: device)
         let resultName = "\(network.name)-\(containerID)-\(ifName)"
-        let resultFile = resultDirectories.map { FileSystem.join($0, resultName) }.first { FileSystem.kind(of: $0) == .file }
+        let resultFile = resultDirectories.map { Files.join($0, resultName) }.first(where: Self.isFile)
         return (attachment, resultFile)
     }
 
@@ -203,7 +212,9 @@ struct MultusScratchCache {
     /// (older libcni), as libcni's getCachedResult reads it.
     private func cachedResult(_ path: String, network: NetworkConfigList) throws(UnreadableResult) -> CNIResult {
         let bytes: [UInt8]
-        do { bytes = try FileSystem.readFile(path) } catch { throw UnreadableResult(reason: ErrorMapping.cniError(error, context: nil).msg) }
+        do { bytes = try Files.read(path, limit: wholeFileLimit, symlinks: .refuse) } catch {
+            throw UnreadableResult(reason: ErrorMapping.cniError(.file(error, path: path), context: nil).msg)
+        }
         let parsed: JSONValue
         do { parsed = try JSONValue.parse(bytes) } catch { throw UnreadableResult(reason: error.description) }
         guard let object = parsed.objectValue else { throw UnreadableResult(reason: "not a JSON object") }

@@ -2,6 +2,7 @@ import CNI
 import CNIExec
 import KubeClient
 import Synchronization
+import System
 
 /// ADD: attach every network of the plan, the main one first; on any failure, undo what was done.
 struct AddCommand {
@@ -99,10 +100,10 @@ struct AddCommand {
     private func recordAttached(_ entry: CacheEntry, api: (any KubeAPI)?, pod: Pod?, deviceStatus: DeviceStatusReporter?) -> MetaError? {
         let statusFailure = Mutex<MetaError?>(nil)
         let statusWrite = if let api, let pod, context.writesNetworkStatus {
-            BackgroundTask { [self] in
+            Thread { [self] in
                 do throws(MetaError) { try writeNetworkStatus(entry, api: api, pod: pod) } catch { statusFailure.withLock { $0 = error } }
             }
-        } else { nil as BackgroundTask? }
+        } else { nil as Thread? }
         var cacheFailure: MetaError?
         do { try context.cache.store(entry) } catch { cacheFailure = error }
         if cacheFailure == nil { deviceStatus?.publish(entry.attachments) }

@@ -1,4 +1,5 @@
 import Synchronization
+import System
 
 /// Jobs started in a fixed order with at most `width` of them running at once, each on a thread
 /// of its own. A delegate is a process we only wait on, so the bound is how many plugins may
@@ -25,7 +26,7 @@ struct BoundedParallel: Sendable {
         let work: @Sendable () -> Void = {
             while let position = board.nextStart() { board.finish(position, job(position)) }
         }
-        let helpers = (0..<max(0, min(width, count) - 1)).map { _ in BackgroundTask(work) }
+        let helpers = (0..<max(0, min(width, count) - 1)).map { _ in Thread(work) }
         work()
         helpers.forEach { $0.join() }
         return board.outcomes

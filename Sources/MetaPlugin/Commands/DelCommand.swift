@@ -1,6 +1,7 @@
 import CNI
 import CNIExec
 import KubeClient
+import System
 
 /// DEL: tear down what the cache says was attached, newest first.
 ///
@@ -105,7 +106,7 @@ struct DelCommand {
     /// is what a path that no longer exists means.
     private func netnsForDelegates() -> String {
         let netns = context.invocation.netns
-        return netns.isEmpty || FileSystem.exists(netns) ? netns : ""
+        return netns.isEmpty || Files.exists(netns) ? netns : ""
     }
 
     /// How much a DEL without any record could tear down.

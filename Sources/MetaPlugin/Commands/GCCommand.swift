@@ -1,5 +1,6 @@
 import CNI
 import CNIExec
+import System
 
 /// GC (CNI 1.1): the runtime lists the attachments that are still valid; every cached attachment
 /// that is not gets a DEL of all its networks, main and secondary, from the cache. Then each
@@ -124,7 +125,7 @@ struct GCCommand {
     /// cache for the next GC or DEL; the rest of the entry goes.
     private func collect(_ entry: CacheEntry) -> [String] {
         // The netns ADD used, while it exists: its interfaces go too, not only the leases.
-        let netns = !entry.netns.isEmpty && FileSystem.exists(entry.netns) ? entry.netns : ""
+        let netns = !entry.netns.isEmpty && Files.exists(entry.netns) ? entry.netns : ""
         let outcome = Teardown(context: context).run(entry.attachments, containerID: entry.containerID, netns: netns, cachedArgs: entry.args)
         var failures = outcome.failures.map { "container \(entry.containerID): DEL of \($0.attachment): \($0.error)" }
         do {

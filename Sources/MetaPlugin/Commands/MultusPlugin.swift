@@ -3,6 +3,7 @@ import CNIExec
 import HTTPS
 import KubeClient
 import Logging
+import System
 
 /// What the process prints and how it exits.
 public struct PluginOutcome: Sendable {
@@ -47,7 +48,7 @@ public struct MultusPlugin: Sendable {
     /// account (KUBERNETES_SERVICE_HOST/PORT), else none (the config alone decides). TLS sessions
     /// are kept in `<cniDir>/tls-sessions` for the next invocation to resume.
     public static let liveKubeAPI: KubeAPIProvider = { config, environment, budget throws(MetaError) in
-        let sessions = TLSSessionCache(directory: FileSystem.join(config.cniDir, "tls-sessions"))
+        let sessions = TLSSessionCache(directory: Files.join(config.cniDir, "tls-sessions"))
         do throws(KubeError) {
             if let path = config.kubeconfig { return LiveKubeAPI(kubeconfig: try Kubeconfig.load(path: path), budget: budget, sessionCache: sessions) }
             if let inCluster = try Kubeconfig.inCluster(environment: environment) { return LiveKubeAPI(kubeconfig: inCluster, budget: budget, sessionCache: sessions) }

@@ -1,5 +1,5 @@
 import CNI
-import Glibc
+import System
 
 /// The kubelet's device manager checkpoint: every device allocated to every pod on this node.
 ///
@@ -52,10 +52,10 @@ struct KubeletCheckpoint: DeviceSource {
     func entries() throws(DeviceInfoError) -> [Entry] {
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.readFile(path, symlinks: .follow)
+            bytes = try Files.read(path, limit: wholeFileLimit)
         } catch {
-            if case .io(_, _, let errno) = error, errno == ENOENT { return [] }
-            throw DeviceInfoError(error, path: path)
+            if error.errno == .noSuchFileOrDirectory { return [] }
+            throw DeviceInfoError(.file(error, path: path), path: path)
         }
         return try Self.parse(bytes, path: path)
     }

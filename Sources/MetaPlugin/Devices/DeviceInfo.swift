@@ -1,5 +1,5 @@
 import CNI
-import Glibc
+import System
 
 /// The Network Plumbing WG device-information files: the one a device plugin writes per device
 /// (`<base>/dp/`), and the one per attachment that Multus copies it to, hands the delegate as
@@ -57,18 +57,18 @@ enum DeviceInfo {
         let dpPath = devicePluginFilePath(baseDirectory: baseDirectory, resourceName: resourceName, deviceID: deviceID)
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.readFile(dpPath, limit: 1 << 20, symlinks: .follow)
+            bytes = try Files.read(dpPath, limit: 1 << 20)
         } catch {
-            if case .io(_, _, let errno) = error, errno == ENOENT { return .noDevicePluginFile(dpPath) }
-            throw DeviceInfoError(error, path: dpPath)
+            if error.errno == .noSuchFileOrDirectory { return .noDevicePluginFile(dpPath) }
+            throw DeviceInfoError(.file(error, path: dpPath, readLimit: 1 << 20), path: dpPath)
         }
         let info = try decode(bytes, path: dpPath)
-        if FileSystem.exists(cniPath) { return .alreadyPresent }
+        if Files.exists(cniPath) { return .alreadyPresent }
         do {
-            try FileSystem.ensureDirectory(directory(of: cniPath), mode: 0o755)
-            try FileSystem.writeAtomically(Array(info.serialized().utf8), to: cniPath, mode: 0o444)
+            try Files.makeDirectories(directory(of: cniPath), permissions: 0o755)
+            try Files.writeAtomically(Array(info.serialized().utf8), to: cniPath, permissions: 0o444)
         } catch {
-            throw DeviceInfoError(error, path: cniPath)
+            throw DeviceInfoError(.file(error, path: cniPath), path: cniPath)
         }
         return .copied(from: dpPath)
     }
@@ -77,7 +77,7 @@ enum DeviceInfo {
     /// missing or does not decode (Multus then reports no device-info).
     /// Mirrors LoadDeviceInfoFromCNI, including its decoding (see `decode`).
     static func read(_ path: String) -> JSONValue? {
-        guard let bytes = try? FileSystem.readFile(path, limit: 1 << 20, symlinks: .follow) else { return nil }
+        guard let bytes = try? Files.read(path, limit: 1 << 20) else { return nil }
         return try? decode(bytes, path: path)
     }
 
@@ -109,7 +109,7 @@ enum DeviceInfo {
     /// Removes the CNI device-info file (DEL, and rollback of a failed ADD); missing is fine,
     /// and so is any other failure (Multus ignores them too).
     static func remove(_ path: String) {
-        try? FileSystem.remove(path)
+        _ = try? Files.remove(path)
     }
 
     /// The delegate config with `deviceID` and `pciBusID` set to `deviceID`: at the top level of

@@ -1,5 +1,6 @@
 import CNI
 import KubeClient
+import System
 
 /// A device lookup or device-info file failed. `path` names the file (the kubelet checkpoint, a
 /// device plugin's or a delegate's device-info file) or the object (a ResourceClaim), `problem`
@@ -16,7 +17,7 @@ struct DeviceInfoError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A failed file operation, worded like the rest of the meta-plugin's I/O errors.
     init(_ error: MetaError, path fallback: String) {
         if case .io(let path, let operation, let errno) = error {
-            self.init(path: path, problem: "\(operation) failed: \(FileSystem.describe(errno))")
+            self.init(path: path, problem: "\(operation) failed: \(errno)")
         } else {
             self.init(path: fallback, problem: "\(error)")
         }

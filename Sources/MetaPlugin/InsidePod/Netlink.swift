@@ -1,9 +1,9 @@
-import CShims
-import Glibc
+import System
 
-// rtnetlink plumbing: one NETLINK_ROUTE socket, messages built and parsed by hand with bounds
-// checks. The values are the kernel's ABI (linux/netlink.h, linux/rtnetlink.h, linux/if_link.h),
-// which Glibc's Swift module does not expose. Everything is in host byte order, as netlink is.
+// rtnetlink plumbing: requests and their replies over System's NETLINK_ROUTE socket, messages
+// built and parsed by hand with bounds checks. The values are the kernel's ABI
+// (linux/netlink.h, linux/rtnetlink.h, linux/if_link.h), which Glibc's Swift module does not
+// expose. Everything is in host byte order, as netlink is.
 
 /// The constants we use, named as in the kernel headers.
 enum NL {
@@ -64,7 +64,7 @@ enum NL {
 /// A netlink call that failed: the step, the errno, and the kernel's own text when it sent one.
 struct NetlinkError: Error, Sendable, Hashable {
     var operation: String
-    var errno: Int32
+    var errno: Errno
     /// The extended-ack message ("Nexthop has invalid gateway"), or our reason for a bad reply.
     var message: String?
 }
@@ -168,7 +168,7 @@ struct NetlinkMessage: Sendable {
     }
 
     /// For NLMSG_ERROR: the (positive) errno, 0 for an ACK, and the extended-ack text if any.
-    func errorCode() -> (errno: Int32, message: String?)? {
+    func errorCode() -> (errno: Errno, message: String?)? {
         let reader = ByteReader(payload)
         guard let code = reader.i32(0), payload.count >= NL.nlmsgerrSize else { return nil }
         var message: String?
@@ -186,7 +186,7 @@ struct NetlinkMessage: Sendable {
             }
         }
         // Kernel errors are negative errnos; anything else is not one we can name.
-        return (code <= 0 && code != Int32.min ? -code : EPROTO, message)
+        return (code <= 0 && code != Int32.min ? Errno(rawValue: -code) : .protocolError, message)
     }
 }
 
@@ -242,20 +242,19 @@ struct RouteMessage: Sendable, Hashable {
     }
 }
 
-/// One NETLINK_ROUTE socket in the calling thread's network namespace.
+/// Requests and replies on one NETLINK_ROUTE socket in the calling thread's network namespace,
+/// matched by sequence number.
 final class NetlinkSocket {
-    private let fd: Int32
+    private let socket: NetlinkRouteSocket
     private var sequence: UInt32
 
     /// Opens the socket; replies that do not arrive within `timeoutSeconds` fail with EAGAIN.
     init(timeoutSeconds: Int32 = 10) throws(NetlinkError) {
-        var port: UInt32 = 0
-        fd = cshims_netlink_route_socket(&port, timeoutSeconds)
-        guard fd >= 0 else { throw NetlinkError(operation: "open a NETLINK_ROUTE socket", errno: errno) }
+        do { socket = try NetlinkRouteSocket(timeoutSeconds: timeoutSeconds) } catch {
+            throw NetlinkError(operation: error.operation, errno: error.errno)
+        }
         sequence = UInt32.random(in: 1...0x7FFF_FFFF)
     }
-
-    deinit { close(fd) }
 
     /// Sends a request and waits for its ACK; throws the kernel's error otherwise.
     func request(_ type: UInt16, flags: UInt16 = 0, payload: [UInt8], operation: String) throws(NetlinkError) {
@@ -274,7 +273,7 @@ final class NetlinkSocket {
             for message in try receive(operation: operation) where message.sequence == sequence {
                 if message.type == NL.NLMSG_ERROR {
                     try check(message, operation: operation)
-                    throw NetlinkError(operation: operation, errno: EPROTO, message: "ACK without an answer")
+                    throw NetlinkError(operation: operation, errno: .protocolError, message: "ACK without an answer")
                 }
                 return message
             }
@@ -290,7 +289,7 @@ final class NetlinkSocket {
             let (messages, interrupted) = try dumpOnce(type, payload: payload, operation: operation)
             if !interrupted { return messages }
             if attempt == 5 {
-                throw NetlinkError(operation: operation, errno: EINTR, message: "the dump kept changing under us")
+                throw NetlinkError(operation: operation, errno: .interrupted, message: "the dump kept changing under us")
             }
         }
     }
@@ -306,7 +305,7 @@ final class NetlinkSocket {
                 case NL.NLMSG_DONE:
                     // The payload holds the dump's own error (0 on success) on kernels that send one.
                     if let code = ByteReader(message.payload).i32(0), code < 0 {
-                        throw NetlinkError(operation: operation, errno: -code)
+                        throw NetlinkError(operation: operation, errno: Errno(rawValue: -code))
                     }
                     return (messages, interrupted)
                 case NL.NLMSG_ERROR:
@@ -323,9 +322,9 @@ final class NetlinkSocket {
 
     private func check(_ message: NetlinkMessage, operation: String) throws(NetlinkError) {
         guard let (code, text) = message.errorCode() else {
-            throw NetlinkError(operation: operation, errno: EPROTO, message: "truncated NLMSG_ERROR")
+            throw NetlinkError(operation: operation, errno: .protocolError, message: "truncated NLMSG_ERROR")
         }
-        if code != 0 { throw NetlinkError(operation: operation, errno: code, message: text) }
+        if code.rawValue != 0 { throw NetlinkError(operation: operation, errno: code, message: text) }
     }
 
     private func send(_ type: UInt16, flags: UInt16, payload: [UInt8], operation: String) throws(NetlinkError) -> UInt32 {
@@ -337,38 +336,21 @@ final class NetlinkSocket {
         message.appendNative(sequence)
         message.appendNative(UInt32(0))
         message.append(contentsOf: payload)
-        while true {
-            let sent = message.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, 0) }
-            let error = errno
-            if sent == message.count { return sequence }
-            if sent < 0 && error == EINTR { continue }
-            throw NetlinkError(operation: operation, errno: sent < 0 ? error : EMSGSIZE)
-        }
+        do { try socket.send(message) } catch { throw NetlinkError(operation: operation, errno: error.errno) }
+        return sequence
     }
 
-    /// The messages of the next datagram, sized with MSG_PEEK|MSG_TRUNC so none is cut short.
+    /// The messages of the next datagram.
     private func receive(operation: String) throws(NetlinkError) -> [NetlinkMessage] {
-        var peek: UInt8 = 0
-        let size = try retrying(operation) { recv(fd, &peek, 0, Int32(MSG_PEEK | MSG_TRUNC)) }
-        var datagram = [UInt8](repeating: 0, count: max(size, NL.headerSize))
-        let received = try retrying(operation) {
-            datagram.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        let datagram: [UInt8]
+        do { datagram = try socket.receive() } catch {
+            throw NetlinkError(operation: operation, errno: error.errno,
+                               message: error.errno == .resourceTemporarilyUnavailable ? "no reply from the kernel" : nil)
         }
-        guard received <= datagram.count,
-            let messages = NetlinkMessage.parse(Array(datagram.prefix(received)))
-        else { throw NetlinkError(operation: operation, errno: EPROTO, message: "malformed netlink reply") }
+        guard let messages = NetlinkMessage.parse(datagram) else {
+            throw NetlinkError(operation: operation, errno: .protocolError, message: "malformed netlink reply")
+        }
         return messages
-    }
-
-    private func retrying(_ operation: String, _ body: () -> Int) throws(NetlinkError) -> Int {
-        while true {
-            let result = body()
-            if result >= 0 { return result }
-            let error = errno
-            if error == EINTR { continue }
-            throw NetlinkError(operation: operation, errno: error,
-                               message: error == EAGAIN ? "no reply from the kernel" : nil)
-        }
     }
 }
 
@@ -415,13 +397,13 @@ extension NetlinkSocket {
     func interfaceIndex(named name: String) throws(NetlinkError) -> Int32 {
         let operation = "RTM_GETLINK \(name)"
         guard !name.isEmpty, name.utf8.count < 16, !name.utf8.contains(0) else {
-            throw NetlinkError(operation: operation, errno: EINVAL, message: "not a valid interface name")
+            throw NetlinkError(operation: operation, errno: .invalidArgument, message: "not a valid interface name")
         }
         var payload = [UInt8](repeating: 0, count: NL.ifinfomsgSize)  // AF_UNSPEC, index 0
         NetlinkAttribute(type: NL.IFLA_IFNAME, value: Array(name.utf8) + [0]).encode(into: &payload)
         let reply = try get(NL.RTM_GETLINK, payload: payload, operation: operation)
         guard reply.type == NL.RTM_NEWLINK, let index = ByteReader(reply.payload).i32(4), index > 0 else {
-            throw NetlinkError(operation: operation, errno: EPROTO, message: "unexpected reply type \(reply.type)")
+            throw NetlinkError(operation: operation, errno: .protocolError, message: "unexpected reply type \(reply.type)")
         }
         return index
     }
@@ -459,11 +441,11 @@ extension NetlinkSocket {
     /// (AF_INET or AF_INET6), as RTM_GETROUTE dumps them. Cloned (cache) entries are skipped.
     func mainDefaultRoutes(family: UInt8) throws(NetlinkError) -> [RouteMessage] {
         let messages = try dump(NL.RTM_GETROUTE, payload: RouteMessage(family: family).headerOnly,
-                                operation: family == UInt8(AF_INET) ? "RTM_GETROUTE dump (IPv4)" : "RTM_GETROUTE dump (IPv6)")
+                                operation: family == SocketAddress.Family.v4.netlinkFamily ? "RTM_GETROUTE dump (IPv4)" : "RTM_GETROUTE dump (IPv6)")
         var routes: [RouteMessage] = []
         for message in messages where message.type == NL.RTM_NEWROUTE {
             guard let route = RouteMessage(payload: message.payload) else {
-                throw NetlinkError(operation: "RTM_GETROUTE dump", errno: EPROTO, message: "malformed route message")
+                throw NetlinkError(operation: "RTM_GETROUTE dump", errno: .protocolError, message: "malformed route message")
             }
             guard route.family == family, route.dstLength == 0, route.srcLength == 0,
                 route.type == NL.RTN_UNICAST, route.fullTable == UInt32(NL.RT_TABLE_MAIN),

@@ -1,6 +1,5 @@
 import CNI
-import CShims
-import Glibc
+import System
 
 /// A default route as the kernel holds it in the pod (main table).
 struct DefaultRoute: Sendable, Hashable {
@@ -32,7 +31,7 @@ struct PodRouteError: Error, Sendable, Hashable, CustomStringConvertible {
     var ifName: String?
     var gateway: String?
     var step: Step
-    var errno: Int32
+    var errno: Errno
     /// The kernel's extended-ack text ("Nexthop has invalid gateway"), or our reason for a bad reply.
     var kernelMessage: String?
 
@@ -54,7 +53,7 @@ struct PodRouteError: Error, Sendable, Hashable, CustomStringConvertible {
         case .startThread: "cannot start a thread to enter the netns"
         case .enterNetns: "cannot enter the netns (setns)"
         case .openSocket: "cannot open a netlink socket in the netns"
-        case .findInterface: errno == ENODEV ? "no interface \(ifName ?? "") in the netns" : "cannot look up interface \(ifName ?? "")"
+        case .findInterface: errno == .noSuchDevice ? "no interface \(ifName ?? "") in the netns" : "cannot look up interface \(ifName ?? "")"
         case .listInterfaces: "cannot list the interfaces"
         case .listRoutes: "cannot list the routes"
         case .deleteRoute(let route): "cannot delete the default route via \(route.gateway ?? "(none)") dev \(route.ifName)"
@@ -62,7 +61,7 @@ struct PodRouteError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    static func errnoText(_ code: Int32) -> String { "\(Platform.describe(errno: code)) (errno \(code))" }
+    static func errnoText(_ code: Errno) -> String { "\(code) (errno \(code.rawValue))" }
 }
 
 /// Reads and changes the default routes inside a pod's network namespace over rtnetlink. The
@@ -109,7 +108,7 @@ enum PodRoutes {
     static func setDefaultRoute(netns netnsPath: String, gateway: String, ifName: String) throws(PodRouteError) {
         let context = Context(netns: netnsPath, ifName: ifName, gateway: gateway)
         guard let family = IPFamily(address: gateway), let gatewayBytes = family.bytes(of: gateway) else {
-            throw context.error(.validateGateway, NetlinkError(operation: "", errno: EINVAL))
+            throw context.error(.validateGateway, NetlinkError(operation: "", errno: .invalidArgument))
         }
         try context.inNetns { () throws(PodRouteError) in
             let socket = try context.socket()
@@ -125,7 +124,7 @@ enum PodRoutes {
                     try socket.request(NL.RTM_DELROUTE, payload: route.deletion.payload, operation: "RTM_DELROUTE")
                     deleted.append(route)
                 } catch {
-                    if error.errno == ESRCH { continue }  // gone already
+                    if error.errno == .noSuchProcess { continue }  // gone already
                     let names = (try? socket.interfaceNames()) ?? [:]
                     let described = (try? context.describe(route, family: family, names: names))?.first
                         ?? DefaultRoute(family: family, ifName: "", gateway: nil)
@@ -192,25 +191,19 @@ extension RouteMessage {
 }
 
 extension IPFamily {
-    var addressFamily: UInt8 { self == .v4 ? UInt8(AF_INET) : UInt8(AF_INET6) }
+    private var socketFamily: SocketAddress.Family { self == .v4 ? .v4 : .v6 }
 
-    /// The address in network byte order (4 or 16 bytes); nil when it does not parse.
+    /// AF_INET or AF_INET6, as a route message carries it.
+    var addressFamily: UInt8 { socketFamily.netlinkFamily }
+
+    /// The address in network byte order (4 or 16 bytes); nil when it is not one of this family.
     func bytes(of address: String) -> [UInt8]? {
-        var buffer = in6_addr()
-        let parsed = address.withCString { inet_pton(Int32(addressFamily), $0, &buffer) }
-        guard parsed == 1 else { return nil }
-        return withUnsafeBytes(of: buffer) { Array($0.prefix(self == .v4 ? 4 : 16)) }
+        guard let (family, bytes) = SocketAddress.parse(address), family == socketFamily else { return nil }
+        return bytes
     }
 
-    /// The text form of 4 or 16 address bytes; nil for any other length.
-    func text(of bytes: [UInt8]) -> String? {
-        guard bytes.count == (self == .v4 ? 4 : 16) else { return nil }
-        var buffer = in6_addr()
-        withUnsafeMutableBytes(of: &buffer) { $0.copyBytes(from: bytes) }
-        var text = [CChar](repeating: 0, count: 64)
-        guard inet_ntop(Int32(addressFamily), &buffer, &text, socklen_t(text.count)) != nil else { return nil }
-        return String(decoding: text.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    /// The text form of 4 or 16 address bytes (as inet_ntop writes it); nil for any other length.
+    func text(of bytes: [UInt8]) -> String? { SocketAddress.text(socketFamily, bytes) }
 }
 
 /// What one PodRoutes call is about, for its errors, and the thread that enters the netns.
@@ -234,7 +227,7 @@ private struct Context: Sendable {
     /// `route` as one DefaultRoute per hop.
     func describe(_ route: RouteMessage, family: IPFamily, names: [Int32: String]) throws(PodRouteError) -> [DefaultRoute] {
         guard let hops = route.hops else {
-            throw error(.listRoutes, NetlinkError(operation: "", errno: EPROTO, message: "malformed RTA_MULTIPATH"))
+            throw error(.listRoutes, NetlinkError(operation: "", errno: .protocolError, message: "malformed RTA_MULTIPATH"))
         }
         return hops.map { hop in
             let ifName = hop.interfaceIndex.map { names[$0] ?? "if\($0)" } ?? ""
@@ -245,22 +238,26 @@ private struct Context: Sendable {
     /// Runs `body` on a new thread that has entered the netns at `netns`, and joins it. The
     /// calling thread never changes namespace; the new one ends with the call.
     func inNetns<T: Sendable>(_ body: @escaping @Sendable () throws(PodRouteError) -> T) throws(PodRouteError) -> T {
-        let fd = open(netns, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw error(.openNetns, NetlinkError(operation: "open", errno: errno)) }
-        defer { close(fd) }
+        let namespace: FileDescriptor
+        do { namespace = try NetworkNamespace.open(netns) } catch { throw self.error(.openNetns, NetlinkError(operation: "open", errno: error.errno)) }
+        defer { namespace.close() }
         let outcome = NetnsOutcome<T>()
         let context = self
-        let thread = NetnsThread {
-            guard cshims_setns_net(fd) == 0 else {
-                outcome.result = .failure(context.error(.enterNetns, NetlinkError(operation: "setns", errno: errno)))
-                return
+        let thread: Thread
+        do {
+            thread = try Thread.dedicated {
+                do throws(SystemError) { try NetworkNamespace.enter(namespace) } catch {
+                    outcome.result = .failure(context.error(.enterNetns, NetlinkError(operation: "setns", errno: error.errno)))
+                    return
+                }
+                do throws(PodRouteError) { outcome.result = .success(try body()) } catch { outcome.result = .failure(error) }
             }
-            do throws(PodRouteError) { outcome.result = .success(try body()) } catch { outcome.result = .failure(error) }
+        } catch {
+            throw self.error(.startThread, NetlinkError(operation: "pthread_create", errno: error.errno))
         }
-        let created = thread.startAndJoin()
-        guard created == 0 else { throw error(.startThread, NetlinkError(operation: "pthread_create", errno: created)) }
+        thread.join()
         guard let result = outcome.result else {
-            throw error(.startThread, NetlinkError(operation: "pthread_join", errno: EPROTO, message: "the thread produced no result"))
+            throw self.error(.startThread, NetlinkError(operation: "pthread_join", errno: .protocolError, message: "the thread produced no result"))
         }
         return try result.get()
     }
@@ -269,29 +266,4 @@ private struct Context: Sendable {
 /// The result a netns thread leaves for the caller; written by the thread, read after the join.
 private final class NetnsOutcome<T: Sendable>: @unchecked Sendable {
     var result: Result<T, PodRouteError>?
-}
-
-/// A thread made for one call and joined by it: never a pooled thread, so the namespace it
-/// enters dies with it.
-private final class NetnsThread: @unchecked Sendable {
-    private let body: @Sendable () -> Void
-
-    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-
-    /// Runs the body on a new thread and waits for it; the pthread_create error, or 0.
-    func startAndJoin() -> Int32 {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        let created = pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            Unmanaged<NetnsThread>.fromOpaque(raw).takeRetainedValue().body()
-            return nil
-        }, context)
-        guard created == 0 else {
-            Unmanaged<NetnsThread>.fromOpaque(context).release()
-            return created
-        }
-        pthread_join(thread, nil)
-        return 0
-    }
 }

@@ -1,5 +1,6 @@
 import CNI
 import KubeClient
+import System
 
 /// Writes our entries of one ResourceClaim's `status.devices` by server-side apply, never a
 /// merge patch (which replaces the whole list, other drivers' entries with it).
@@ -45,7 +46,7 @@ struct DeviceStatusWriter {
             } catch where error.isNotFound {
                 return .claimGone
             } catch where error.isConflict && attempt < attempts {
-                Platform.sleep(for: backoff)
+                Clock.sleep(for: backoff)
                 attempt += 1
                 current = nil
             }

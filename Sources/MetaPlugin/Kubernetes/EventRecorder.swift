@@ -21,7 +21,7 @@ final class EventRecorder: Sendable {
     private struct State {
         var queue: [KubeEvent] = []
         var draining = false
-        var workers: [BackgroundTask] = []
+        var workers: [Thread] = []
         var lastTime = WallClockTime(seconds: 0)
     }
 
@@ -77,7 +77,7 @@ final class EventRecorder: Sendable {
             return true
         }
         guard startWorker else { return }
-        let worker = BackgroundTask { [self] in drain() }
+        let worker = Thread { [self] in drain() }
         state.withLock { $0.workers.append(worker) }
     }
 

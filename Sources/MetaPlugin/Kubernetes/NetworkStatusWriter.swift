@@ -1,5 +1,6 @@
 import CNI
 import KubeClient
+import System
 
 /// Writes `k8s.v1.cni.cncf.io/network-status` with an `update` of `pods/status`.
 ///
@@ -31,7 +32,7 @@ struct NetworkStatusWriter {
             } catch where error.isNotFound {
                 return .podGone
             } catch where error.isConflict && attempt < attempts {
-                Platform.sleep(for: backoff)
+                Clock.sleep(for: backoff)
                 attempt += 1
                 do {
                     current = try api.pod(namespace: pod.metadata.namespace, name: pod.metadata.name)

@@ -1,5 +1,5 @@
 import CNI
-import Glibc
+import System
 
 /// Loading network configs from disk: `clusterNetwork`/`defaultNetworks` given as a file, a
 /// directory, or a network name looked up in `confDir`.
@@ -15,16 +15,16 @@ public struct NetworkFiles: Sendable {
     /// - Throws: `MetaError.networkNotFound` saying where it looked, or the file's own error.
     public func load(_ reference: String, key: String) throws(MetaError) -> LoadedNetwork {
         if reference.contains("/") {
-            switch FileSystem.kind(of: reference) {
-            case .directory:
-                guard let first = try FileSystem.listDirectory(reference).filter(NetworkConfigFiles.isConfigFile).sorted().first else {
+            switch Files.kind(of: reference) {
+            case .directory?:
+                guard let first = try Self.list(reference).filter(NetworkConfigFiles.isConfigFile).sorted().first else {
                     throw .networkNotFound(reference: reference, key: key, searched: "directory \(reference) has no .conf, .conflist or .json file")
                 }
-                return try loadFile(FileSystem.join(reference, first))
-            case .file:
-                return try loadFile(reference)
-            case .missing:
+                return try loadFile(Files.join(reference, first))
+            case nil:
                 throw .networkNotFound(reference: reference, key: key, searched: "no such file or directory")
+            case .some:
+                return try loadFile(reference)
             }
         }
         return try findByName(reference, key: key)
@@ -34,14 +34,14 @@ public struct NetworkFiles: Sendable {
     /// configs of the same name, as libcni's LoadConfList does.
     public func findByName(_ name: String, key: String) throws(MetaError) -> LoadedNetwork {
         let files: [String]
-        switch FileSystem.kind(of: confDir) {
-        case .directory: files = try FileSystem.listDirectory(confDir).filter(NetworkConfigFiles.isConfigFile).sorted()
-        case .file, .missing: throw .networkNotFound(reference: name, key: key, searched: "confDir \(confDir) is not a directory")
+        guard Files.kind(of: confDir) == .directory else {
+            throw .networkNotFound(reference: name, key: key, searched: "confDir \(confDir) is not a directory")
         }
+        files = try Self.list(confDir).filter(NetworkConfigFiles.isConfigFile).sorted()
         let ordered = files.filter { $0.hasSuffix(".conflist") } + files.filter { !$0.hasSuffix(".conflist") }
         var unreadable: [String] = []
         for file in ordered {
-            let path = FileSystem.join(confDir, file)
+            let path = Files.join(confDir, file)
             // A broken file must not stop the search, but if the name is not found it may be
             // the one that was meant, so it is named in the error.
             do {
@@ -59,7 +59,7 @@ public struct NetworkFiles: Sendable {
     /// Reads and decodes one config file. A `.conflist` also gets the plugins of its
     /// subdirectory (see `withSubdirectoryPlugins`).
     public func loadFile(_ path: String) throws(MetaError) -> LoadedNetwork {
-        let bytes = try FileSystem.readFile(path, symlinks: .follow)
+        let bytes = try Self.read(path)
         do {
             var json = try JSONValue.parse(bytes)
             if path.hasSuffix(".conflist"), let list = json.objectValue { json = .object(try Self.withSubdirectoryPlugins(list, beside: path)) }
@@ -88,11 +88,12 @@ public struct NetworkFiles: Sendable {
         do { inlineOnly = try NetworkConfigList.flag("loadOnlyInlinedPlugins", of: list) } catch { throw .spec(error, source: path) }
         var plugins = list["plugins"]?.arrayValue ?? []
         if !inlineOnly, let name = list["name"]?.stringValue, !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") {
-            let directory = FileSystem.join(String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]), name)
-            let files = FileSystem.kind(of: directory) == .directory ? try FileSystem.listDirectory(directory) : []
+            let directory = Files.join(String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)]), name)
+            let files = Files.kind(of: directory) == .directory ? try Self.list(directory) : []
             for file in files.filter({ $0.hasSuffix(".conf") }).sorted() {
-                let pluginPath = FileSystem.join(directory, file)
-                guard FileSystem.kind(of: pluginPath) == .file else { continue }
+                let pluginPath = Files.join(directory, file)
+                // Whatever is there but a directory is read as a plugin config.
+                guard let kind = Files.kind(of: pluginPath), kind != .directory else { continue }
                 plugins.append(try pluginConfig(at: pluginPath))
             }
         }
@@ -107,8 +108,9 @@ public struct NetworkFiles: Sendable {
 
     /// One plugin config of a list's subdirectory (libcni's NetworkPluginConfFromBytes).
     private static func pluginConfig(at path: String) throws(MetaError) -> JSONValue {
+        let bytes = try read(path)
         do {
-            let json = try JSONValue.parse(try FileSystem.readFile(path, symlinks: .follow))
+            let json = try JSONValue.parse(bytes)
             guard let object = json.objectValue else { throw MetaError.invalidConfig("a plugin config must be a JSON object", source: path) }
             guard let type = object["type"]?.stringValue, !type.isEmpty else {
                 throw MetaError.invalidConfig("a plugin config in a network's subdirectory needs a \"type\"", source: path)
@@ -121,6 +123,18 @@ public struct NetworkFiles: Sendable {
         } catch {
             throw .invalidConfig("\(error)", source: path)
         }
+    }
+}
+
+extension NetworkFiles {
+    /// A config file's bytes. Configs are the operator's (or another plugin's): a symbolic link
+    /// is followed.
+    private static func read(_ path: String) throws(MetaError) -> [UInt8] {
+        do { return try Files.read(path, limit: wholeFileLimit) } catch { throw .file(error, path: path) }
+    }
+
+    private static func list(_ directory: String) throws(MetaError) -> [String] {
+        do { return try Files.list(directory) } catch { throw .file(error, path: directory) }
     }
 }
 

@@ -1,6 +1,7 @@
 import CNI
 import CNIExec
 import KubeClient
+import System
 
 /// Decides which networks one pod gets, in order: the main network, then `defaultNetworks`,
 /// then what the pod asks for in its `k8s.v1.cni.cncf.io/networks` annotation.
@@ -134,11 +135,11 @@ struct NetworkResolver {
                 throw MetaError.invalidConfig("auxiliaryCNIChainName \(Echo.quoted(name)) needs clusterNetwork to be a file path (its plugins live beside it), and it is \(config.clusterNetwork.map { "\(Echo.quoted($0))" } ?? "not set")",
                                               source: "the multus config (stdin)")
             }
-            let directory = FileSystem.kind(of: clusterNetwork) == .directory ? clusterNetwork : String(clusterNetwork[..<(clusterNetwork.lastIndex(of: "/") ?? clusterNetwork.startIndex)])
-            let source = "auxiliaryCNIChainName: \(FileSystem.join(directory, name))/"
+            let directory = Files.kind(of: clusterNetwork) == .directory ? clusterNetwork : String(clusterNetwork[..<(clusterNetwork.lastIndex(of: "/") ?? clusterNetwork.startIndex)])
+            let source = "auxiliaryCNIChainName: \(Files.join(directory, name))/"
             let list: JSONObject = ["cniVersion": .string(config.cniVersion.description), "name": .string(name), "plugins": [],
                                     "loadOnlyInlinedPlugins": false]
-            let withPlugins = try NetworkFiles.withSubdirectoryPlugins(list, beside: FileSystem.join(directory, "\(name).conflist"), required: false)
+            let withPlugins = try NetworkFiles.withSubdirectoryPlugins(list, beside: Files.join(directory, "\(name).conflist"), required: false)
             guard !(withPlugins["plugins"]?.arrayValue ?? []).isEmpty else { return nil }
             let network: NetworkConfigList
             do { network = try NetworkConfigList(json: .object(withPlugins)) } catch { throw MetaError.spec(error, source: source) }

@@ -1,6 +1,7 @@
 import CNI
 import CNIExec
 import KubeClient
+import System
 
 /// Who the failing call was for, added to every error's details: at 3 a.m. the first question
 /// is which pod.
@@ -40,7 +41,7 @@ enum ErrorMapping {
         case .networkNotFound(let reference, let key, let searched):
             return CNIError(.invalidNetworkConfig, "\(key) \(Echo.quoted(reference)) not found: \(searched)")
         case .io(let path, let operation, let errno):
-            return CNIError(.ioFailure, "could not \(operation) \(path): \(FileSystem.describe(errno))")
+            return CNIError(.ioFailure, "could not \(operation) \(path): \(errno)")
         case .delegate(let e, let attachment, let rollback):
             var mapped = delegate(e, attachment: attachment)
             if !rollback.isEmpty { mapped.details += "; " + rollback.joined(separator: "; ") }

@@ -1,6 +1,7 @@
 import CNI
 import CNIExec
 import KubeClient
+import System
 
 /// Everything that can fail in the meta-plugin. Each case carries what an operator needs to
 /// find the problem (the file, the network, the interface); `ErrorMapping` turns it into the
@@ -13,7 +14,7 @@ public enum MetaError: Error, Sendable {
     /// `clusterNetwork`/`defaultNetworks` named something that is not there.
     case networkNotFound(reference: String, key: String, searched: String)
     /// A file operation failed.
-    case io(path: String, operation: String, errno: Int32)
+    case io(path: String, operation: String, errno: Errno)
     /// A delegate network failed; `rollback` lists what went wrong undoing earlier attachments.
     case delegate(DelegateError, attachment: AttachmentLabel, rollback: [String])
     /// Several DELs failed; all are reported.
@@ -54,3 +55,16 @@ public struct DelegateFailure: Sendable {
     public var error: DelegateError
     public var attachment: AttachmentLabel
 }
+
+extension MetaError {
+    /// A file operation that failed, as the meta-plugin words it ("could not <operation> <path>:
+    /// <errno>"); a file over the limit it was read with names the limit.
+    static func file(_ error: SystemError, path: String, readLimit: Int = wholeFileLimit) -> MetaError {
+        let operation = error.errno == .fileTooLarge ? "read (file larger than \(readLimit) bytes)" : error.operation
+        return .io(path: error.path ?? path, operation: operation, errno: error.errno)
+    }
+}
+
+/// The most the meta-plugin reads of a file it reads whole (configs, its cache, Multus's cache,
+/// the kubelet's checkpoint): each is small, and a runaway file must not exhaust memory.
+let wholeFileLimit = 16 << 20

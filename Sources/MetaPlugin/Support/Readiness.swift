@@ -1,4 +1,4 @@
-import Glibc
+import System
 
 /// `readinessindicatorfile`: the main network writes this file once it can serve pods (flannel's
 /// subnet.env, for example). Attaching before that fails in confusing ways, so we wait for it.
@@ -6,9 +6,9 @@ enum Readiness {
     static func waitFor(_ path: String?, timeout: Duration) throws(MetaError) {
         guard let path else { return }
         let deadline = ContinuousClock.now + timeout
-        while !FileSystem.exists(path) {
+        while !Files.exists(path) {
             guard ContinuousClock.now < deadline else { throw .notReady(path: path, waited: timeout) }
-            usleep(50_000)
+            Clock.sleep(for: .milliseconds(50))
         }
     }
 }
