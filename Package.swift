@@ -63,11 +63,11 @@ let package = Package(
         // The meta-plugin: config, delegate resolution, ADD/DEL/CHECK, result merge, cache.
         .target(name: "MetaPlugin", dependencies: ["CNI", "CNIExec", "HTTPS", "KubeClient", "Logging", "PodResources", "System"], swiftSettings: strict),
         // `multus install`: the DaemonSet entrypoint that puts the binary, kubeconfig and config on the node.
-        .target(name: "Installer", dependencies: ["CNI", "HTTPS", "KubeClient", "CShims", "YAML"], swiftSettings: strict),
+        .target(name: "Installer", dependencies: ["CNI", "HTTPS", "KubeClient", "System", "YAML"], swiftSettings: strict),
         // The only code that touches the process: environ, stdin, stdout, exit.
         .executableTarget(
             name: "multus",
-            dependencies: ["CNI", "CNIExec", "HTTPS", "Installer", "Logging", "MetaPlugin", "YAML"],
+            dependencies: ["CNI", "CNIExec", "HTTPS", "Installer", "Logging", "MetaPlugin", "System", "YAML"],
             exclude: ["link-order.txt"],
             swiftSettings: strict,
             linkerSettings: [.unsafeFlags(releaseLinkFlags, .when(configuration: .release))]

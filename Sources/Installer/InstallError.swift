@@ -1,4 +1,5 @@
 import CNI
+import System
 
 /// Why `multus install` cannot go on. Each case names what to fix: the flag, the path, the file.
 public enum InstallError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -11,7 +12,7 @@ public enum InstallError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The pod's service account or the KUBERNETES_SERVICE_* variables cannot be used.
     case serviceAccount(String)
     /// A file operation failed.
-    case file(path: String, operation: String, errno: Int32)
+    case file(path: String, operation: String, errno: Errno)
     /// The primary config (or the file given with --multus-conf-file) cannot be used as it is.
     case primary(path: String, reason: String)
     /// The primary config asked for is a Multus config: wrapping it would nest multus in multus.
@@ -32,14 +33,14 @@ public enum InstallError: Error, Sendable, Hashable, CustomStringConvertible {
         case .usage(let flag, let reason): "\(flag): \(reason)"
         case .missing(let what, let path, let reason): "\(what) \(path): \(reason)"
         case .serviceAccount(let reason): "service account: \(reason)"
-        case .file(let path, let operation, let errno): "\(operation) \(path): \(Platform.describe(errno: errno))"
+        case .file(let path, let operation, let errno): "\(operation) \(path): \(errno)"
         case .primary(let path, let reason): "primary CNI config \(path): \(reason)"
         case .primaryIsMultus(let path, let type): "primary CNI config \(path): is a \(type) config itself; wrapping it would nest multus inside multus"
         }
     }
 
-    /// A `Platform` failure on `path` (or the path the failure names).
-    static func file(_ error: Platform.FileError, path: String) -> InstallError {
+    /// A file operation that failed on `path` (or the path the failure names).
+    static func file(_ error: SystemError, path: String) -> InstallError {
         .file(path: error.path ?? path, operation: error.operation, errno: error.errno)
     }
 }

@@ -1,4 +1,5 @@
 import CNI
+import System
 
 /// What install has put on the node and keeps current: the token copy, the kubeconfig, and the
 /// config (generated around the primary, or copied). Every step compares before it writes, so
@@ -67,7 +68,7 @@ struct Installation {
     private var primaryFinder: PrimaryFinder {
         let explicit = options.text(.multusMasterCNIFileName)
         // Our own files can only be mistaken for the primary where we write them.
-        let sameDirectory = paths.autoconfigDir == paths.confDir || InstallFiles.isSameFile(paths.autoconfigDir, paths.confDir)
+        let sameDirectory = paths.autoconfigDir == paths.confDir || Files.areSameFile(paths.autoconfigDir, paths.confDir)
         return PrimaryFinder(directory: paths.autoconfigDir, explicitName: explicit.isEmpty ? nil : explicit,
                              ownNames: sameDirectory ? paths.ownNames : [])
     }
@@ -81,7 +82,7 @@ struct Installation {
         // Whatever was waited for is over: the next wait is logged again.
         lastNotice = nil
         pinnedPrimary = primary.path
-        if options.isOn(.renameConfFile) && InstallFiles.exists(primary.path) {
+        if options.isOn(.renameConfFile) && Files.exists(primary.path) {
             try InstallFiles.rename(primary.path, to: primary.path + ".old")
             log("renamed \(primary.path) to \(primary.path).old")
         }
@@ -91,7 +92,7 @@ struct Installation {
     /// A runtime uses the first config in the conf dir; one sorting before ours (as
     /// `00-calico.conflist` does before `00-multus.conf`) means pods never reach multus.
     private func warnIfShadowed(_ ours: String) {
-        guard let names = try? Platform.listDirectory(paths.confDir) else { return }
+        guard let names = try? Files.list(paths.confDir) else { return }
         let before = names.filter { NetworkConfigFiles.isConfigFile($0) && !paths.ownNames.contains($0) && $0.utf8.lexicographicallyPrecedes(ours.utf8) }
         guard !before.isEmpty else { return }
         log("warning: \(before.sorted().joined(separator: ", ")) in \(paths.confDir) sorts before \(ours), so the runtime uses it and not multus; "
@@ -114,7 +115,7 @@ struct Installation {
         for path in written {
             do { if try InstallFiles.remove(path) { log("removed \(path)") } } catch { log("error: \(error)") }
         }
-        if let primary = pinnedPrimary, options.isOn(.renameConfFile), !InstallFiles.exists(primary), InstallFiles.exists(primary + ".old") {
+        if let primary = pinnedPrimary, options.isOn(.renameConfFile), !Files.exists(primary), Files.exists(primary + ".old") {
             do {
                 try InstallFiles.rename(primary + ".old", to: primary)
                 log("put \(primary) back")

@@ -1,6 +1,5 @@
 import CNI
-import CShims
-import Glibc
+import System
 
 /// `multus install`, the DaemonSet container's entrypoint: copies the binary onto the host,
 /// writes the kubeconfig and the config, keeps them current while it runs, and on SIGTERM
@@ -24,7 +23,7 @@ public struct Installer: Sendable {
     /// Installs, then keeps the files current until `stop` polls readable.
     /// - Throws: what stopped the start (a missing directory, an unreadable service account, a
     ///   file that could not be written). Later failures are logged and retried.
-    public func run(stop: Int32) throws(InstallError) {
+    public func run(stop: FileDescriptor) throws(InstallError) {
         var installation = try prepare()
         // Watching starts before the first write, so a change made while it runs is not missed.
         let watcher = DirectoryWatcher(directories: installation.watchedDirectories, stop: stop)
@@ -49,7 +48,7 @@ public struct Installer: Sendable {
         let paths = installation.paths
         try requireDirectory(paths.confDir, flag: .cniConfDir)
         if let source = paths.copiedConfigSource {
-            guard InstallFiles.isFile(source) else { throw .missing(what: "--multus-conf-file", path: source, reason: "no such file") }
+            guard Files.kind(of: source) == .regular else { throw .missing(what: "--multus-conf-file", path: source, reason: "no such file") }
         } else {
             try requireDirectory(paths.autoconfigDir, flag: .multusAutoconfigDir)
         }
@@ -60,8 +59,8 @@ public struct Installer: Sendable {
     }
 
     private func requireDirectory(_ path: String, flag: InstallFlag) throws(InstallError) {
-        guard InstallFiles.isDirectory(path) else {
-            throw .missing(what: "--\(flag.rawValue)", path: path, reason: InstallFiles.exists(path) ? "not a directory" : "no such directory")
+        guard Files.kind(of: path) == .directory else {
+            throw .missing(what: "--\(flag.rawValue)", path: path, reason: Files.exists(path) ? "not a directory" : "no such directory")
         }
     }
 
@@ -70,18 +69,16 @@ public struct Installer: Sendable {
     private func copyBinary(to binDir: String) throws(InstallError) {
         try requireDirectory(binDir, flag: .cniBinDir)
         let source = options.text(.multusBinFile)
-        guard InstallFiles.isFile(source) else { throw .missing(what: "--multus-bin-file", path: source, reason: "no such file") }
+        guard Files.kind(of: source) == .regular else { throw .missing(what: "--multus-bin-file", path: source, reason: "no such file") }
         let target = InstallPaths.join(binDir, "multus")
-        if InstallFiles.isSameFile(source, target) { return }
+        if Files.areSameFile(source, target) { return }
         try InstallFiles.copy(source, to: target, mode: 0o755)
         log("copied \(source) to \(target)")
     }
 
     /// Blocks SIGTERM and SIGINT and returns a descriptor that polls readable when one arrives,
     /// for `run(stop:)`. Called by `main` before anything else, so no thread has them unblocked.
-    public static func terminationSignals() throws(InstallError) -> Int32 {
-        let fd = cshims_termination_signalfd()
-        guard fd >= 0 else { throw .file(path: "signalfd", operation: "block SIGTERM and SIGINT", errno: errno) }
-        return fd
+    public static func terminationSignals() throws(InstallError) -> FileDescriptor {
+        do { return try Signals.terminationDescriptor() } catch { throw .file(error, path: "signalfd") }
     }
 }

@@ -1,5 +1,5 @@
 import CNI
-import Glibc
+import System
 
 /// The node's primary CNI config (flannel's, calico's, ...): the network every pod gets first,
 /// which the generated config wraps as its first delegate.
@@ -60,15 +60,15 @@ struct PrimaryFinder: Sendable {
     /// node's cluster network). `movedTo` is where install renamed it (`<pinned>.old` under
     /// `--rename-conf-file`), read while the original is absent.
     func find(pinned: String?, movedTo: String?) -> Outcome {
-        if let pinned, access(pinned, F_OK) != 0 {
-            if let movedTo, let bytes = try? Platform.readFile(movedTo, limit: 1 << 20) {
+        if let pinned, !Files.exists(pinned) {
+            if let movedTo, let bytes = try? Files.read(movedTo, limit: 1 << 20) {
                 return load(pinned, bytes)
             }
             return .waiting("the primary CNI config \(pinned) has gone; waiting for it to come back")
         }
         if let explicitName { return read(join(explicitName)) }
         let names: [String]
-        do { names = try Platform.listDirectory(directory) } catch {
+        do { names = try Files.list(directory) } catch {
             return .unusable(.file(error, path: directory))
         }
         let candidates = names.filter { NetworkConfigFiles.isConfigFile($0) && !ownNames.contains($0) }
@@ -86,13 +86,12 @@ struct PrimaryFinder: Sendable {
         if let name = path.split(separator: "/").last, ownNames.contains(String(name)) {
             return .unusable(.primary(path: path, reason: "is the config multus install writes; name the primary instead"))
         }
-        do {
-            return load(path, try Platform.readFile(path, limit: 1 << 20))
-        } catch where error.errno == ENOENT {
-            return .waiting("the primary CNI config \(path) does not exist yet; waiting for it")
-        } catch {
+        let bytes: [UInt8]
+        do { bytes = try Files.read(path, limit: 1 << 20) } catch {
+            if error.errno == .noSuchFileOrDirectory { return .waiting("the primary CNI config \(path) does not exist yet; waiting for it") }
             return .unusable(.file(error, path: path))
         }
+        return load(path, bytes)
     }
 
     private func load(_ path: String, _ bytes: [UInt8]) -> Outcome {

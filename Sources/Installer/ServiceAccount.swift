@@ -1,6 +1,7 @@
 import CNI
 import HTTPS
 import KubeClient
+import System
 import YAML
 
 /// What the pod's service account gives the plugin on the host: the API server, its CA and the
@@ -37,7 +38,7 @@ public struct ServiceAccount: Sendable, Hashable {
         }
         let tokenPath = directory.hasSuffix("/") ? directory + "token" : directory + "/token"
         let token: [UInt8]
-        do { token = try Platform.readFile(tokenPath, limit: 1 << 20) } catch {
+        do { token = try Files.read(tokenPath, limit: 1 << 20) } catch {
             throw .serviceAccount("\(InstallError.file(error, path: tokenPath))")
         }
         return ServiceAccount(server: server, certificateAuthority: certificateAuthority, token: token, namespace: kubeconfig.namespace)

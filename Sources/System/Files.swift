@@ -61,6 +61,13 @@ public enum Files {
     /// stat'ed).
     public static func kind(of path: String) -> FileStatus.Kind? { (try? status(path))?.kind }
 
+    /// Whether two paths name one file (links followed): a copy onto itself, one directory
+    /// mounted at two places. False when either cannot be stat'ed.
+    public static func areSameFile(_ a: String, _ b: String) -> Bool {
+        guard let first = FileIdentity(path: a) else { return false }
+        return FileIdentity(path: b) == first
+    }
+
     /// Whether anything exists at `path` (access F_OK: a dangling link does not).
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 

@@ -3,11 +3,11 @@
 // `Redaction`): MultusPlugin's diagnostics and log lines already are, install's lines here.
 import CNI
 import CNIExec
-import Glibc
 import HTTPS
 import Installer
 import Logging
 import MetaPlugin
+import System
 import YAML
 
 let help = """
@@ -39,91 +39,59 @@ let help = """
     kubeconfig and its config on the node and keeps them current: `multus install --help`.
     """
 
-func writeAll(_ fd: Int32, _ text: String) {
-    var bytes = Array(text.utf8)[...]
-    while !bytes.isEmpty {
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { return }
-        bytes = bytes.dropFirst(n)
-    }
-}
+/// Writes `text` whole to stdout or stderr.
+func write(to stream: FileDescriptor, _ text: String) { CurrentProcess.write(text, to: stream) }
 
-func readStandardInput(limit: Int = 16 << 20) -> [UInt8] {
-    if isatty(0) == 1 { return [] }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while bytes.count <= limit {
-        let n = chunk.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { break }
-        bytes += chunk[0..<n]
-    }
-    return bytes
-}
-
-var environment: [String: String] = [:]
-var cursor = environ
-while let entry = cursor.pointee {
-    let text = String(cString: entry)
-    if let eq = text.firstIndex(of: "=") {
-        environment[String(text[..<eq])] = String(text[text.index(after: eq)...])
-    }
-    cursor += 1
-}
+let environment = CurrentProcess.environment()
 
 /// `multus install`: runs until SIGTERM; the exit status says whether it could install.
 func install(_ arguments: [String], environment: [String: String]) -> Never {
     // Blocked before anything else runs, so SIGTERM only ever arrives through the descriptor.
-    let stop: Int32
+    let stop: FileDescriptor
     do { stop = try Installer.terminationSignals() } catch {
-        writeAll(2, "multus install: \(Redaction.redact("\(error)"))\n")
-        exit(error.exitCode)
+        write(to: .standardError, "multus install: \(Redaction.redact("\(error)"))\n")
+        CurrentProcess.exit(error.exitCode)
     }
     do {
         let options = try InstallOptions.parse(arguments, executable: executablePath())
-        try Installer(options: options, environment: environment, log: { writeAll(1, "multus install: \(Redaction.redact($0))\n") }).run(stop: stop)
-        exit(0)
+        try Installer(options: options, environment: environment, log: { write(to: .standardOutput, "multus install: \(Redaction.redact($0))\n") }).run(stop: stop)
+        CurrentProcess.exit(0)
     } catch .helpRequested {
-        writeAll(1, InstallOptions.usage + "\n")
-        exit(0)
+        write(to: .standardOutput, InstallOptions.usage + "\n")
+        CurrentProcess.exit(0)
     } catch {
-        writeAll(2, "multus install: \(Redaction.redact("\(error)"))\n")
-        exit(error.exitCode)
+        write(to: .standardError, "multus install: \(Redaction.redact("\(error)"))\n")
+        CurrentProcess.exit(error.exitCode)
     }
 }
 
 /// This executable's path, the default `--multus-bin-file`.
-func executablePath() -> String {
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    let count = buffer.withUnsafeMutableBytes { raw in raw.baseAddress.map { readlink("/proc/self/exe", $0, raw.count - 1) } ?? -1 }
-    return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : CommandLine.arguments.first ?? "multus"
-}
+func executablePath() -> String { CurrentProcess.executablePath ?? CommandLine.arguments.first ?? "multus" }
 
 switch CommandLine.arguments.dropFirst().first {
 case "install":
     install(Array(CommandLine.arguments.dropFirst(2)), environment: environment)
 case "--version", "-v":
-    writeAll(1, "multus \(MultusPlugin.version) (swift-multus; CNI spec 0.1.0 to 1.1.0; \(LinkedOpenSSL.version); libyaml \(LinkedLibYAML.version))\n")
-    exit(0)
+    write(to: .standardOutput, "multus \(MultusPlugin.version) (swift-multus; CNI spec 0.1.0 to 1.1.0; \(LinkedOpenSSL.version); libyaml \(LinkedLibYAML.version))\n")
+    CurrentProcess.exit(0)
 case "--help", "-h":
-    writeAll(1, help + "\n")
-    exit(0)
+    write(to: .standardOutput, help + "\n")
+    CurrentProcess.exit(0)
 case let other?:
-    writeAll(2, "multus: unknown argument \(Echo.quoted(other))\n\n" + help + "\n")
-    exit(2)
+    write(to: .standardError, "multus: unknown argument \(Echo.quoted(other))\n\n" + help + "\n")
+    CurrentProcess.exit(2)
 case nil:
     break
 }
 
 if (environment["CNI_COMMAND"] ?? "").isEmpty {
     // Never block on a terminal's stdin: without CNI_COMMAND this is a person, not a runtime.
-    writeAll(1, #"{"cniVersion":"1.1.0","code":4,"msg":"CNI_COMMAND is not set: multus is a CNI plugin run by a container runtime","details":"run 'multus --help' for the environment and config it reads"}"# + "\n")
-    exit(4)
+    write(to: .standardOutput, #"{"cniVersion":"1.1.0","code":4,"msg":"CNI_COMMAND is not set: multus is a CNI plugin run by a container runtime","details":"run 'multus --help' for the environment and config it reads"}"# + "\n")
+    CurrentProcess.exit(4)
 }
 
-let outcome = MultusPlugin(executor: PosixSpawnExecutor()).run(environment: environment, stdin: readStandardInput())
-for line in outcome.diagnostics { writeAll(2, "multus: \(line)\n") }
-for line in outcome.log { writeAll(2, line + "\n") }
-if !outcome.stdout.isEmpty { writeAll(1, outcome.stdout + "\n") }
-exit(outcome.exitCode)
+let outcome = MultusPlugin(executor: PosixSpawnExecutor()).run(environment: environment, stdin: CurrentProcess.readStandardInput(limit: 16 << 20))
+for line in outcome.diagnostics { write(to: .standardError, "multus: \(line)\n") }
+for line in outcome.log { write(to: .standardError, line + "\n") }
+if !outcome.stdout.isEmpty { write(to: .standardOutput, outcome.stdout + "\n") }
+CurrentProcess.exit(outcome.exitCode)
