@@ -1,8 +1,8 @@
 import CNI
 import DNS
-import Glibc
 import HTTPS
 import Synchronization
+import System
 
 /// The seam between the meta-plugin and the API server: the calls a CNI invocation makes, each
 /// one a verb Multus v4.3.1's own ClusterRole grants (get pods, get NADs, update pods/status,
@@ -168,7 +168,7 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
                 var pause = backoff
                 if case .http(_, _, 429, _) = error { pause = max(pause, .milliseconds(200)) }
                 guard ContinuousClock.now + pause < deadline else { throw error }
-                Platform.sleep(for: pause)
+                Clock.sleep(for: pause)
                 backoff = min(backoff * 2, .seconds(2))
                 attempt += 1
             }

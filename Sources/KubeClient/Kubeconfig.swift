@@ -1,6 +1,6 @@
 import CNI
-import Glibc
 import HTTPS
+import System
 import YAML
 
 extension ServerAddress {
@@ -208,7 +208,7 @@ public struct Kubeconfig: Sendable, Hashable, CustomStringConvertible {
         let credentials = Credentials(tokenFile: directory + "/token")
         _ = try credentials.bearerToken()
         var namespace: String? = nil
-        if access(directory + "/namespace", F_OK) == 0 {
+        if Files.exists(directory + "/namespace") {
             let text = String(decoding: try FileBytes.read(directory + "/namespace", limit: 4096), as: UTF8.self).trimmingWhitespace
             namespace = text.isEmpty ? nil : text
         }
@@ -438,25 +438,21 @@ private struct KubeconfigReader {
 
 // MARK: - Files and paths
 
-/// Reading whole small files over libc, each failure a `KubeError.file`.
+/// Reading whole small files, each failure a `KubeError.file`.
 private enum FileBytes {
     /// CA bundles, certificates and keys; a system CA bundle is a few hundred KiB.
     static let referencedLimit = 4 << 20
 
     static func read(_ path: String, limit: Int) throws(KubeError) -> [UInt8] {
-        do { return try Platform.readFile(path, limit: limit) } catch {
-            throw .file(path: path, reason: error.errno == EFBIG ? "larger than \(limit) bytes" : Platform.describe(errno: error.errno))
+        do { return try Files.read(path, limit: limit) } catch {
+            throw .file(path: path, reason: error.errno == .fileTooLarge ? "larger than \(limit) bytes" : error.errno.description)
         }
     }
 }
 
 /// Path arithmetic client-go does with `filepath`.
 private enum FilePaths {
-    static func currentDirectory() -> String {
-        guard let buffer = getcwd(nil, 0) else { return "." }
-        defer { free(buffer) }
-        return String(cString: buffer)
-    }
+    static func currentDirectory() -> String { Files.workingDirectory ?? "." }
 
     /// Everything before the last "/"; "/" for a file in the root; "." for a bare name.
     static func parent(of path: String) -> String {

@@ -37,11 +37,4 @@ public enum CurrentProcess {
 
     /// The running executable's path (/proc/self/exe), if it can be read.
     public static var executablePath: String? { Files.readLink("/proc/self/exe") }
-
-    /// The working directory, if it can be read.
-    public static var workingDirectory: String? {
-        guard let buffer = getcwd(nil, 0) else { return nil }
-        defer { free(buffer) }
-        return String(cString: buffer)
-    }
 }

@@ -153,6 +153,14 @@ public enum Files {
         do { try fd.writeAll(bytes) } catch { throw SystemError(error.operation, errno: error.errno, path: path) }
     }
 
+    /// The working directory a relative path is resolved against (getcwd); nil when it cannot
+    /// be read (removed, or longer than the kernel reports).
+    public static var workingDirectory: String? {
+        guard let buffer = getcwd(nil, 0) else { return nil }
+        defer { free(buffer) }
+        return String(cString: buffer)
+    }
+
     /// `name` in `directory`, with one "/" between them.
     public static func join(_ directory: String, _ name: String) -> String {
         directory.hasSuffix("/") ? directory + name : directory + "/" + name

@@ -5,7 +5,7 @@ import System
 import Testing
 import TestSupport
 
-/// Results handed back from JoinableThreads.
+/// Results handed back from threads.
 private final class Outcomes: Sendable {
     let storage = Mutex<[Int: Result<ExecOutput, ExecError>]>([:])
 
@@ -34,7 +34,7 @@ struct PosixSpawnExecutorConcurrencyTests {
         let count = 100
 
         let threads = (0..<count).map { index in
-            JoinableThread {
+            System.Thread {
                 let input = patternBytes(count: 100_000 + index, seed: UInt64(index))
                 gate.wait()
                 outcomes.record(index, Result { () throws(ExecError) -> ExecOutput in
@@ -70,7 +70,7 @@ struct PosixSpawnExecutorConcurrencyTests {
         let gate = StartGate()
         let count = 5
         let threads = (0..<count).map { index in
-            JoinableThread {
+            System.Thread {
                 let input = patternBytes(count: 200_000, seed: UInt64(index))
                 gate.wait()
                 outcomes.record(index, Result { () throws(ExecError) -> ExecOutput in
@@ -103,7 +103,8 @@ struct PosixSpawnExecutorConcurrencyTests {
         let executor = self.executor
         let outcomes = Outcomes()
 
-        let thread = JoinableThread {
+        // Its own thread, never the test's: it changes the thread's signal mask.
+        let thread = try System.Thread.dedicated {
             var blocked = sigset_t()
             sigemptyset(&blocked)
             sigaddset(&blocked, SIGTERM)
@@ -135,7 +136,7 @@ struct PosixSpawnExecutorConcurrencyTests {
         let plugin = try sandbox.script("plugin", "echo ran")
         let writer = open(plugin, O_WRONLY | O_CLOEXEC)
         try #require(writer >= 0)
-        let closer = JoinableThread {
+        let closer = System.Thread {
             usleep(50_000)
             close(writer)
         }

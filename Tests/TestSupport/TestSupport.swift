@@ -4,6 +4,7 @@
 import CNI
 import CNIExec
 import Glibc
+import System
 
 /// The absolute path of `testdata/<relative>`, found by walking up from this file to the
 /// directory holding Package.swift (no working-directory assumption).
@@ -33,8 +34,8 @@ public struct FixtureError: Error, CustomStringConvertible {
 
 /// The whole content of `path`.
 public func readFile(_ path: String) throws(FixtureError) -> [UInt8] {
-    do { return try Platform.readFile(path, limit: 256 << 20) } catch {
-        throw FixtureError(call: error.operation, path: path, errno: error.errno)
+    do { return try Files.read(path, limit: 256 << 20) } catch {
+        throw FixtureError(call: error.operation, path: path, errno: error.errno.rawValue)
     }
 }
 
@@ -161,28 +162,4 @@ extension ExecOutput {
 extension JSONValue {
     /// A member of an object (nil for anything else), so tests can walk stored API objects.
     public subscript(key: String) -> JSONValue? { objectValue?[key] }
-}
-
-/// A real OS thread (not a cooperative-pool task), for tests that need true concurrency or a
-/// thread whose signal mask they may change freely.
-public struct JoinableThread {
-    private final class Body: Sendable {
-        let run: @Sendable () -> Void
-        init(_ run: @escaping @Sendable () -> Void) { self.run = run }
-    }
-
-    private let handle: pthread_t
-
-    public init(_ body: @escaping @Sendable () -> Void) {
-        let context = Unmanaged.passRetained(Body(body)).toOpaque()
-        var handle = pthread_t()
-        let result = pthread_create(&handle, nil, { context in
-            Unmanaged<Body>.fromOpaque(context!).takeRetainedValue().run()
-            return nil
-        }, context)
-        precondition(result == 0, "pthread_create failed: \(result)")
-        self.handle = handle
-    }
-
-    public func join() { pthread_join(handle, nil) }
 }

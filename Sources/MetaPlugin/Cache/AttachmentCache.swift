@@ -120,7 +120,7 @@ public struct AttachmentCache: Sendable {
             lock.unlock()
             lock.close()
         }
-        System.TemporaryFile.sweep(directory)
+        TemporaryFile.sweep(directory)
         return try body()
     }
 }
