@@ -7,7 +7,7 @@ import System
 /// Each CNI call is a new process with a new TLS handshake to the API server. A resumed
 /// handshake skips the server's certificate and signature, which the client would otherwise
 /// parse and verify. It also skips loading the CA (see `TrustAnchors`), and the server skips its
-/// signature. That is about a fifth of a Kubernetes ADD's instructions.
+/// signature: a large part of a Kubernetes ADD's work (the benchmark shows how much).
 ///
 /// - A resumed session is trusted as the full handshake that made it was, so the file is kept
 ///   as a secret: one file per server (`<digest of server and verified name>.session`) in a
@@ -91,8 +91,8 @@ public struct TLSSessionCache: Sendable {
     func path(_ identity: SessionIdentity) -> String { "\(directory)/\(identity.fileName)" }
 
     /// The session without the server's certificate, which resuming never looks at but which
-    /// reading the file would parse: in OpenSSL 3.0 that is half of a resumed handshake's cost
-    /// (2.4M instructions, for decoding its public key).
+    /// reading the file would parse: in OpenSSL 3.0, decoding its public key is much of a
+    /// resumed handshake's cost.
     ///
     /// OpenSSL writes a session as a DER SEQUENCE whose optional field `[3] EXPLICIT Certificate`
     /// holds it (ssl/ssl_asn1.c, unchanged since 1.1.0). That element is dropped and the SEQUENCE

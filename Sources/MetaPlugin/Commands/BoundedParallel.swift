@@ -34,7 +34,7 @@ struct BoundedParallel: Sendable {
 
     /// One at a time on the calling thread, a plain loop: no shared board, so the default
     /// (`attachConcurrency` 1) pays nothing for the parallel path, not even the runtime's
-    /// instantiation of the board's generic types (measured: a third of a static DEL).
+    /// instantiation of the board's generic types, which costs a static binary's start-up.
     private func inOrder<Value: Sendable, Failure: Error>(_ count: Int, _ job: (Int) -> Result<Value, Failure>) -> [Result<Value, Failure>?] {
         var outcomes = [Result<Value, Failure>?](repeating: nil, count: count)
         for position in 0..<count {
