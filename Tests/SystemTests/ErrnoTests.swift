@@ -20,39 +20,38 @@ struct ErrnoTests {
 
     /// A blocking read that a signal interrupts is made again, and returns what then arrives.
     @Test func aReadASignalInterruptsIsMadeAgain() throws {
-        var fds: [Int32] = [-1, -1]
-        #expect(pipe(&fds) == 0)
-        let (input, output) = (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
-        defer { input.close() }
-        let outcome = Mutex<Result<Int, SystemError>?>(nil)
-        let reader = interruptedWhileBlocked {
+        let outcome = try interruptedCall { input throws(SystemError) in
             var buffer = [UInt8](repeating: 0, count: 8)
-            let result = Result { () throws(SystemError) in try input.read(into: &buffer) }
-            outcome.withLock { $0 = result }
+            return try input.read(into: &buffer)
         }
-        try output.writeAll([42])
-        output.close()
-        reader.join()
-        #expect(outcome.withLock { $0 } == .success(1))
+        #expect(outcome == .success(1))
     }
 
     /// A wait (poll, as for a socket) that signals interrupt goes on waiting for what is left of
     /// the deadline: TLSConnection once reported the EINTR of such a wait as a failure.
     @Test func aWaitASignalInterruptsGoesOnWaiting() throws {
-        var fds: [Int32] = [-1, -1]
-        #expect(pipe(&fds) == 0)
-        let (input, output) = (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
-        defer { input.close() }
-        let outcome = Mutex<Result<Bool, SystemError>?>(nil)
-        let waiter = interruptedWhileBlocked {
-            let result = Result { () throws(SystemError) in try Poll.wait(input, for: .readable, until: .now + .seconds(10)) }
-            outcome.withLock { $0 = result }
-        }
-        try output.writeAll([42])
-        output.close()
-        waiter.join()
-        #expect(outcome.withLock { $0 } == .success(true))
+        let outcome = try interruptedCall { input throws(SystemError) in try Poll.wait(input, for: .readable, until: .now + .seconds(10)) }
+        #expect(outcome == .success(true))
     }
+}
+
+/// What `call` returned on the read end of a pipe while signals interrupted it, once a byte
+/// arrived (see `interruptedWhileBlocked`).
+private func interruptedCall<T: Sendable>(_ call: @escaping @Sendable (FileDescriptor) throws(SystemError) -> T) throws
+    -> Result<T, SystemError>? {
+    var fds: [Int32] = [-1, -1]
+    try #require(pipe(&fds) == 0)
+    let (input, output) = (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
+    defer { input.close() }
+    let outcome = Mutex<Result<T, SystemError>?>(nil)
+    let thread = interruptedWhileBlocked {
+        let result = Result { () throws(SystemError) in try call(input) }
+        outcome.withLock { $0 = result }
+    }
+    try output.writeAll([42])
+    output.close()
+    thread.join()
+    return outcome.withLock { $0 }
 }
 
 /// Runs `body` on a thread of its own, then sends that thread SIGUSR2 several times while it
