@@ -102,16 +102,14 @@ struct GCCommand {
             do {
                 guard let record = try multus.load(containerID, mainIfName: listed?.ifName ?? multus.mainIfName(of: containerID), config: context.config)
                 else { continue }
-                let entry = CacheEntry(state: .added, containerID: containerID, netns: "", args: CNIArgs(), attachments: record.attachments)
+                let entry = record.adopted(netns: "", args: CNIArgs())
                 if listed != nil {
                     live.append(entry)
                     continue
                 }
-                let outcome = Teardown(context: context).run(record.attachments, containerID: containerID, netns: "", cachedArgs: nil)
+                let outcome = Teardown(context: context).run(entry, netns: entry.netns, purpose: .release)
                 failures += outcome.failures.map { "container \(containerID) (Multus's cache): DEL of \($0.attachment): \($0.error)" }
-                if !outcome.isComplete {
-                    try context.cache.store(CacheEntry(state: .added, containerID: containerID, netns: "", args: CNIArgs(), attachments: outcome.remaining))
-                }
+                try context.cache.adopt(outcome.kept)
                 multus.remove(record)
             } catch {
                 failures.append(ErrorMapping.cniError(error, context: nil).msg)
@@ -124,11 +122,10 @@ struct GCCommand {
     /// cache for the next GC or DEL; the rest of the entry goes.
     private func collect(_ entry: CacheEntry) -> [String] {
         // The netns ADD used, while it exists: its interfaces go too, not only the leases.
-        let netns = !entry.netns.isEmpty && FileSystem.exists(entry.netns) ? entry.netns : ""
-        let outcome = Teardown(context: context).run(entry.attachments, containerID: entry.containerID, netns: netns, cachedArgs: entry.args)
+        let outcome = Teardown(context: context).run(entry, netns: entry.netns, purpose: .release)
         var failures = outcome.failures.map { "container \(entry.containerID): DEL of \($0.attachment): \($0.error)" }
         do {
-            try context.cache.keepOnly(outcome.remaining, of: entry)
+            try context.cache.keep(outcome.kept)
         } catch {
             failures.append(ErrorMapping.cniError(error, context: nil).msg)
         }
