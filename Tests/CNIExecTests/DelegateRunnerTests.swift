@@ -13,6 +13,25 @@ private func list(_ version: SpecVersion, plugins: Int = 3, extra: String = "") 
     return try network(#"{"cniVersion":"\#(version)","name":"pod-net"\#(extra),"plugins":[\#(entries)]}"#)
 }
 
+/// A one-interface, one-address result in `version`'s layout, as a plugin would print it.
+private func fakeResult(_ version: String, ifName: String, address: String) -> JSONValue {
+    let legacy = SpecVersion(version).map { $0 < .v0_3_0 } ?? false
+    if legacy {
+        return ["cniVersion": .string(version), "ip4": ["ip": .string(address)], "dns": [:]]
+    }
+    var ip: JSONValue = ["interface": 0, "address": .string(address)]
+    if let v = SpecVersion(version), v < .v1_0_0, case .object(var o) = ip {
+        o["version"] = "4"
+        ip = .object(o)
+    }
+    var interface: JSONValue = ["name": .string(ifName), "sandbox": "/var/run/netns/test"]
+    if version == "1.1.0", case .object(var o) = interface {
+        o["mtu"] = 1450
+        interface = .object(o)
+    }
+    return ["cniVersion": .string(version), "interfaces": [interface], "ips": [ip], "dns": ["nameservers": ["10.0.0.53"]]]
+}
+
 private func object(_ text: String) throws -> JSONObject {
     try #require(JSONValue.parse(text).objectValue)
 }
@@ -93,10 +112,10 @@ struct DelegateRunnerTests {
 
     @Test(arguments: SpecVersion.all)
     func addThreadsEachResultIntoTheNextAndReturnsTheLastInListVersion(_ version: SpecVersion) throws {
-        let executor = RecordingExecutor { .ok(Self.outputs[$0.type]!) }
+        let executor = FakeExecutor { .ok(Self.outputs[$0.type]!) }
         let result = try DelegateRunner(executor: executor).add(try list(version), rt)
 
-        #expect(executor.steps == ["ADD p1", "ADD p2", "ADD p3"])
+        #expect(executor.steps == ["ADD p1@eth0", "ADD p2@eth0", "ADD p3@eth0"])
         let prev = executor.calls.map { $0.config["prevResult"] }
         #expect(prev[0] == nil)
         #expect(prev[1] == (version >= .v0_3_0 ? Optional(try Self.parsed("p1", as: version).json) : .none))
@@ -107,7 +126,7 @@ struct DelegateRunnerTests {
     }
 
     @Test func aZeroFourResultInAOneZeroListIsConverted() throws {
-        let executor = RecordingExecutor { _ in .ok(fakeResult("0.4.0", ifName: "eth0", address: "10.9.0.5/24")) }
+        let executor = FakeExecutor { _ in .ok(fakeResult("0.4.0", ifName: "eth0", address: "10.9.0.5/24")) }
         let result = try DelegateRunner(executor: executor).add(try list(.v1_0_0, plugins: 1), rt)
         #expect(result.cniVersion == .v1_0_0)
         #expect(result.serialized()
@@ -116,26 +135,26 @@ struct DelegateRunnerTests {
 
     @Test(arguments: SpecVersion.all)
     func delRunsInReverseWithTheCachedResultFrom040(_ version: SpecVersion) throws {
-        let executor = RecordingExecutor()
+        let executor = FakeExecutor()
         try DelegateRunner(executor: executor).del(try list(version), rt, cachedResult: cachedResult)
-        #expect(executor.steps == ["DEL p3", "DEL p2", "DEL p1"])
+        #expect(executor.steps == ["DEL p3@eth0", "DEL p2@eth0", "DEL p1@eth0"])
         let expected = version >= .v0_4_0 ? Optional(try cachedResult.converted(to: version).json) : .none
         #expect(executor.calls.allSatisfy { $0.config["prevResult"] == expected })
     }
 
     @Test func delWithoutACachedResultInjectsNoPrevResult() throws {
-        let executor = RecordingExecutor()
+        let executor = FakeExecutor()
         try DelegateRunner(executor: executor).del(try list(.v1_0_0), rt, cachedResult: nil)
-        #expect(executor.steps == ["DEL p3", "DEL p2", "DEL p1"])
+        #expect(executor.steps == ["DEL p3@eth0", "DEL p2@eth0", "DEL p1@eth0"])
         #expect(executor.calls.allSatisfy { $0.config["prevResult"] == nil })
     }
 
     @Test(arguments: SpecVersion.all)
     func checkRunsInOrderWithPrevResultFrom040(_ version: SpecVersion) throws {
-        let executor = RecordingExecutor()
+        let executor = FakeExecutor()
         try DelegateRunner(executor: executor).check(try list(version), rt, cachedResult: cachedResult)
         if version >= .v0_4_0 {
-            #expect(executor.steps == ["CHECK p1", "CHECK p2", "CHECK p3"])
+            #expect(executor.steps == ["CHECK p1@eth0", "CHECK p2@eth0", "CHECK p3@eth0"])
             let expected = try cachedResult.converted(to: version).json
             #expect(executor.calls.allSatisfy { $0.config["prevResult"] == expected })
         } else {
@@ -145,33 +164,33 @@ struct DelegateRunnerTests {
 
     @Test(arguments: [#","disableCheck":true"#, #","disableCheck":"true""#])
     func checkIsSkippedWithDisableCheck(_ flag: String) throws {
-        let executor = RecordingExecutor()
+        let executor = FakeExecutor()
         try DelegateRunner(executor: executor).check(try list(.v1_1_0, extra: flag), rt, cachedResult: cachedResult)
         #expect(executor.steps.isEmpty)
     }
 
     @Test(arguments: SpecVersion.all)
     func statusRunsEachPluginFrom110WithoutContainerOrRuntimeConfig(_ version: SpecVersion) throws {
-        let executor = RecordingExecutor()
+        let executor = FakeExecutor()
         let net = try network(#"{"cniVersion":"\#(version)","name":"n","plugins":[{"type":"p1"},{"type":"p2","capabilities":{"portMappings":true}}]}"#)
         var conf = rt
         conf.capabilityArgs = try object(#"{"portMappings":[]}"#)
         try DelegateRunner(executor: executor).status(net, conf)
-        #expect(executor.steps == (version >= .v1_1_0 ? ["STATUS p1", "STATUS p2"] : []))
+        #expect(executor.steps == (version >= .v1_1_0 ? ["STATUS p1@", "STATUS p2@"] : []))
         #expect(executor.calls.allSatisfy { $0.config["runtimeConfig"] == nil && $0.config["prevResult"] == nil })
     }
 
     @Test(arguments: SpecVersion.all)
     func gcInjectsValidAttachmentsFrom110(_ version: SpecVersion) throws {
-        let executor = RecordingExecutor()
+        let executor = FakeExecutor()
         let valid: [JSONValue] = [["containerID": "ctr1", "ifname": "eth0"]]
         try DelegateRunner(executor: executor).gc(try list(version, plugins: 2), RuntimeConf(), validAttachments: valid)
-        #expect(executor.steps == (version >= .v1_1_0 ? ["GC p1", "GC p2"] : []))
+        #expect(executor.steps == (version >= .v1_1_0 ? ["GC p1@", "GC p2@"] : []))
         #expect(executor.calls.allSatisfy { $0.config["cni.dev/valid-attachments"] == .array(valid) })
     }
 
     @Test func gcIsSkippedWithDisableGC() throws {
-        let executor = RecordingExecutor()
+        let executor = FakeExecutor()
         try DelegateRunner(executor: executor).gc(try list(.v1_1_0, extra: #","disableGC":true"#), RuntimeConf(), validAttachments: [])
         #expect(executor.steps.isEmpty)
     }
@@ -207,9 +226,9 @@ private func failure(_ body: () throws -> some Any) -> RecordedFailure? {
 
 @Suite("DelegateRunner errors")
 struct DelegateRunnerErrorTests {
-    static func addFailure(_ script: @escaping RecordingExecutor.Script, types: [String] = ["p1", "p2", "p3"],
-                           known: Set<String>? = nil) throws -> (DelegateError?, RecordingExecutor) {
-        let executor = RecordingExecutor(knownTypes: known, script: script)
+    static func addFailure(_ script: @escaping FakeExecutor.Script, types: [String] = ["p1", "p2", "p3"],
+                           missing: Set<String> = []) throws -> (DelegateError?, FakeExecutor) {
+        let executor = FakeExecutor(missing: missing, script: script)
         let plugins = types.map { #"{"type":"\#($0)"}"# }.joined(separator: ",")
         let net = try network(#"{"cniVersion":"1.0.0","name":"pod-net","plugins":[\#(plugins)]}"#)
         do {
@@ -220,16 +239,10 @@ struct DelegateRunnerErrorTests {
         }
     }
 
-    static func succeed(_ call: RecordedCall) -> ExecOutput {
-        .ok(call.config["prevResult"] ?? fakeResult("1.0.0", ifName: "eth0", address: "10.1.0.5/24"))
-    }
-
     @Test func aPluginsCNIErrorPassesThroughUnchangedAndStopsTheList() throws {
-        let (error, executor) = try Self.addFailure { call in
-            call.type == "p2" ? .cniError(117, "no free VF", details: "pool sriov-a empty") : Self.succeed(call)
-        }
+        let (error, executor) = try Self.addFailure(FakeExecutor.failing("p2", "ADD", with: .cniError(117, "no free VF", details: "pool sriov-a empty")))
         #expect(error.map(RecordedFailure.init) == RecordedFailure(command: .add, plugin: "p2", failure: .plugin(CNIError(.init(rawValue: 117), "no free VF", details: "pool sriov-a empty"))))
-        #expect(executor.steps == ["ADD p1", "ADD p2"])
+        #expect(executor.steps == ["ADD p1@eth0", "ADD p2@eth0"])
     }
 
     @Test(arguments: [
@@ -257,11 +270,11 @@ struct DelegateRunnerErrorTests {
             return
         }
         #expect(error?.plugin == "p1" && error?.command == .add)
-        #expect(executor.steps == ["ADD p1"])
+        #expect(executor.steps == ["ADD p1@eth0"])
     }
 
     @Test func aResultTheListVersionCannotCarryIsAResultFailure() throws {
-        let executor = RecordingExecutor { _ in .ok(["cniVersion": "1.0.0", "interfaces": [["name": "eth0"]]]) }
+        let executor = FakeExecutor { _ in .ok(["cniVersion": "1.0.0", "interfaces": [["name": "eth0"]]]) }
         let net = try list(.v0_2_0, plugins: 1)
         #expect(failure { try DelegateRunner(executor: executor).add(net, rt) } == RecordedFailure(command: .add, plugin: "p1", failure: .result(.unconvertible(
             from: .v1_0_0, to: .v0_2_0, reason: "the result has no IP address, and 0.2.0 results need one in ip4 or ip6"))))
@@ -269,23 +282,23 @@ struct DelegateRunnerErrorTests {
 
     @Test(arguments: ["../x", "..", ".", "sub/dir"])
     func aTypeThatIsAPathIsRejectedBeforeAnythingRuns(_ type: String) throws {
-        let (error, executor) = try Self.addFailure(Self.succeed, types: ["p1", type])
+        let (error, executor) = try Self.addFailure(FakeExecutor.standard, types: ["p1", type])
         #expect(error.map(RecordedFailure.init) == RecordedFailure(command: .add, plugin: type, failure: .exec(.invalidPluginType(type))))
-        #expect(executor.steps == ["ADD p1"])
+        #expect(executor.steps == ["ADD p1@eth0"])
     }
 
     @Test func aMissingPluginIsAnExecFailureNamingTheDirectories() throws {
-        let (error, executor) = try Self.addFailure(Self.succeed, types: ["p1", "absent"], known: ["p1"])
+        let (error, executor) = try Self.addFailure(FakeExecutor.standard, types: ["p1", "absent"], missing: ["absent"])
         #expect(error.map(RecordedFailure.init) == RecordedFailure(command: .add, plugin: "absent", failure: .exec(.notFound(type: "absent", searched: rt.pluginDirectories))))
-        #expect(executor.steps == ["ADD p1"])
+        #expect(executor.steps == ["ADD p1@eth0"])
     }
 
     @Test func delStopsAtTheFirstFailure() throws {
-        let executor = RecordingExecutor { $0.type == "p2" ? .cniError(5, "io") : .exit(0) }
+        let executor = FakeExecutor { $0.type == "p2" ? .cniError(5, "io") : .exit(0) }
         let net = try list(.v1_0_0)
         #expect(failure { try DelegateRunner(executor: executor).del(net, rt, cachedResult: nil) }
             == RecordedFailure(command: .del, plugin: "p2", failure: .plugin(CNIError(.ioFailure, "io"))))
-        #expect(executor.steps == ["DEL p3", "DEL p2"])
+        #expect(executor.steps == ["DEL p3@eth0", "DEL p2@eth0"])
     }
 }
 
@@ -298,7 +311,7 @@ struct DelegateEnvironmentTests {
 
     @Test(arguments: [CNICommand.add, .del, .check])
     func containerCommandsGetTheRuntimeConfAsEnvironment(_ command: CNICommand) throws {
-        let executor = RecordingExecutor { _ in .ok(fakeResult("1.0.0", ifName: "eth0", address: "10.1.0.5/24")) }
+        let executor = FakeExecutor { _ in .ok(fakeResult("1.0.0", ifName: "eth0", address: "10.1.0.5/24")) }
         let runner = DelegateRunner(executor: executor)
         let net = try list(.v1_0_0, plugins: 1)
         switch command {
@@ -312,7 +325,7 @@ struct DelegateEnvironmentTests {
 
     @Test(arguments: [CNICommand.status, .gc])
     func containerlessCommandsGetEmptyContainerVariables(_ command: CNICommand) throws {
-        let executor = RecordingExecutor()
+        let executor = FakeExecutor()
         let runner = DelegateRunner(executor: executor)
         let net = try list(.v1_1_0, plugins: 1)
         if command == .status { try runner.status(net, rt) } else { try runner.gc(net, rt, validAttachments: []) }

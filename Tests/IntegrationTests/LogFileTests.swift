@@ -96,8 +96,3 @@ struct LogFileIntegrationTests {
         #expect(kubeconfigText.contains(KubeSandbox.token), "the fixture's kubeconfig carries the token")
     }
 }
-
-func fileMode(_ path: String) -> mode_t? {
-    var info = stat()
-    return stat(path, &info) == 0 ? info.st_mode & 0o777 : nil
-}

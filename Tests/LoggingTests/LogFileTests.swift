@@ -21,11 +21,6 @@ func gunzipLines(_ path: String) -> [String]? {
     return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init)
 }
 
-func fileMode(_ path: String) -> mode_t? {
-    var info = stat()
-    return stat(path, &info) == 0 ? info.st_mode & 0o777 : nil
-}
-
 @Suite("Log file and rotation")
 struct LogFileTests {
     /// A line of exactly 1 KiB, newline included, numbered.

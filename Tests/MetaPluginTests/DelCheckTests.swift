@@ -120,15 +120,6 @@ struct DelTests {
         #expect(executor.steps == ["DEL other-second@net1", "DEL other-main@eth0"])
     }
 
-    @Test func delOfAVanishedNetnsHandsDelegatesAnEmptyNetns() throws {
-        let box = try Sandbox()
-        defer { box.remove() }
-        let executor = FakeExecutor()
-        let config = try attached(box, executor)
-        expectSuccess(run("DEL", config, executor: executor, env: ["CNI_NETNS": box.root + "/gone"]))
-        #expect(executor.calls.filter { $0.command == "DEL" }.map { $0.env("CNI_NETNS") } == ["", "", "", ""])
-    }
-
     @Test func aCorruptCacheFileIsBestEffortForDelAndAnErrorForCheck() throws {
         let box = try Sandbox()
         defer { box.remove() }

@@ -1,7 +1,6 @@
 import CNI
 import Glibc
 import MetaPlugin
-import KubeClient
 import Testing
 import TestSupport
 
@@ -56,8 +55,7 @@ struct GCTests {
         #expect(fileExists(path))
 
         // A day old: the ADD that wrote it is long gone.
-        var times = [timespec(tv_sec: time(nil) - 86_400, tv_nsec: 0), timespec(tv_sec: time(nil) - 86_400, tv_nsec: 0)]
-        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        #expect(backdate(path, seconds: 86_400))
         let collected = FakeExecutor()
         expectSuccess(run("GC", gc(config, valid: []), executor: collected))
         #expect(collected.steps == ["DEL macvlan@net1", "DEL bridge@eth0", "GC bridge@", "GC macvlan@"])
@@ -75,8 +73,7 @@ struct GCTests {
         let path = box.cacheFile()
         let added = try #require(readText(path))
         try box.write(path, added.replacing(#""state":"added""#, with: #""state":"adding""#))
-        var times = [timespec(tv_sec: time(nil) - 86_400, tv_nsec: 0), timespec(tv_sec: time(nil) - 86_400, tv_nsec: 0)]
-        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        #expect(backdate(path, seconds: 86_400))
 
         let executor = FakeExecutor()
         expectSuccess(run("GC", gc(config, valid: []), executor: executor))
@@ -152,19 +149,6 @@ struct GCTests {
 /// reported as invalid to any network; what Multus recorded counts as a record.
 @Suite("GC and what Multus attached")
 struct GCUpgradeTests {
-    /// Multus's record of `containerID` (one single-config delegate, as its saveDelegates writes
-    /// one), plus libcni's cached result of it for interface `ifName`.
-    func writeMultusRecord(_ box: Sandbox, _ containerID: String, ifName: String = "eth0") throws {
-        let config = #"{"cniVersion":"1.1.0","name":"net-a","type":"bridge"}"#
-        let record: JSONValue = [["Conf": ["cniVersion": "1.1.0", "name": "net-a", "type": "bridge", "ipam": [:], "dns": [:]], "ConfList": [:],
-                                  "Name": "net-a", "IsFilterV4Gateway": false, "IsFilterV6Gateway": false,
-                                  "Bytes": .string(Base64.encode(Array(config.utf8)))]]
-        try box.mkdirs(box.cniDir + "/results")
-        try box.write(box.cniDir + "/" + containerID, record.serialized())
-        try box.write(box.cniDir + "/results/net-a-\(containerID)-\(ifName)",
-                      #"{"kind":"cniCacheV1","containerId":"\#(containerID)","ifName":"\#(ifName)","networkName":"net-a","result":{"cniVersion":"1.1.0","interfaces":[{"name":"\#(ifName)","sandbox":"/ns"}]}}"#)
-    }
-
     @Test func aLiveAttachmentWithNoRecordStopsPluginGCUntilItsRecordExists() throws {
         let box = try Sandbox()
         defer { box.remove() }
@@ -187,7 +171,7 @@ struct GCUpgradeTests {
         let box = try Sandbox()
         defer { box.remove() }
         let config = GCTests().attach(box, ["ctr1"])
-        try writeMultusRecord(box, "ctr-old-live")
+        try writeMultusRecord(box, "ctr-old-live", ifName: "eth0")
         try writeMultusRecord(box, "ctr-old-gone", ifName: "eth7")
         let executor = FakeExecutor()
         expectSuccess(run("GC", GCTests().gc(config, valid: ["ctr1", "ctr-old-live"]), executor: executor))
@@ -200,5 +184,20 @@ struct GCUpgradeTests {
         let gcs = executor.calls.filter { $0.command == "GC" }
         #expect(gcs.map(\.network) == ["net-a", "net-b"])
         #expect(gcs.first?.config["cni.dev/valid-attachments"] == [["containerID": "ctr1", "ifname": "eth0"], ["containerID": "ctr-old-live", "ifname": "eth0"]])
+    }
+
+    /// Only a DEL removes Multus's record of a container we also hold; GC meets both when neither
+    /// is listed. What our entry keeps is ours: Multus's record, torn down, has nothing to say of it.
+    @Test func aStaleMultusRecordLeavesOurEntryOfTheSameContainerAlone() throws {
+        let box = try Sandbox()
+        defer { box.remove() }
+        let config = GCTests().attach(box, ["ctr1"])
+        try writeMultusRecord(box, "ctr1", ifName: "eth0")
+        let executor = FakeExecutor(script: FakeExecutor.failing("macvlan", "DEL", with: .cniError(11, "busy")))
+        expectFailure(run("GC", GCTests().gc(config, valid: []), executor: executor), code: 999, msgContains: ["GC: 1 failure"])
+        #expect(executor.steps.filter { $0.hasPrefix("DEL") } == ["DEL macvlan@net1", "DEL bridge@eth0", "DEL bridge@eth0"])
+        let kept = try #require(try JSONValue.parse(readFile(box.cacheFile())).objectValue?["attachments"]?.arrayValue)
+        #expect(kept.compactMap { $0.objectValue?["ifName"]?.stringValue } == ["net1"])
+        #expect(!fileExists(box.cniDir + "/ctr1"))
     }
 }

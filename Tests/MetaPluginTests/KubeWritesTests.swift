@@ -1,105 +1,8 @@
 import CNI
 import KubeClient
 @testable import MetaPlugin
-import Synchronization
 import Testing
 import TestSupport
-
-/// A KubeAPI that answers from a script and records every call, for the write paths' rules
-/// (retry, give-up, event wording) and DRA's reads without a server.
-final class ScriptedKubeAPI: KubeAPI, @unchecked Sendable {
-    struct Script {
-        /// Answers to successive status updates: nil stores the pod, a status code fails.
-        var updates: [Int?] = []
-        /// Answers to successive pod reads after the first: a pod, or a status code.
-        var reads: [Result<Pod, KubeError>] = []
-        var eventFailure: Int? = nil
-        /// ResourceClaims by name (any namespace); a missing one is 404.
-        var claims: [String: ResourceClaim] = [:]
-        /// ResourceSlices; a list filters them by driver and node, as the field selectors do.
-        var slices: [ResourceSlice] = []
-        /// What every resource.k8s.io call fails with instead, if set.
-        var draFailure: KubeError? = nil
-        /// Answers to successive status applies: nil accepts the body, an error fails it.
-        var applies: [KubeError?] = []
-        /// Claims the reads after an apply's failure answer, in turn, before `claims`.
-        var rereads: [ResourceClaim] = []
-    }
-
-    private let state: Mutex<(script: Script, calls: [String], events: [KubeEvent], written: [Pod], applied: [JSONValue])>
-
-    init(_ script: Script) { state = Mutex((script, [], [], [], [])) }
-
-    var calls: [String] { state.withLock { $0.calls } }
-    var events: [KubeEvent] { state.withLock { $0.events } }
-    var written: [Pod] { state.withLock { $0.written } }
-    /// The bodies of the status applies that were accepted.
-    var applied: [JSONValue] { state.withLock { $0.applied } }
-
-    static func failure(_ status: Int) -> KubeError { .http(server: "https://test", call: "scripted", status: status, message: "status \(status)") }
-
-    func pod(namespace: String, name: String) throws(KubeError) -> Pod {
-        let next = state.withLock { state -> Result<Pod, KubeError> in
-            state.calls.append("GET pod")
-            return state.script.reads.isEmpty ? .failure(Self.failure(500)) : state.script.reads.removeFirst()
-        }
-        return try next.get()
-    }
-
-    func networkAttachmentDefinition(namespace: String, name: String) throws(KubeError) -> NetworkAttachmentDefinition {
-        state.withLock { _ = $0.calls.append("GET nad") }
-        throw Self.failure(404)
-    }
-
-    func updatePodStatus(_ pod: Pod) throws(KubeError) -> Pod {
-        let answer = state.withLock { state -> Int? in
-            state.calls.append("PUT status rv=\(pod.metadata.resourceVersion)")
-            let answer = state.script.updates.isEmpty ? nil : state.script.updates.removeFirst()
-            if answer == nil { state.written.append(pod) }
-            return answer
-        }
-        if let answer { throw Self.failure(answer) }
-        return pod
-    }
-
-    func resourceClaim(namespace: String, name: String) throws(KubeError) -> ResourceClaim {
-        let answer = state.withLock { state -> Result<ResourceClaim, KubeError> in
-            state.calls.append("GET resourceclaim \(namespace)/\(name)")
-            if let failure = state.script.draFailure { return .failure(failure) }
-            if !state.script.rereads.isEmpty { return .success(state.script.rereads.removeFirst()) }
-            return state.script.claims[name].map { .success($0) } ?? .failure(Self.failure(404))
-        }
-        return try answer.get()
-    }
-
-    func applyResourceClaimStatus(_ body: JSONValue, namespace: String, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
-        let answer = state.withLock { state -> Result<ResourceClaim, KubeError> in
-            state.calls.append("APPLY resourceclaim \(namespace)/\(name) status as \(fieldManager) rv=\(body["metadata"]?["resourceVersion"]?.stringValue ?? "")")
-            if let failure = state.script.applies.isEmpty ? nil : state.script.applies.removeFirst() { return .failure(failure) }
-            state.applied.append(body)
-            return state.script.claims[name].map { .success($0) } ?? .failure(Self.failure(404))
-        }
-        return try answer.get()
-    }
-
-    func resourceSlices(driver: String, nodeName: String) throws(KubeError) -> [ResourceSlice] {
-        let answer = state.withLock { state -> Result<[ResourceSlice], KubeError> in
-            state.calls.append("LIST resourceslices \(driver) \(nodeName)")
-            if let failure = state.script.draFailure { return .failure(failure) }
-            return .success(state.script.slices.filter { $0.driver == driver && (nodeName.isEmpty || $0.nodeName == nodeName) })
-        }
-        return try answer.get()
-    }
-
-    func createEvent(_ event: KubeEvent) throws(KubeError) {
-        let failure = state.withLock { state -> Int? in
-            state.calls.append("POST event")
-            state.events.append(event)
-            return state.script.eventFailure
-        }
-        if let failure { throw Self.failure(failure) }
-    }
-}
 
 private func pod(uid: String = "uid-1", version: String, annotations: [String: String] = ["other": "kept"]) throws -> Pod {
     var meta: JSONObject = ["name": "web-0", "namespace": "default", "uid": .string(uid), "resourceVersion": .string(version)]
@@ -125,7 +28,7 @@ struct KubeWritesTests {
         let retried = ScriptedKubeAPI(.init(updates: [409, 409, nil], reads: [.success(try pod(version: "8", annotations: ["new": "1"])),
                                                                              .success(try pod(version: "9", annotations: ["new": "2"]))]))
         #expect(try NetworkStatusWriter(api: retried, backoff: .zero).write("[]", to: pod(version: "7")) == .written)
-        #expect(retried.calls == ["PUT status rv=7", "GET pod", "PUT status rv=8", "GET pod", "PUT status rv=9"])
+        #expect(retried.calls == ["PUT status rv=7", "GET pod default/web-0", "PUT status rv=8", "GET pod default/web-0", "PUT status rv=9"])
         #expect(retried.written.first?.metadata.annotations == ["new": "2", NetworkStatus.annotation: "[]"], "their annotation stays, ours is set")
 
         let reads = try (8...11).map { Result<Pod, KubeError>.success(try pod(version: "\($0)")) }
@@ -138,7 +41,7 @@ struct KubeWritesTests {
     @Test("the pod deleted (404 on write or re-read) or recreated under its name (another UID): nothing to write on",
           arguments: [
             (ScriptedKubeAPI.Script(updates: [404]), ["PUT status rv=7"]),
-            (ScriptedKubeAPI.Script(updates: [409], reads: [.failure(ScriptedKubeAPI.failure(404))]), ["PUT status rv=7", "GET pod"]),
+            (ScriptedKubeAPI.Script(updates: [409], reads: [.failure(ScriptedKubeAPI.failure(404))]), ["PUT status rv=7", "GET pod default/web-0"]),
           ])
     func podGone(script: ScriptedKubeAPI.Script, calls: [String]) throws {
         let api = ScriptedKubeAPI(script)
@@ -149,7 +52,7 @@ struct KubeWritesTests {
     @Test func aRecreatedPodIsNotWrittenOn() throws {
         let api = ScriptedKubeAPI(.init(updates: [409], reads: [.success(try pod(uid: "uid-2", version: "30"))]))
         #expect(try NetworkStatusWriter(api: api, backoff: .zero).write("[]", to: pod(version: "7")) == .podGone)
-        #expect(api.calls == ["PUT status rv=7", "GET pod"])
+        #expect(api.calls == ["PUT status rv=7", "GET pod default/web-0"])
         #expect(api.written.isEmpty)
     }
 

@@ -1,6 +1,7 @@
 import CNI
 import CNIExec
 import Glibc
+import KubeClient
 import MetaPlugin
 import Testing
 import TestSupport
@@ -26,18 +27,15 @@ struct Sandbox: Sendable {
     func remove() { directory.remove() }
 }
 
-func readText(_ path: String) -> String? {
-    guard let file = fopen(path, "r") else { return nil }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-        bytes += chunk[..<n]
-        if n < chunk.count { break }
-    }
-    return String(decoding: bytes, as: UTF8.self)
+/// Sets `path`'s access and modification times `seconds` in the past, as if it had been written
+/// then; false if it cannot.
+func backdate(_ path: String, seconds: Int) -> Bool {
+    var times = [timespec(tv_sec: time(nil) - seconds, tv_nsec: 0), timespec(tv_sec: time(nil) - seconds, tv_nsec: 0)]
+    return utimensat(AT_FDCWD, path, &times, 0) == 0
 }
+
+/// The text of `path`, or nil if it cannot be read.
+func readText(_ path: String) -> String? { readWholeFile(path).map { String(decoding: $0, as: UTF8.self) } }
 
 // MARK: - Configs
 
@@ -71,6 +69,21 @@ let threeDelegates: [JSONValue] = [
     delegate("net-b", type: "macvlan", version: "0.3.1", [("master", "eth1"), ("capabilities", ["portMappings": true])]),
     delegate("net-c", type: "ipvlan", version: "1.1.0", [("master", "eth2")]),
 ]
+
+/// Multus's record of `containerID` (one single-config delegate, network net-a of type bridge, as
+/// its saveDelegates writes one), plus libcni's cached result of it for interface `ifName`, or no
+/// result (`ifName` nil: an ADD Multus never completed, or a result file lost).
+func writeMultusRecord(_ box: Sandbox, _ containerID: String, ifName: String?) throws {
+    let config = #"{"cniVersion":"1.1.0","name":"net-a","type":"bridge"}"#
+    let record: JSONValue = [["Conf": ["cniVersion": "1.1.0", "name": "net-a", "type": "bridge", "ipam": [:], "dns": [:]], "ConfList": [:],
+                              "Name": "net-a", "IsFilterV4Gateway": false, "IsFilterV6Gateway": false,
+                              "Bytes": .string(Base64.encode(Array(config.utf8)))]]
+    try box.mkdirs(box.cniDir + "/results")
+    try box.write(box.cniDir + "/" + containerID, record.serialized())
+    guard let ifName else { return }
+    try box.write(box.cniDir + "/results/net-a-\(containerID)-\(ifName)",
+                  #"{"kind":"cniCacheV1","containerId":"\#(containerID)","ifName":"\#(ifName)","networkName":"net-a","result":{"cniVersion":"1.1.0","interfaces":[{"name":"\#(ifName)","sandbox":"/ns"}]}}"#)
+}
 
 // MARK: - Running the plugin
 

@@ -18,7 +18,7 @@ struct RedactedOutputTests {
         let del = run("DEL", multusConfig(box, delegates: threeDelegates), executor: executor)
         expectSuccess(del)
         // One line per delegate's failure, each quoting its error, then that the DEL was partial.
-        let failures = del.outcome.diagnostics.filter { $0.hasPrefix("ignored: DEL of") }
+        let failures = del.outcome.diagnostics.filter { $0.hasPrefix("ignored: container ctr1: DEL of") }
         #expect(failures.count == 3, "\(del.outcome.diagnostics)")
         #expect(failures.allSatisfy { $0.contains(#""type":"vpn""#) }, "\(del.outcome.diagnostics)")
         #expect(!del.outcome.diagnostics.contains { $0.contains("TOPSECRET") }, "\(del.outcome.diagnostics)")

@@ -5,32 +5,6 @@ import Synchronization
 import Testing
 import TestSupport
 
-/// A KubeAPI that records which pods and NADs it was asked for and knows none of them.
-private final class PodReadRecorder: KubeAPI, Sendable {
-    private let asked = Mutex<[String]>([])
-    var reads: [String] { asked.withLock { $0 } }
-
-    func pod(namespace: String, name: String) throws(KubeError) -> Pod {
-        asked.withLock { $0.append("\(namespace)/\(name)") }
-        throw .http(server: "https://test", call: "GET pod", status: 404, message: "not found")
-    }
-    func networkAttachmentDefinition(namespace: String, name: String) throws(KubeError) -> NetworkAttachmentDefinition {
-        asked.withLock { $0.append("nad \(namespace)/\(name)") }
-        throw .http(server: "https://test", call: "GET nad", status: 404, message: "not found")
-    }
-    func updatePodStatus(_ pod: Pod) throws(KubeError) -> Pod { pod }
-    func createEvent(_ event: KubeEvent) throws(KubeError) {}
-    func resourceClaim(namespace: String, name: String) throws(KubeError) -> ResourceClaim {
-        throw .notServed(server: "https://test", call: "GET resourceclaim", message: "not served")
-    }
-    func resourceSlices(driver: String, nodeName: String) throws(KubeError) -> [ResourceSlice] {
-        throw .notServed(server: "https://test", call: "LIST resourceslices", message: "not served")
-    }
-    func applyResourceClaimStatus(_ body: JSONValue, namespace: String, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
-        throw .notServed(server: "https://test", call: "APPLY resourceclaim status", message: "not served")
-    }
-}
-
 /// Names from CNI_ARGS reach API paths (an HTTP request line) and delegates' environment: each is
 /// checked where it is parsed, and a bad one stops ADD before the API or any delegate sees it.
 @Suite("Names from CNI_ARGS")
@@ -56,11 +30,11 @@ struct UntrustedNamesTests {
         let box = try Sandbox()
         defer { box.remove() }
         let executor = FakeExecutor()
-        let api = PodReadRecorder()
+        let api = ScriptedKubeAPI(.init(laterReads: 404))
         let reply = Reply(outcome: MultusPlugin(executor: executor, kubeAPIProvider: { _, _, _ in api })
             .run(environment: environment("ADD", args: c.args), stdin: multusConfig(box, delegates: threeDelegates).serializedBytes()))
         expectFailure(reply, code: 7, msgContains: ["CNI_ARGS", c.key])
-        #expect(api.reads == [], "the API was asked for a pod")
+        #expect(api.calls == [], "the API was asked for a pod")
         #expect(executor.steps == [])
         #expect(reply.outcome.stdout.utf8.count < 1024, "the value is quoted clipped: \(reply.outcome.stdout)")
     }
@@ -73,21 +47,21 @@ struct UntrustedNamesTests {
         let config = multusConfig(box, delegates: threeDelegates)
         expectSuccess(run("ADD", config, executor: FakeExecutor()))
         let executor = FakeExecutor()
-        let api = PodReadRecorder()
+        let api = ScriptedKubeAPI(.init(laterReads: 404))
         let reply = Reply(outcome: MultusPlugin(executor: executor, kubeAPIProvider: { _, _, _ in api })
             .run(environment: environment("DEL", args: "K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0\n"), stdin: config.serializedBytes()))
         expectSuccess(reply)
         #expect(executor.steps.count == 4, "every cached network was torn down")
         #expect(reply.outcome.diagnostics.contains { $0.contains("K8S_POD_NAME") && $0.contains("tearing down without the pod") },
                 "\(reply.outcome.diagnostics)")
-        #expect(api.reads == [])
+        #expect(api.calls == [])
     }
 
     /// DEL's API calls never decide what is torn down, so a DEL facing an API server that does not
     /// answer must not wait out ADD's long budget (it would only hold up the pod's termination).
     @Test func delAsksTheAPIWithAShortBudget() throws {
         let budgets = Mutex<[String: Duration]>([:])
-        let api = PodReadRecorder()
+        let api = ScriptedKubeAPI(.init(laterReads: 404))
         // Each on a node of its own: a DEL without a cache entry resolves the pod's networks again,
         // so the API is asked then.
         for command in ["ADD", "DEL"] {
@@ -103,12 +77,12 @@ struct UntrustedNamesTests {
     @Test func validNamesReachTheAPIUnchanged() throws {
         let box = try Sandbox()
         defer { box.remove() }
-        let api = PodReadRecorder()
+        let api = ScriptedKubeAPI(.init(laterReads: 404))
         let args = "K8S_POD_NAMESPACE=team-a;K8S_POD_NAME=web-0.shard-1;K8S_POD_UID=9d3c2b1a-0f8e-7d6c-5b4a-39281706f5e4"
         let reply = Reply(outcome: MultusPlugin(executor: FakeExecutor(), kubeAPIProvider: { _, _, _ in api })
             .run(environment: environment("ADD", args: args), stdin: multusConfig(box, delegates: threeDelegates).serializedBytes()))
         expectSuccess(reply)
-        #expect(api.reads == ["team-a/web-0.shard-1"])
+        #expect(api.calls == ["GET pod team-a/web-0.shard-1"])
     }
 
     /// The operator's config is trusted, but a name Kubernetes could not store is no NAD either:
@@ -117,11 +91,11 @@ struct UntrustedNamesTests {
         let box = try Sandbox()
         defer { box.remove() }
         try box.write(box.confDir + "/10-net.conf", #"{"cniVersion":"1.0.0","name":"Net_A","type":"bridge"}"#)
-        let api = PodReadRecorder()
+        let api = ScriptedKubeAPI(.init(laterReads: 404))
         let config = multusConfig(box, delegates: [], [("clusterNetwork", "Net_A"), ("defaultNetworks", ["net-b"])])
         let reply = Reply(outcome: MultusPlugin(executor: FakeExecutor(), kubeAPIProvider: { _, _, _ in api })
             .run(environment: environment("ADD", args: "K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-0"), stdin: config.serializedBytes()))
-        #expect(api.reads == ["default/web-0", "nad kube-system/net-b"], "\(reply.outcome.stdout)")
+        #expect(api.calls == ["GET pod default/web-0", "GET nad kube-system/net-b"], "\(reply.outcome.stdout)")
     }
 
     private func environment(_ command: String, args: String) -> [String: String] {

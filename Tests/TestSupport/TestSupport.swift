@@ -44,6 +44,12 @@ public func readWholeFile(_ path: String) -> [UInt8]? { try? readFile(path) }
 
 public func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+/// The permission bits of `path`, or nil if it cannot be read.
+public func fileMode(_ path: String) -> mode_t? {
+    var info = stat()
+    return stat(path, &info) == 0 ? info.st_mode & 0o777 : nil
+}
+
 /// Writes `contents` to `path` with exactly `mode` (umask notwithstanding).
 /// O_CLOEXEC matters: a writable descriptor leaking into a child spawned concurrently by another
 /// test would make exec'ing this file fail with ETXTBSY for that child's lifetime.

@@ -81,14 +81,19 @@ public struct AttachmentCache: Sendable {
         do { try Files.remove(path) } catch { throw .file(error, path: path) }
     }
 
-    /// After a teardown: the entry goes when nothing is left, else it keeps only `remaining`
-    /// (and, given one, a new state), so the next DEL retries exactly what failed.
-    func keepOnly(_ remaining: [CachedAttachment], of entry: CacheEntry, state: CacheEntry.State? = nil) throws(MetaError) {
-        guard !remaining.isEmpty else { return try remove(entry.containerID) }
-        var leftover = entry
-        leftover.attachments = remaining
-        if let state { leftover.state = state }
-        try store(leftover)
+    /// After a teardown: the entry as it stays (`Teardown.Outcome.kept`), or none when nothing is
+    /// left, so the next DEL retries exactly what failed.
+    func keep(_ entry: CacheEntry) throws(MetaError) {
+        guard !entry.attachments.isEmpty else { return try remove(entry.containerID) }
+        try store(entry)
+    }
+
+    /// After a teardown of Multus's record (`MultusRecord.adopted`): what stays moves into our
+    /// cache, where the next DEL retries it. Nothing when everything went: our cache never had it,
+    /// and an entry of ours for the same container is not this one's to remove.
+    func adopt(_ entry: CacheEntry) throws(MetaError) {
+        guard !entry.attachments.isEmpty else { return }
+        try store(entry)
     }
 
     /// Every entry on disk, each read on its own: one corrupt file does not hide the others.

@@ -241,3 +241,13 @@ struct MultusRecord {
     /// libcni's cached results that were read, removed with the record.
     var resultFiles: [String] = []
 }
+
+extension MultusRecord {
+    /// The record as an entry of our own cache, as if our ADD had made it: a teardown of it then
+    /// keeps what failed in our cache (`AttachmentCache.adopt`), so the next DEL retries it from
+    /// there once Multus's record is gone. Multus records no netns or CNI_ARGS: the caller gives
+    /// the call's (DEL) or none (GC).
+    func adopted(netns: String, args: CNIArgs) -> CacheEntry {
+        CacheEntry(state: .added, containerID: containerID, netns: netns, args: args, attachments: attachments)
+    }
+}

@@ -155,12 +155,17 @@ struct AddCommand {
 
     /// DELs the attachments that ran (the failed ones included: a plugin may have half made its
     /// interface or taken a lease before failing), by the teardown path DEL takes. Whatever could
-    /// not be undone stays in the cache so the runtime's DEL retries it. Returns the error ADD reports.
+    /// not be undone stays in the cache so the runtime's DEL retries it (`Teardown.Purpose.rollBack`).
+    /// Returns the error ADD reports: a delegate's failure carries every undo that failed in its
+    /// details, because the runtime shows that error to the pod's owner, and an attachment left
+    /// behind is what they must know of; each is also noted on stderr, for the node's log.
     private func rollBack(_ ran: [CachedAttachment], of entry: CacheEntry, cause: MetaError) -> MetaError {
-        let outcome = Teardown(context: context).run(ran, containerID: entry.containerID, netns: context.invocation.netns, cachedArgs: nil)
-        var undoFailures = (outcome.failures + outcome.ignored).map { "rollback of \($0.attachment) failed: \($0.error)" }
+        var attempted = entry
+        attempted.attachments = ran
+        let outcome = Teardown(context: context).run(attempted, netns: context.invocation.netns, purpose: .rollBack)
+        var undoFailures = outcome.failures.map { "rollback of \($0.attachment) failed: \($0.error)" }
         do {
-            try context.cache.keepOnly(outcome.undone, of: entry, state: .adding)
+            try context.cache.keep(outcome.kept)
         } catch {
             undoFailures.append("updating the cache after rollback failed: \(ErrorMapping.cniError(error, context: nil).msg)")
         }

@@ -20,45 +20,46 @@ struct DelCommand {
 
     func run() throws(MetaError) {
         let containerID = context.invocation.containerID
-        let netns = netnsForDelegates()
-        let entry: CacheEntry?
-        do {
-            entry = try context.cache.load(containerID)
-        } catch {
-            context.diagnostics.note("\(ErrorMapping.cniError(error, context: nil).msg); tearing down from the config instead")
-            try? context.cache.remove(containerID)
-            entry = nil
-        }
-        if let entry {
-            try tearDown(entry, netns: netns)
+        if let entry = ourEntry() {
+            try release(entry)
             if let stale = multusRecord() { context.cache.multus.remove(stale) }
         } else if let record = multusRecord() {
-            try tearDown(record, netns: netns)
+            try release(record)
         } else if context.cache.deleted.contains(containerID, ifName: context.invocation.ifName) {
             return
-        } else if tearDownFromConfig(netns: netns) == .partial {
+        } else if tearDownFromConfig() == .partial {
             // No tombstone: the next DEL must try again what this one could not reach.
             return
         }
         context.cache.deleted.record(containerID, ifName: context.invocation.ifName)
     }
 
-    private func tearDown(_ entry: CacheEntry, netns: String) throws(MetaError) {
-        let outcome = Teardown(context: context).run(entry.attachments, containerID: entry.containerID, netns: netns, cachedArgs: entry.args)
-        for ignored in outcome.ignored {
-            context.diagnostics.note("ignored: DEL of \(ignored.attachment), which ADD never completed: \(ignored.error)")
+    /// Our cache's entry for the container. One that cannot be read is noted and removed: the
+    /// config then decides, as if there were none.
+    private func ourEntry() -> CacheEntry? {
+        let containerID = context.invocation.containerID
+        do {
+            return try context.cache.load(containerID)
+        } catch {
+            context.diagnostics.note("\(ErrorMapping.cniError(error, context: nil).msg); tearing down from the config instead")
+            try? context.cache.remove(containerID)
+            return nil
         }
-        withdrawDeviceStatus(of: entry, keeping: outcome.remaining)
-        try context.cache.keepOnly(outcome.remaining, of: entry)
-        guard outcome.isComplete else { throw .teardown(outcome.failures) }
+    }
+
+    /// What our ADD attached: torn down, its DRA devices' status withdrawn, what failed kept.
+    private func release(_ entry: CacheEntry) throws(MetaError) {
+        let outcome = Teardown(context: context).run(entry, netns: context.invocation.netns, purpose: .release)
+        withdrawDeviceStatus(of: entry, detached: outcome.released)
+        try context.cache.keep(outcome.kept)
+        try outcome.requireComplete()
     }
 
     /// With `draDeviceStatus`, the claim entries ADD wrote for the DRA devices now detached (one
     /// still attached keeps its entry until the DEL that detaches it). Only for an entry whose
     /// ADD completed, as only that one wrote any; everything needed is in the cache.
-    private func withdrawDeviceStatus(of entry: CacheEntry, keeping remaining: [CachedAttachment]) {
+    private func withdrawDeviceStatus(of entry: CacheEntry, detached: [CachedAttachment]) {
         guard context.config.draDeviceStatus, entry.state == .added else { return }
-        let detached = entry.attachments.filter { cached in cached.attachment.device?.dra != nil && !remaining.contains(cached) }
         guard !ClaimDeviceStatus.byClaim(detached).isEmpty else { return }
         // The runtime may have forgotten the pod's identity by now; ADD's CNI_ARGS still name it.
         let reference = context.pod ?? (try? PodReference(args: entry.args))
@@ -88,25 +89,12 @@ struct DelCommand {
 
     /// What Multus attached. Whatever fails moves into our own cache (with its result), so the
     /// next DEL retries it from there; Multus's record goes either way.
-    private func tearDown(_ record: MultusRecord, netns: String) throws(MetaError) {
-        let outcome = Teardown(context: context).run(record.attachments, containerID: record.containerID, netns: netns, cachedArgs: nil)
-        for ignored in outcome.ignored {
-            context.diagnostics.note("ignored: DEL of \(ignored.attachment), for which Multus's ADD left no result: \(ignored.error)")
-        }
-        if !outcome.isComplete {
-            let entry = CacheEntry(state: .added, containerID: record.containerID, netns: context.invocation.netns, args: context.invocation.args,
-                                   attachments: outcome.remaining)
-            try context.cache.store(entry)
-        }
+    private func release(_ record: MultusRecord) throws(MetaError) {
+        let entry = record.adopted(netns: context.invocation.netns, args: context.invocation.args)
+        let outcome = Teardown(context: context).run(entry, netns: context.invocation.netns, purpose: .release)
+        try context.cache.adopt(outcome.kept)
         context.cache.multus.remove(record)
-        guard outcome.isComplete else { throw .teardown(outcome.failures) }
-    }
-
-    /// Plugins treat an empty CNI_NETNS as "the namespace is gone, release what you hold", which
-    /// is what a path that no longer exists means.
-    private func netnsForDelegates() -> String {
-        let netns = context.invocation.netns
-        return netns.isEmpty || Files.exists(netns) ? netns : ""
+        try outcome.requireComplete()
     }
 
     /// How much a DEL without any record could tear down.
@@ -123,7 +111,7 @@ struct DelCommand {
     /// resolved (its NAD deleted, the API away) is skipped and named; it never stops the others.
     /// Delegates' errors are noted, never returned: there may be nothing to delete. Either makes
     /// the teardown partial, and then no tombstone is left: a later DEL must try again.
-    private func tearDownFromConfig(netns: String) -> Reach {
+    private func tearDownFromConfig() -> Reach {
         var reach = Reach.complete
         let (api, pod) = podForTeardown(&reach)
         let plan = context.resolver(api: api).teardownPlan(for: pod, mainIfName: context.invocation.ifName)
@@ -131,12 +119,11 @@ struct DelCommand {
             context.diagnostics.note("no cache entry, and a network cannot be resolved to DEL it (skipped): \(ErrorMapping.cniError(skipped, context: nil).msg)")
             reach = .partial
         }
-        let cached = plan.attachments.map { CachedAttachment(attachment: $0, result: nil) }
-        let outcome = Teardown(context: context).run(cached, containerID: context.invocation.containerID, netns: netns, cachedArgs: nil)
-        for failure in outcome.ignored {
-            context.diagnostics.note("ignored: DEL of \(failure.attachment) without a cache entry: \(failure.error)")
-            reach = .partial
-        }
+        // Nothing on record: no ADD is known to have completed, so every failure is ignored.
+        let unrecorded = CacheEntry(state: .adding, containerID: context.invocation.containerID, netns: context.invocation.netns,
+                                    args: context.invocation.args, attachments: plan.attachments.map { CachedAttachment(attachment: $0, result: nil) })
+        let outcome = Teardown(context: context).run(unrecorded, netns: context.invocation.netns, purpose: .release)
+        if !outcome.ignored.isEmpty { reach = .partial }
         if reach == .partial { context.diagnostics.note("tore down only what could be reached; a later DEL will try the rest again") }
         return reach
     }
