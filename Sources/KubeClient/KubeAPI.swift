@@ -10,8 +10,8 @@ import System
 /// role of deploy/rbac.yml grants: the server-side apply of a ResourceClaim's status, made only
 /// with `draDeviceStatus`. Nothing else may need `patch`: Multus's role does not grant it.
 public protocol KubeAPI: Sendable {
-    func pod(namespace: String, name: String) throws(KubeError) -> Pod
-    func networkAttachmentDefinition(namespace: String, name: String) throws(KubeError) -> NetworkAttachmentDefinition
+    func pod(namespace: Namespace, name: PodName) throws(KubeError) -> Pod
+    func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition
     /// PUTs `pod` (the whole object as read, with our changes) to its `status` subresource. The
     /// `resourceVersion` it carries makes the write conditional: someone else's write since the
     /// read gets 409, never a silent overwrite. Returns the pod as stored.
@@ -91,12 +91,12 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
         self.observer.withLock { $0 = observer }
     }
 
-    public func pod(namespace: String, name: String) throws(KubeError) -> Pod {
+    public func pod(namespace: Namespace, name: PodName) throws(KubeError) -> Pod {
         let json = try call("GET", "/api/v1/namespaces/\(namespace)/pods/\(name)", label: "GET pod \(namespace)/\(name)")
         do { return try Pod(json: json) } catch { throw malformed("GET pod \(namespace)/\(name)", error) }
     }
 
-    public func networkAttachmentDefinition(namespace: String, name: String) throws(KubeError) -> NetworkAttachmentDefinition {
+    public func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition {
         let label = "GET network-attachment-definition \(namespace)/\(name)"
         let json = try call("GET", "/apis/k8s.cni.cncf.io/v1/namespaces/\(namespace)/network-attachment-definitions/\(name)", label: label)
         do { return try NetworkAttachmentDefinition(json: json) } catch { throw malformed(label, error) }

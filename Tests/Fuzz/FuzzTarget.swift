@@ -76,8 +76,8 @@ func checkAndDelete() {
 struct CannedKubeAPI: KubeAPI {
     let pod: Pod
     let nad: NetworkAttachmentDefinition
-    func pod(namespace: String, name: String) throws(KubeError) -> Pod { pod }
-    func networkAttachmentDefinition(namespace: String, name: String) throws(KubeError) -> NetworkAttachmentDefinition { nad }
+    func pod(namespace: Namespace, name: PodName) throws(KubeError) -> Pod { pod }
+    func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition { nad }
     func updatePodStatus(_ pod: Pod) throws(KubeError) -> Pod { pod }
     func createEvent(_ event: KubeEvent) throws(KubeError) {}
     func resourceClaim(namespace: String, name: String) throws(KubeError) -> ResourceClaim {
@@ -120,10 +120,10 @@ struct DRAFuzzAPI: KubeAPI {
     let input: JSONValue
     static let pool = "sriovnetwork.k8snetworkplumbingwg.io/vf-pool-a"
 
-    func pod(namespace: String, name: String) throws(KubeError) -> Pod {
+    func pod(namespace: Namespace, name: PodName) throws(KubeError) -> Pod {
         do {
             return try Pod(json: ["apiVersion": "v1", "kind": "Pod",
-                                  "metadata": ["name": .string(name), "namespace": .string(namespace), "uid": "u",
+                                  "metadata": ["name": .string(name.text), "namespace": .string(namespace.text), "uid": "u",
                                                "annotations": ["k8s.v1.cni.cncf.io/networks": "vf,vf"]],
                                   "spec": ["nodeName": "node-1", "containers": [["name": "app"]],
                                            "resourceClaims": [["name": "net", "resourceClaimTemplateName": "t"]]],
@@ -133,8 +133,8 @@ struct DRAFuzzAPI: KubeAPI {
         } catch { throw .malformedResponse(server: "fuzz", call: "GET pod", reason: "\(error)") }
     }
 
-    func networkAttachmentDefinition(namespace: String, name: String) throws(KubeError) -> NetworkAttachmentDefinition {
-        NetworkAttachmentDefinition(metadata: ObjectMeta(name: name, namespace: namespace, annotations: [NetworkAttachmentDefinition.resourceNameAnnotation: Self.pool]),
+    func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition {
+        NetworkAttachmentDefinition(metadata: ObjectMeta(name: name.text, namespace: namespace.text, annotations: [NetworkAttachmentDefinition.resourceNameAnnotation: Self.pool]),
                                     config: #"{"cniVersion":"1.0.0","type":"x"}"#)
     }
 
@@ -191,7 +191,7 @@ func exercise(_ data: [UInt8]) {
         // The annotation with whatever bytes it holds (NULs, CR/LF, invalid UTF-8), parsed, then
         // resolved for a pod: as the networks annotation, or (selector 12, 32, ...) the default-network override.
         let text = String(decoding: input, as: UTF8.self)
-        _ = try? NetworkSelection.parse(text, podNamespace: "default")
+        if let namespace = try? Namespace("default") { _ = try? NetworkSelection.parse(text, podNamespace: namespace) }
         addForPod(annotations: [selector / 10 % 2 == 0 ? NetworkSelection.annotation : "v1.multus-cni.io/default-network": text])
     case 3:
         _ = try? CNIArgs(parsing: String(decoding: input, as: UTF8.self))

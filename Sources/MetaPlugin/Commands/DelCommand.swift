@@ -19,25 +19,25 @@ struct DelCommand {
     let context: PluginContext
 
     func run() throws(MetaError) {
-        let containerID = context.invocation.containerID
+        let containerID = context.containerIDText
         if let entry = ourEntry() {
             try release(entry)
             if let stale = multusRecord() { context.cache.multus.remove(stale) }
         } else if let record = multusRecord() {
             try release(record)
-        } else if context.cache.deleted.contains(containerID, ifName: context.invocation.ifName) {
+        } else if context.cache.deleted.contains(containerID, ifName: context.mainIfNameText) {
             return
         } else if tearDownFromConfig() == .partial {
             // No tombstone: the next DEL must try again what this one could not reach.
             return
         }
-        context.cache.deleted.record(containerID, ifName: context.invocation.ifName)
+        context.cache.deleted.record(containerID, ifName: context.mainIfNameText)
     }
 
     /// Our cache's entry for the container. One that cannot be read is noted and removed: the
     /// config then decides, as if there were none.
     private func ourEntry() -> CacheEntry? {
-        let containerID = context.invocation.containerID
+        let containerID = context.containerIDText
         do {
             return try context.cache.load(containerID)
         } catch {
@@ -80,7 +80,7 @@ struct DelCommand {
     /// passed over: the config then decides).
     private func multusRecord() -> MultusRecord? {
         do {
-            return try context.cache.multus.load(context.invocation.containerID, mainIfName: context.invocation.ifName, config: context.config)
+            return try context.cache.multus.load(context.containerIDText, mainIfName: context.mainIfNameText, config: context.config)
         } catch {
             context.diagnostics.note("\(ErrorMapping.cniError(error, context: nil).msg); not using it")
             return nil
@@ -114,13 +114,13 @@ struct DelCommand {
     private func tearDownFromConfig() -> Reach {
         var reach = Reach.complete
         let (api, pod) = podForTeardown(&reach)
-        let plan = context.resolver(api: api).teardownPlan(for: pod, mainIfName: context.invocation.ifName)
+        let plan = context.resolver(api: api).teardownPlan(for: pod, mainIfName: context.mainIfNameText)
         for skipped in plan.skipped {
             context.diagnostics.note("no cache entry, and a network cannot be resolved to DEL it (skipped): \(ErrorMapping.cniError(skipped, context: nil).msg)")
             reach = .partial
         }
         // Nothing on record: no ADD is known to have completed, so every failure is ignored.
-        let unrecorded = CacheEntry(state: .adding, containerID: context.invocation.containerID, netns: context.invocation.netns,
+        let unrecorded = CacheEntry(state: .adding, containerID: context.containerIDText, netns: context.invocation.netns,
                                     args: context.invocation.args, attachments: plan.attachments.map { CachedAttachment(attachment: $0, result: nil) })
         let outcome = Teardown(context: context).run(unrecorded, netns: context.invocation.netns, purpose: .release)
         if !outcome.ignored.isEmpty { reach = .partial }

@@ -106,8 +106,8 @@ final class ClaimsAsRead: KubeAPI, Sendable {
         return claim
     }
 
-    func pod(namespace: String, name: String) throws(KubeError) -> Pod { try base.pod(namespace: namespace, name: name) }
-    func networkAttachmentDefinition(namespace: String, name: String) throws(KubeError) -> NetworkAttachmentDefinition {
+    func pod(namespace: Namespace, name: PodName) throws(KubeError) -> Pod { try base.pod(namespace: namespace, name: name) }
+    func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition {
         try base.networkAttachmentDefinition(namespace: namespace, name: name)
     }
     func updatePodStatus(_ pod: Pod) throws(KubeError) -> Pod { try base.updatePodStatus(pod) }

@@ -111,7 +111,7 @@ struct NetworkResolver {
         }
         if let text = pod.metadata.annotations[NetworkSelection.annotation], !text.trimmingWhitespace.isEmpty {
             let source = "annotation \(NetworkSelection.annotation) of pod \(pod.metadata.namespace)/\(pod.metadata.name)"
-            switch Result(catching: { () throws(NetworkSelectionError) in try NetworkSelection.parse(text, podNamespace: pod.metadata.namespace) }) {
+            switch Result(catching: { () throws(NetworkSelectionError) in try NetworkSelection.parse(text, podNamespace: try Self.namespace(of: pod)) }) {
             case .success(let elements):
                 for element in elements {
                     networks.append(try attempt { () throws(MetaError) in try annotatedNetwork(element, pod: pod, source: source) })
@@ -199,6 +199,12 @@ struct NetworkResolver {
         }
     }
 
+    /// The pod's namespace as the API returned it (or as the runtime named it, for a pod the API
+    /// does not know): a namespace the API server accepted passes the rule, so this never fails there.
+    private static func namespace(of pod: Pod) throws(NetworkSelectionError) -> Namespace {
+        do { return try Namespace(pod.metadata.namespace) } catch { throw NetworkSelectionError(reason: "the pod's namespace \(error.reason)") }
+    }
+
     func isSystemNamespace(_ pod: Pod?) -> Bool {
         guard let pod else { return false }
         return config.systemNamespaces.contains(pod.metadata.namespace)
@@ -230,7 +236,7 @@ struct NetworkResolver {
     /// override without a namespace means `multusNamespace`, which is therefore allowed only if
     /// listed in `globalNamespaces` (or the pod lives there).
     private func requireIsolation(_ element: NetworkSelectionElement, pod: Pod, source: String) throws(MetaError) {
-        guard config.namespaceIsolation, element.namespace != pod.metadata.namespace, !config.globalNamespaces.contains(element.namespace) else { return }
+        guard config.namespaceIsolation, element.namespace.text != pod.metadata.namespace, !config.globalNamespaces.contains(element.namespace.text) else { return }
         throw .invalidConfig(
             "network \(element.namespace)/\(element.name) is in another namespace, and namespaceIsolation allows only the pod's own namespace and globalNamespaces (\(config.globalNamespaces.joined(separator: ", ")))",
             source: source)
@@ -243,7 +249,8 @@ struct NetworkResolver {
             return ResolvedNetwork(network: loaded.network, source: loaded.source, statusName: loaded.network.name)
         }
         // A name Kubernetes could not store is no NAD: it never goes into an API path.
-        if let api, NameRules.dns1123SubdomainProblem(reference, what: key) == nil, let definition = try definition(reference, api: api, key: key) {
+        if let api, NameRules.dns1123SubdomainProblem(reference, what: key) == nil, let name = try? NetworkName(reference),
+           let definition = try definition(name, api: api, key: key) {
             return try network(from: definition, element: nil, requestedBy: key)
         }
         let loaded = try files.findByName(reference, key: key)
@@ -251,13 +258,13 @@ struct NetworkResolver {
     }
 
     /// The NAD `name` in `multusNamespace`; nil when there is none (then confDir is tried, as Multus does).
-    private func definition(_ name: String, api: any KubeAPI, key: String) throws(MetaError) -> NetworkAttachmentDefinition? {
+    private func definition(_ name: NetworkName, api: any KubeAPI, key: String) throws(MetaError) -> NetworkAttachmentDefinition? {
         do {
             return try api.networkAttachmentDefinition(namespace: config.multusNamespace, name: name)
         } catch where error.isNotFound {
             return nil
         } catch {
-            throw .kube(error, context: "\(key) \(Echo.quoted(name)) in namespace \(config.multusNamespace)")
+            throw .kube(error, context: "\(key) \(Echo.quoted(name.text)) in namespace \(config.multusNamespace)")
         }
     }
 
