@@ -22,7 +22,7 @@ struct ArgumentRoutingTests {
 
     static func attachment(_ role: MetaPlugin.Attachment.Role, extraArgs: CNIArgs = CNIArgs()) throws -> MetaPlugin.Attachment {
         MetaPlugin.Attachment(network: try NetworkConfigList(json: JSONValue.parse(#"{"cniVersion":"1.0.0","name":"n","type":"macvlan"}"#)),
-                   ifName: role == .main ? "eth0" : "net1", role: role, source: "test", extraArgs: extraArgs)
+                   ifName: .make(role == .main ? "eth0" : "net1"), role: role, source: "test", extraArgs: extraArgs)
     }
 
     @Test("main: the runtime's IP and MAC; secondary: neither, or its own element's", arguments: [

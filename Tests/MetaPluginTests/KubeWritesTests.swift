@@ -70,7 +70,7 @@ struct KubeWritesTests {
         let diagnostics = Diagnostics()
         let recorder = EventRecorder(api: api, pod: try pod(version: "7").metadata, diagnostics: diagnostics)
         let network = try NetworkConfigList(json: ["cniVersion": "1.0.0", "name": "dual", "type": "bridge"])
-        let attachment = Attachment(network: network, ifName: "net1", role: .secondary, capabilityArgs: JSONObject(), source: "test",
+        let attachment = Attachment(network: network, ifName: .make("net1"), role: .secondary, capabilityArgs: JSONObject(), source: "test",
                                     statusName: "default/dual")
         let dual = try CNIResult(json: ["cniVersion": "1.0.0", "interfaces": [["name": "net1", "sandbox": "/ns"]],
                                         "ips": [["address": "10.1.1.2/24"], ["address": "fd00::2/64"]]], fallbackVersion: .latest)

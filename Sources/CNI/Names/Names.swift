@@ -14,6 +14,11 @@ public struct InterfaceName: ValidatedName {
     public let text: String
     public init(_ text: String) throws(NameError) { self.text = try Self.validated(text) }
     public static func problem(_ text: String) -> String? { NameRules.interfaceNameProblem(text) }
+
+    /// The pod's main interface as runtimes name it: what STATUS and GC plan with, having no CNI_IFNAME.
+    public static let eth0 = InterfaceName(checkedLiteral: "eth0")
+    /// Only for the literals above, which pass the rule.
+    fileprivate init(checkedLiteral text: StaticString) { self.text = "\(text)" }
 }
 
 /// A Kubernetes pod name: a DNS-1123 subdomain. It goes into API paths.

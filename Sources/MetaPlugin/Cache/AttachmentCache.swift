@@ -179,7 +179,7 @@ extension CachedAttachment {
     var json: JSONValue {
         var o = JSONObject()
         o["network"] = .object(attachment.network.raw)
-        o["ifName"] = .string(attachment.ifName)
+        o["ifName"] = .string(attachment.ifName.text)
         o["role"] = .string(attachment.role.rawValue)
         o["source"] = .string(attachment.source)
         if !attachment.capabilityArgs.isEmpty { o["capabilityArgs"] = .object(attachment.capabilityArgs) }
@@ -196,7 +196,12 @@ extension CachedAttachment {
         let network = try NetworkConfigList(json: networkJSON, path: f.path("network"))
         let roleText = try f.requiredString("role")
         guard let role = Attachment.Role(rawValue: roleText) else { throw .invalidField(path: f.path("role"), reason: "unknown role \(Echo.quoted(roleText))") }
-        let attachment = Attachment(network: network, ifName: try f.requiredString("ifName"), role: role,
+        let ifName: InterfaceName
+        let ifNameText = try f.requiredString("ifName")
+        do throws(NameError) { ifName = try InterfaceName(ifNameText) } catch {
+            throw .invalidField(path: f.path("ifName"), reason: error.reason)
+        }
+        let attachment = Attachment(network: network, ifName: ifName, role: role,
                                     capabilityArgs: try f.object("capabilityArgs") ?? JSONObject(), source: try f.string("source") ?? "cache",
                                     statusName: try f.string("statusName"), extraArgs: try CNIArgs(parsing: try f.string("extraArgs") ?? ""),
                                     device: try f.fields("device").map(AttachedDevice.init(fields:)), defaultGateways: try f.strings("defaultGateways"))

@@ -103,7 +103,10 @@ struct MultusScratchCache {
         let network = try NetworkConfigList(json: try Self.delegateConfig(fields, cniVersion: config.cniVersion), path: "Bytes")
         let requested = try fields.string("ifnameRequest") ?? ""
         let role: Attachment.Role = index == 0 ? .main : .secondary
-        let ifName = role == .main ? mainIfName : requested.isEmpty ? "net\(index)" : requested
+        let ifName: InterfaceName
+        do { ifName = try InterfaceName(role == .main ? mainIfName : requested.isEmpty ? "net\(index)" : requested) } catch {
+            throw .invalidField(path: role == .main ? "CNI_IFNAME" : "ifnameRequest", reason: error.reason)
+        }
         var capabilities = role == .main ? config.runtimeConfig : JSONObject()
         var extraArgs = CNIArgs()
         if let mac = try fields.string("macRequest"), !mac.isEmpty {
@@ -123,11 +126,11 @@ struct MultusScratchCache {
         if let deviceID = try fields.string("deviceID"), !deviceID.isEmpty {
             if role == .secondary { capabilities["deviceID"] = .string(deviceID) }
             device = AttachedDevice(resourceName: try fields.string("resourceName") ?? "", deviceID: deviceID,
-                                    infoFile: DeviceInfo.cniFilePath(networkName: statusName, containerID: containerID, ifName: ifName))
+                                    infoFile: DeviceInfo.cniFilePath(networkName: statusName, containerID: containerID, ifName: ifName.text))
         }
         let attachment = Attachment(network: network, ifName: ifName, role: role, capabilityArgs: capabilities,
                                     source: "Multus's cache \(source)", statusName: statusName, extraArgs: extraArgs, device: device)
-        let resultName = "\(network.name)-\(containerID)-\(ifName)"
+        let resultName = "\(network.name)-\(containerID)-\(ifName.text)"
         let resultFile = resultDirectories.map { Files.join($0, resultName) }.first(where: Self.isFile)
         return (attachment, resultFile)
     }

@@ -22,7 +22,7 @@ struct AddCommand {
         let events = context.config.events ? EventRecorder(api: api, pod: pod.apiPod?.metadata, diagnostics: context.diagnostics)
                                            : .disabled(context.diagnostics)
         defer { events.finish() }
-        let plan = try context.resolver(api: api, events: events).plan(for: pod.podForPlan, mainIfName: context.mainIfNameText)
+        let plan = try context.resolver(api: api, events: events).plan(for: pod.podForPlan, mainIfName: try context.mainIfName())
         var entry = try recordIntent(plan)
         try attach(&entry, events: events)
         do {

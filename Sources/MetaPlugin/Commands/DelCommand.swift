@@ -114,7 +114,8 @@ struct DelCommand {
     private func tearDownFromConfig() -> Reach {
         var reach = Reach.complete
         let (api, pod) = podForTeardown(&reach)
-        let plan = context.resolver(api: api).teardownPlan(for: pod, mainIfName: context.mainIfNameText)
+        guard let mainIfName = try? context.mainIfName() else { return .partial }  // Invocation requires CNI_IFNAME for DEL
+        let plan = context.resolver(api: api).teardownPlan(for: pod, mainIfName: mainIfName)
         for skipped in plan.skipped {
             context.diagnostics.note("no cache entry, and a network cannot be resolved to DEL it (skipped): \(ErrorMapping.cniError(skipped, context: nil).msg)")
             reach = .partial

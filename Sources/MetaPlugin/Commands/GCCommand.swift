@@ -89,7 +89,7 @@ struct GCCommand {
             case .failure(let error):
                 scan.failures.append(ErrorMapping.cniError(error, context: nil).msg)
             case .success(let entry):
-                let mainIfName = entry.attachments.first { $0.attachment.role == .main }?.attachment.ifName ?? ""
+                let mainIfName = entry.attachments.first { $0.attachment.role == .main }?.attachment.ifName.text ?? ""
                 if valid.contains(AttachmentKey(containerID: entry.containerID, ifName: mainIfName)) || isInProgress(listed, entry) {
                     scan.live.append(entry)
                 } else {
@@ -196,10 +196,10 @@ struct GCCommand {
         }
         for entry in live {
             for cached in entry.attachments {
-                record(cached.attachment.network, ["containerID": .string(entry.containerID), "ifname": .string(cached.attachment.ifName)])
+                record(cached.attachment.network, ["containerID": .string(entry.containerID), "ifname": .string(cached.attachment.ifName.text)])
             }
         }
-        if let plan = try? context.resolver(api: nil).plan(for: nil, mainIfName: "eth0") {
+        if let plan = try? context.resolver(api: nil).plan(for: nil, mainIfName: .eth0) {
             for attachment in plan.attachments { record(attachment.network, nil) }
         }
         return networks

@@ -28,6 +28,14 @@ struct PluginContext: Sendable {
     var containerIDText: String { invocation.containerID?.text ?? "" }
     var mainIfNameText: String { invocation.ifName?.text ?? "" }
 
+    /// CNI_IFNAME, which `Invocation` requires for ADD, DEL and CHECK, the only verbs that ask.
+    func mainIfName() throws(MetaError) -> InterfaceName {
+        guard let ifName = invocation.ifName else {
+            throw .spec(.missingEnvironment(command: invocation.command.rawValue, names: ["CNI_IFNAME"]), source: "the CNI environment")
+        }
+        return ifName
+    }
+
     /// The runtime conf of one attachment's delegate calls.
     /// - Parameters:
     ///   - cachedArgs: CNI_ARGS as ADD had them; used when this call carries none (a DEL from a
@@ -39,7 +47,7 @@ struct PluginContext: Sendable {
         var args = invocation.args.isEmpty ? (cachedArgs ?? invocation.args) : invocation.args
         if attachment.role != .main { for key in Self.interfaceArgs { args[key] = nil } }
         for (key, value) in attachment.extraArgs.pairs { args[key] = value }
-        return RuntimeConf(containerID: container, netns: netns, ifName: try? InterfaceName(attachment.ifName), args: args,
+        return RuntimeConf(containerID: container, netns: netns, ifName: attachment.ifName, args: args,
                            capabilityArgs: attachment.capabilityArgs, pluginDirectories: pluginDirectories,
                            passthroughEnvironment: passthroughEnvironment)
     }

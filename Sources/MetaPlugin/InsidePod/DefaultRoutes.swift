@@ -16,7 +16,7 @@ enum DefaultRoutes {
             for gateway in attachment.defaultGateways {
                 guard let family = IPFamily(address: gateway) else { continue }
                 do {
-                    try PodRoutes.setDefaultRoute(netns: netns, gateway: gateway, ifName: attachment.ifName)
+                    try PodRoutes.setDefaultRoute(netns: netns, gateway: gateway, ifName: attachment.ifName.text)
                 } catch {
                     throw .route(error.description, attachment: attachment.label)
                 }

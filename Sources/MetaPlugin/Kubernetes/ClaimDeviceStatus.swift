@@ -35,9 +35,9 @@ enum ClaimDeviceStatus {
     static func networkData(_ attachment: Attachment, result: CNIResult) -> NetworkDeviceData {
         let podSide = result.interfaces.indices.filter { result.interfaces[$0].sandbox.map { !$0.isEmpty } ?? false }
         guard let last = podSide.last else {
-            return bounded(NetworkDeviceData(interfaceName: attachment.ifName, ips: result.ips.map(\.address), hardwareAddress: nil))
+            return bounded(NetworkDeviceData(interfaceName: attachment.ifName.text, ips: result.ips.map(\.address), hardwareAddress: nil))
         }
-        let index = podSide.first { result.interfaces[$0].name == attachment.ifName } ?? last
+        let index = podSide.first { result.interfaces[$0].name == attachment.ifName.text } ?? last
         let ips = result.ips.filter { ip in
             guard let owner = ip.interface, result.interfaces.indices.contains(owner) else { return index == last }
             return owner == index

@@ -44,7 +44,7 @@ struct NetworkResolver {
     }
 
     /// The plan for `pod` (nil: no Kubernetes, the config alone decides).
-    func plan(for pod: Pod?, mainIfName: String) throws(MetaError) -> AttachmentPlan {
+    func plan(for pod: Pod?, mainIfName: InterfaceName) throws(MetaError) -> AttachmentPlan {
         var attachments: [Attachment] = []
         // One allocator for the pod: each network of a resource gets the next device, in order.
         var allocator = deviceAllocator(for: pod)
@@ -56,7 +56,7 @@ struct NetworkResolver {
 
     /// For a DEL that has no record at all: every network that can still be resolved, each on the
     /// interface its position gives it, and why each of the others was skipped.
-    func teardownPlan(for pod: Pod?, mainIfName: String) -> (attachments: [Attachment], skipped: [MetaError]) {
+    func teardownPlan(for pod: Pod?, mainIfName: InterfaceName) -> (attachments: [Attachment], skipped: [MetaError]) {
         let resolved: [Result<ResolvedNetwork, MetaError>]
         do { resolved = try resolve(for: pod, .bestEffort) } catch { return ([], [error]) }
         var allocator = deviceAllocator(for: pod)
@@ -151,12 +151,14 @@ struct NetworkResolver {
     }
 
     /// The attachment one resolved network becomes at `position` in the pod's list.
-    private func attachment(_ resolved: ResolvedNetwork, position: Int, mainIfName: String, allocator: inout DeviceAllocator?) throws(MetaError) -> Attachment {
+    private func attachment(_ resolved: ResolvedNetwork, position: Int, mainIfName: InterfaceName, allocator: inout DeviceAllocator?) throws(MetaError) -> Attachment {
         guard !resolved.network.name.isEmpty else {
             throw .invalidConfig("a delegate network needs a \"name\" (plugins key their state, such as IPAM leases, on it)", source: resolved.source)
         }
         let role: Attachment.Role = resolved.isAuxiliary ? .auxiliary : position == 0 ? .main : .secondary
-        let ifName = role == .main ? mainIfName : resolved.element?.interfaceRequest?.text ?? "net\(position)"
+        let ifName = if role == .main { mainIfName } else if let requested = resolved.element?.interfaceRequest { requested } else {
+            try Self.secondaryIfName(position, source: resolved.source)
+        }
         var capabilities = role == .main ? config.runtimeConfig : JSONObject()
         if let element = resolved.element { capabilities = Self.capabilityArgs(element, over: capabilities) }
         var network = resolved.network
@@ -166,7 +168,7 @@ struct NetworkResolver {
             // deviceID and CNIDeviceInfoFile capabilities.
             let deviceID = grant.id
             let infoFile = DeviceInfo.cniFilePath(baseDirectory: devices.infoDirectory, networkName: resolved.statusName,
-                                                  containerID: containerID, ifName: ifName)
+                                                  containerID: containerID, ifName: ifName.text)
             device = AttachedDevice(resourceName: resourceName, deviceID: deviceID, infoFile: infoFile, dra: grant.draDevice)
             network = DeviceInfo.injectingDeviceID(deviceID, into: network)
             if role == .secondary {
@@ -180,9 +182,14 @@ struct NetworkResolver {
                           defaultGateways: resolved.element?.defaultRoute ?? [])
     }
 
+    /// `net<position>`, Multus's name for a secondary that requests none.
+    private static func secondaryIfName(_ position: Int, source: String) throws(MetaError) -> InterfaceName {
+        do { return try InterfaceName("net\(position)") } catch { throw .invalidConfig("interface name for position \(position): \(error.reason)", source: source) }
+    }
+
     /// The network's device, noted with its source; nil without a pod, or when DEL finds none.
     private func nextDevice(_ allocator: inout DeviceAllocator?, _ resourceName: String, for resolved: ResolvedNetwork,
-                            ifName: String) throws(MetaError) -> DeviceGrant? {
+                            ifName: InterfaceName) throws(MetaError) -> DeviceGrant? {
         guard allocator != nil else { return nil }
         do throws(DeviceAllocationError) {
             guard let grant = try allocator?.next(resourceName: resourceName, for: resolved.statusName) else { return nil }

@@ -118,7 +118,7 @@ extension ResultMerge {
     /// of a merged result are noted on stderr.
     static func result(for entry: CacheEntry, context: PluginContext) throws(SpecError) -> CNIResult {
         let attached = entry.attachments.compactMap { cached in
-            cached.result.map { Attached(role: cached.attachment.role, ifName: cached.attachment.ifName, result: $0) }
+            cached.result.map { Attached(role: cached.attachment.role, ifName: cached.attachment.ifName.text, result: $0) }
         }
         let netns = context.invocation.netns
         let (result, notes) = try result(attached, version: context.config.cniVersion, mode: context.config.resultMode) {
