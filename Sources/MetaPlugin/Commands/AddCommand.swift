@@ -49,7 +49,7 @@ struct AddCommand {
     /// `draDeviceStatus`, or for a pod the API does not have (it has no claims we could know).
     private func deviceStatusReporter(_ api: any KubeAPI, pod: Pod?, events: EventRecorder, claims: ClaimsAsRead?) -> DeviceStatusReporter? {
         guard context.writesDeviceStatus, let pod else { return nil }
-        return DeviceStatusReporter(api: api, pod: "\(pod.metadata.namespace)/\(pod.metadata.name)", containerID: context.containerIDText,
+        return DeviceStatusReporter(api: api, pod: "\(pod.metadata.namespace)/\(pod.metadata.name)", containerID: context.invocation.containerID?.text ?? "",
                                     events: events, diagnostics: context.diagnostics, claimsAsRead: claims)
     }
 
@@ -146,8 +146,9 @@ struct AddCommand {
     /// halfway through still knows what to tear down.
     private func recordIntent(_ plan: AttachmentPlan) throws(MetaError) -> CacheEntry {
         // A container ID attached again is no longer deleted: its next DEL must run.
-        context.cache.deleted.forget(context.containerIDText)
-        let entry = CacheEntry(state: .adding, containerID: context.containerIDText, netns: context.invocation.netns,
+        let containerID = try context.containerID()
+        context.cache.deleted.forget(containerID)
+        let entry = CacheEntry(state: .adding, containerID: containerID, netns: context.invocation.netns,
                                args: context.invocation.args, attachments: plan.attachments.map { CachedAttachment(attachment: $0, result: nil) })
         try context.cache.store(entry)
         return entry

@@ -22,7 +22,7 @@ public enum MetaError: Error, Sendable {
     /// The cache entry for a container is unreadable.
     case corruptCache(path: String, reason: String)
     /// CHECK for a container we have no complete record of.
-    case notAttached(containerID: String, reason: String)
+    case notAttached(containerID: ContainerID, reason: String)
     /// The pod's default route could not be set as requested.
     case route(String, attachment: AttachmentLabel)
     /// GC went through everything and these failed.
