@@ -80,13 +80,13 @@ struct CannedKubeAPI: KubeAPI {
     func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition { nad }
     func updatePodStatus(_ pod: Pod) throws(KubeError) -> Pod { pod }
     func createEvent(_ event: KubeEvent) throws(KubeError) {}
-    func resourceClaim(namespace: String, name: String) throws(KubeError) -> ResourceClaim {
+    func resourceClaim(namespace: Namespace, name: String) throws(KubeError) -> ResourceClaim {
         throw .notServed(server: "fuzz", call: "GET resourceclaim", message: "not served")
     }
     func resourceSlices(driver: String, nodeName: String) throws(KubeError) -> [ResourceSlice] {
         throw .notServed(server: "fuzz", call: "LIST resourceslices", message: "not served")
     }
-    func applyResourceClaimStatus(_ body: JSONValue, namespace: String, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
+    func applyResourceClaimStatus(_ body: JSONValue, namespace: Namespace, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
         throw .notServed(server: "fuzz", call: "APPLY resourceclaim status", message: "not served")
     }
 }
@@ -141,7 +141,7 @@ struct DRAFuzzAPI: KubeAPI {
     func updatePodStatus(_ pod: Pod) throws(KubeError) -> Pod { pod }
     func createEvent(_ event: KubeEvent) throws(KubeError) {}
 
-    func resourceClaim(namespace: String, name: String) throws(KubeError) -> ResourceClaim {
+    func resourceClaim(namespace: Namespace, name: String) throws(KubeError) -> ResourceClaim {
         do { return try ResourceClaim(json: input) } catch { throw .malformedResponse(server: "fuzz", call: "GET claim", reason: "\(error)") }
     }
 
@@ -150,7 +150,7 @@ struct DRAFuzzAPI: KubeAPI {
     }
 
     /// The apply's answer is the input too, read as the claim stored.
-    func applyResourceClaimStatus(_ body: JSONValue, namespace: String, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
+    func applyResourceClaimStatus(_ body: JSONValue, namespace: Namespace, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
         try resourceClaim(namespace: namespace, name: name)
     }
 }

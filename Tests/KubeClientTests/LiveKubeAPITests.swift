@@ -121,7 +121,7 @@ struct LiveKubeAPITests {
         try f.server.put(file: testdata("dra/claim-vf-and-gpu.json"))
         try f.server.put(file: testdata("dra/slices.json"))
         let api = try f.api()
-        let claim = try api.resourceClaim(namespace: "default", name: "web-dra-net-x7k2p")
+        let claim = try api.resourceClaim(namespace: .make("default"), name: "web-dra-net-x7k2p")
         #expect(claim.results == [DeviceAllocation(request: "vf", driver: "sriovnetwork.k8snetworkplumbingwg.io", pool: "node-1", device: "pf0-vf1"),
                                   DeviceAllocation(request: "gpu", driver: "gpu.nvidia.com", pool: "node-1", device: "gpu-0")])
         #expect(claim.metadata.generation == 1)
@@ -145,11 +145,11 @@ struct LiveKubeAPITests {
         let f = try Fixture()
         defer { f.directory.remove() }
         let api = try f.api()
-        let missing = #expect(throws: KubeError.self) { try api.resourceClaim(namespace: "default", name: "nope") }
+        let missing = #expect(throws: KubeError.self) { try api.resourceClaim(namespace: .make("default"), name: "nope") }
         #expect(missing?.isNotFound == true && missing?.isNotServed == false)
         #expect(missing?.description.contains(#"resourceclaims.resource.k8s.io "nope" not found"#) == true)
         try f.server.unserve(["resource.k8s.io/v1"])
-        let claim = #expect(throws: KubeError.self) { try api.resourceClaim(namespace: "default", name: "nope") }
+        let claim = #expect(throws: KubeError.self) { try api.resourceClaim(namespace: .make("default"), name: "nope") }
         let slices = #expect(throws: KubeError.self) { try api.resourceSlices(driver: "d", nodeName: "n") }
         for error in [claim, slices] {
             #expect(error?.isNotServed == true && error?.isNotFound == true, "\(String(describing: error))")

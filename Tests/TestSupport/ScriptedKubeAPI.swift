@@ -77,7 +77,7 @@ public final class ScriptedKubeAPI: KubeAPI, Sendable {
         return pod
     }
 
-    public func resourceClaim(namespace: String, name: String) throws(KubeError) -> ResourceClaim {
+    public func resourceClaim(namespace: Namespace, name: String) throws(KubeError) -> ResourceClaim {
         let answer = state.withLock { state -> Result<ResourceClaim, KubeError> in
             state.calls.append("GET resourceclaim \(namespace)/\(name)")
             if let failure = state.script.draFailure { return .failure(failure) }
@@ -87,7 +87,7 @@ public final class ScriptedKubeAPI: KubeAPI, Sendable {
         return try answer.get()
     }
 
-    public func applyResourceClaimStatus(_ body: JSONValue, namespace: String, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
+    public func applyResourceClaimStatus(_ body: JSONValue, namespace: Namespace, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
         let answer = state.withLock { state -> Result<ResourceClaim, KubeError> in
             state.calls.append("APPLY resourceclaim \(namespace)/\(name) status as \(fieldManager) rv=\(body["metadata"]?["resourceVersion"]?.stringValue ?? "")")
             if let failure = state.script.applies.isEmpty ? nil : state.script.applies.removeFirst() { return .failure(failure) }

@@ -91,14 +91,15 @@ enum ClaimDeviceStatus {
 
 /// A ResourceClaim by namespace and name.
 struct ClaimName: Sendable, Hashable, CustomStringConvertible {
-    var namespace: String
+    var namespace: Namespace
+    /// A DRA claim's name, as the pod's status gives it; it goes into a path only after a namespace that passed.
     var name: String
 
     /// From `namespace/name`, as `DRADevice.claim` holds it.
     init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
-        namespace = String(parts[0])
+        guard parts.count == 2, !parts[1].isEmpty, let namespace = try? Namespace(String(parts[0])) else { return nil }
+        self.namespace = namespace
         name = String(parts[1])
     }
 

@@ -43,7 +43,7 @@ public struct Attachment: Sendable, Hashable {
         self.defaultGateways = defaultGateways
     }
 
-    public var label: AttachmentLabel { AttachmentLabel(network: statusName, ifName: ifName.text, source: source) }
+    public var label: AttachmentLabel { AttachmentLabel(network: statusName, ifName: ifName, source: source) }
 }
 
 /// The ordered networks one invocation attaches: the main network first, then the others.
