@@ -6,7 +6,10 @@ Multus thin plugin touches: pods (get, list, and the status subresource: get/pat
 network-attachment-definitions (get, list), events (create, get, list), and DRA's
 resource.k8s.io/v1 resourceclaims (get, list, and the status subresource: get, and server-side
 apply with managedFields and KEP-4817's per-driver authorization of status.devices) and
-cluster-scoped resourceslices (get, list with field selectors). Every request is authorized by RBAC rules, by default exactly those of
+cluster-scoped resourceslices (get, list with field selectors); SelfSubjectAccessReviews, /version,
+health and discovery. Reads come from storage or from a watch cache that can be held behind it, by
+resourceVersion, as kube-apiserver's cacher chooses; service account tokens may be JWTs that
+expire. Every request is authorized by RBAC rules, by default exactly those of
 Multus v4.3.1's own ClusterRole, so a client that needs a verb a real cluster does not grant fails
 here too. Errors are Status objects worded as
 kube-apiserver words them, so a client's error handling is tested against the real thing.
