@@ -1,5 +1,6 @@
 import CNI
 import CNIExec
+import System
 
 /// Undoing attachments, and what follows it. ADD's rollback, DEL (from our cache, from Multus's
 /// record, from the config when there is no record) and GC all come here, so the rules live once:
@@ -95,7 +96,7 @@ struct Teardown {
     /// is what a path that no longer exists means: given a path that is gone, the delegates get
     /// an empty one, so their DEL releases instead of failing to enter it.
     static func delegateNetns(_ path: String) -> String {
-        path.isEmpty || FileSystem.exists(path) ? path : ""
+        path.isEmpty || Files.exists(path) ? path : ""
     }
 
     /// How an ignored DEL failure reads, wherever it happens: which container (GC tears down
