@@ -13,8 +13,9 @@ enum DefaultRoutes {
     static func apply(_ entry: inout CacheEntry, netns: String) throws(MetaError) {
         for index in entry.attachments.indices {
             let attachment = entry.attachments[index].attachment
-            for gateway in attachment.defaultGateways {
-                guard let family = IPFamily(address: gateway) else { continue }
+            for text in attachment.defaultGateways {
+                guard let gateway = IPAddress(text) else { continue }
+                let family = gateway.family
                 do {
                     try PodRoutes.setDefaultRoute(netns: netns, gateway: gateway, ifName: attachment.ifName)
                 } catch {
@@ -24,13 +25,13 @@ enum DefaultRoutes {
                     entry.attachments[other].result?.routes.removeAll { isDefault($0, family) }
                 }
                 entry.attachments[index].result?.routes.append(
-                    CNIResult.Route(dst: family == .v4 ? "0.0.0.0/0" : "::/0", gw: gateway, family: family))
+                    CNIResult.Route(dst: .defaultRoute(family), gw: .address(gateway)))
             }
         }
     }
 
     static func isDefault(_ route: CNIResult.Route, _ family: IPFamily) -> Bool {
-        route.family == family && (route.dst == "0.0.0.0/0" || route.dst == "::/0")
+        route.family == family && route.dst.isDefaultRoute
     }
 
     /// Which attachments network-status marks `default`: those holding a requested default

@@ -63,7 +63,7 @@ public struct AttachmentPlan: Sendable {
             }
             seen[attachment.ifName] = attachment
             for gateway in attachment.defaultGateways {
-                guard let family = IPFamily(address: gateway) else {
+                guard let family = IPAddress(gateway)?.family else {
                     throw .invalidConfig("default-route gateway \(Echo.quoted(gateway)) of network \(Echo.quoted(attachment.statusName)) is not an IP address", source: attachment.source)
                 }
                 if let other = gateways[family] {

@@ -205,7 +205,7 @@ public enum NetworkSelection {
 
         let ips = try reader.strings("ips") ?? []
         for (i, ip) in ips.enumerated() {
-            let valid = ip.contains("/") ? IPFamily(cidr: ip) != nil : IPFamily(address: ip) != nil
+            let valid = ip.contains("/") ? IPPrefix(ip) != nil : IPAddress(ip) != nil
             if !valid { throw reader.failure("ips[\(i)] \(quoted(ip)) is not an IP address or CIDR") }
         }
 
@@ -218,7 +218,7 @@ public enum NetworkSelection {
         }
 
         let defaultRoute = try reader.strings("default-route")
-        for (i, gateway) in (defaultRoute ?? []).enumerated() where IPFamily(address: gateway) == nil {
+        for (i, gateway) in (defaultRoute ?? []).enumerated() where IPAddress(gateway) == nil {
             throw reader.failure("default-route[\(i)] \(quoted(gateway)) is not an IP address")
         }
 
