@@ -13,8 +13,7 @@ enum DefaultRoutes {
     static func apply(_ entry: inout CacheEntry, netns: String) throws(MetaError) {
         for index in entry.attachments.indices {
             let attachment = entry.attachments[index].attachment
-            for text in attachment.defaultGateways {
-                guard let gateway = IPAddress(text) else { continue }
+            for gateway in attachment.defaultGateways {
                 let family = gateway.family
                 do {
                     try PodRoutes.setDefaultRoute(netns: netns, gateway: gateway, ifName: attachment.ifName)
