@@ -1,33 +1,117 @@
-/// Address family checks for the strings results and configs carry. We keep addresses as the
-/// text the plugin wrote (round trips must not rewrite them) and only validate and classify.
+/// The two address families a result or a config can name.
 public enum IPFamily: Sendable, Hashable {
     case v4, v6
 
-    /// The family of a bare address ("10.1.2.3", "fd00::1"); nil when it is neither, exactly as
-    /// inet_pton decides (see `IPAddressText`).
-    public init?(address: String) {
-        let text = Array(address.utf8)
-        if IPAddressText.ipv4(text) != nil {
-            self = .v4
-        } else if IPAddressText.ipv6(text) != nil {
-            self = .v6
+    /// The `version` value of 0.3.x/0.4.0 results.
+    public var versionString: String { self == .v4 ? "4" : "6" }
+}
+
+/// One IP address, read once where it enters (a result, a selection, a kubeconfig host) and
+/// carried as a value from there on.
+///
+/// It keeps the text it was read from, and writes that text back (`text`, `description`): a
+/// plugin's "fd00:0::1" must come back in its result as it wrote it, not as "fd00::1".
+///
+/// Equality and hashing are by value (family and bytes), not by text: "fd00::1" and
+/// "fd00:0::1" are one address, and every comparison the plugin makes (is this the gateway of
+/// that family, is this route the default) is about the address, not its spelling. Code that must
+/// compare spellings (what network-status lists once) compares `text`.
+public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
+    public let family: IPFamily
+    /// 4 bytes for IPv4, 16 for IPv6, in network order.
+    public let bytes: [UInt8]
+    /// The text it was read from, or written as inet_ntop would for one made from bytes.
+    public let text: String
+
+    /// The address `text` names, read as inet_pton reads it (see `IPAddressText`); nil when it is
+    /// neither an IPv4 nor an IPv6 address.
+    public init?(_ text: String) {
+        let utf8 = Array(text.utf8)
+        if let bytes = IPAddressText.ipv4(utf8) {
+            self.init(family: .v4, bytes: bytes, text: text)
+        } else if let bytes = IPAddressText.ipv6(utf8) {
+            self.init(family: .v6, bytes: bytes, text: text)
         } else {
             return nil
         }
     }
 
-    /// The family of "ADDRESS/PREFIX" with the prefix in range; nil otherwise.
-    public init?(cidr: String) {
-        let parts = cidr.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let family = IPFamily(address: String(parts[0])),
-            parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), let prefix = Int(parts[1]),
-            prefix >= 0, prefix <= (family == .v4 ? 32 : 128)
-        else { return nil }
-        self = family
+    private init(family: IPFamily, bytes: [UInt8], text: String) {
+        self.family = family
+        self.bytes = bytes
+        self.text = text
     }
 
-    /// The `version` value of 0.3.x/0.4.0 results.
-    public var versionString: String { self == .v4 ? "4" : "6" }
+    /// The all-zero address of `family` ("0.0.0.0", "::"), the network of a default route.
+    public static func unspecified(_ family: IPFamily) -> IPAddress {
+        family == .v4
+            ? IPAddress(family: .v4, bytes: [0, 0, 0, 0], text: "0.0.0.0")
+            : IPAddress(family: .v6, bytes: [UInt8](repeating: 0, count: 16), text: "::")
+    }
+
+    public var description: String { text }
+
+    public static func == (a: IPAddress, b: IPAddress) -> Bool { a.family == b.family && a.bytes == b.bytes }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(family)
+        hasher.combine(bytes)
+    }
+}
+
+/// "ADDRESS/LENGTH": a result's `ips[].address` (an interface address with its prefix length,
+/// host bits set: "10.1.0.5/16") or a route's `dst` (a network: "10.96.0.0/12"). Both are read
+/// by the same rule, which is the one results have always been checked by: an address, one "/",
+/// then decimal digits only, within 0...32 or 0...128.
+///
+/// Like `IPAddress`, it keeps its text for round trips, and equality is by value (address
+/// bytes and length, not spelling), for the same reason.
+public struct IPPrefix: Sendable, Hashable, CustomStringConvertible {
+    public let address: IPAddress
+    public let length: Int
+    /// The text it was read from ("ADDRESS/LENGTH" as the plugin wrote it).
+    public let text: String
+
+    /// nil when `text` is not "ADDRESS/LENGTH" with the length in range for the family.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let address = IPAddress(String(parts[0])),
+            parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), let length = Int(parts[1]),
+            length >= 0, length <= (address.family == .v4 ? 32 : 128)
+        else { return nil }
+        self.init(address: address, length: length, text: text)
+    }
+
+    private init(address: IPAddress, length: Int, text: String) {
+        self.address = address
+        self.length = length
+        self.text = text
+    }
+
+    /// "0.0.0.0/0" or "::/0": the route a gateway is made the default by.
+    public static func defaultRoute(_ family: IPFamily) -> IPPrefix {
+        let address = IPAddress.unspecified(family)
+        return IPPrefix(address: address, length: 0, text: "\(address.text)/0")
+    }
+
+    public var family: IPFamily { address.family }
+
+    /// A default route: length 0, whatever the address bits. A /0 covers every address of its
+    /// family, and that is how the kernel and the Go plugins read it (Go's ParseCIDR masks the
+    /// host bits, so "0::/0" and "::ffff:0.0.0.0/0" are "::/0" to them, an IPv6 default route).
+    /// The texts the plugin compared before ("0.0.0.0/0", "::/0") are default routes here too;
+    /// other spellings of a /0 ("0::/0", "10.0.0.0/0"), which the reference plugins never write,
+    /// now count as well.
+    public var isDefaultRoute: Bool { length == 0 }
+
+    public var description: String { text }
+
+    public static func == (a: IPPrefix, b: IPPrefix) -> Bool { a.address == b.address && a.length == b.length }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(address)
+        hasher.combine(length)
+    }
 }
 
 /// IP address text as glibc's inet_pton reads it, in Swift, so that the spec needs no libc:

@@ -35,34 +35,56 @@ public struct CNIResult: Sendable, Hashable {
         }
     }
 
+    /// An IP config's or a route's gateway. The spec says it is an IP address, but a result has
+    /// never been refused for one that is not (only `address` and `dst` are checked): its text
+    /// goes on to network-status and the cache as the plugin wrote it, and still does.
+    public enum Gateway: Sendable, Hashable, CustomStringConvertible, ExpressibleByStringLiteral {
+        case address(IPAddress)
+        /// Text that is not an IP address, kept verbatim.
+        case unparsed(String)
+
+        public init(_ text: String) { self = IPAddress(text).map { .address($0) } ?? .unparsed(text) }
+        public init(stringLiteral text: String) { self.init(text) }
+
+        /// The text as the plugin wrote it.
+        public var text: String {
+            switch self {
+            case .address(let address): address.text
+            case .unparsed(let text): text
+            }
+        }
+
+        public var address: IPAddress? { if case .address(let address) = self { address } else { nil } }
+        public var description: String { text }
+    }
+
     public struct IPConfig: Sendable, Hashable {
-        /// "ADDRESS/PREFIX" as the plugin wrote it.
-        public var address: String
-        public var gateway: String?
+        /// The interface's address with its prefix length ("10.1.0.5/16"), as the plugin wrote it.
+        public var address: IPPrefix
+        public var gateway: Gateway?
         /// Index into `interfaces`.
         public var interface: Int?
-        public let family: IPFamily
+        public var family: IPFamily { address.family }
 
-        public init(address: String, gateway: String? = nil, interface: Int? = nil, family: IPFamily) {
+        public init(address: IPPrefix, gateway: Gateway? = nil, interface: Int? = nil) {
             self.address = address
             self.gateway = gateway
             self.interface = interface
-            self.family = family
         }
     }
 
     public struct Route: Sendable, Hashable {
-        public var dst: String
-        public var gw: String?
+        public var dst: IPPrefix
+        public var gw: Gateway?
         // 1.1.0 additions.
         public var mtu: Int?
         public var advmss: Int?
         public var priority: Int?
         public var table: Int?
         public var scope: Int?
-        public let family: IPFamily
+        public var family: IPFamily { dst.family }
 
-        public init(dst: String, gw: String? = nil, mtu: Int? = nil, advmss: Int? = nil, priority: Int? = nil, table: Int? = nil, scope: Int? = nil, family: IPFamily) {
+        public init(dst: IPPrefix, gw: Gateway? = nil, mtu: Int? = nil, advmss: Int? = nil, priority: Int? = nil, table: Int? = nil, scope: Int? = nil) {
             self.dst = dst
             self.gw = gw
             self.mtu = mtu
@@ -70,7 +92,6 @@ public struct CNIResult: Sendable, Hashable {
             self.priority = priority
             self.table = table
             self.scope = scope
-            self.family = family
         }
     }
 
@@ -106,7 +127,7 @@ extension CNIResult {
         copy.cniVersion = version
         if version < .v1_1_0 {
             copy.interfaces = interfaces.map { Interface(name: $0.name, mac: $0.mac, sandbox: $0.sandbox) }
-            copy.routes = routes.map { Route(dst: $0.dst, gw: $0.gw, family: $0.family) }
+            copy.routes = routes.map { Route(dst: $0.dst, gw: $0.gw) }
         }
         if version.resultFormat == .legacy {
             let first4 = ips.first { $0.family == .v4 }
@@ -115,7 +136,7 @@ extension CNIResult {
                 throw .unconvertible(from: cniVersion, to: version, reason: "the result has no IP address, and \(version) results need one in ip4 or ip6")
             }
             copy.interfaces = []
-            copy.ips = [first4, first6].compactMap { $0.map { IPConfig(address: $0.address, gateway: $0.gateway, family: $0.family) } }
+            copy.ips = [first4, first6].compactMap { $0.map { IPConfig(address: $0.address, gateway: $0.gateway) } }
             copy.routes = copy.routes.filter { route in route.family == .v4 ? first4 != nil : first6 != nil }
         }
         return copy
@@ -149,9 +170,8 @@ extension CNIResult {
         self.init(cniVersion: version)
         for (key, family) in [("ip4", IPFamily.v4), ("ip6", IPFamily.v6)] {
             guard let ip = try fields.fields(key) else { continue }
-            let address = try ip.requiredString("ip")
-            try Self.checkCIDR(address, family: family, path: ip.path("ip"))
-            ips.append(IPConfig(address: address, gateway: try ip.string("gateway"), family: family))
+            let address = try Self.address(try ip.requiredString("ip"), family: family, path: ip.path("ip"))
+            ips.append(IPConfig(address: address, gateway: try Self.gateway(ip, "gateway")))
             for route in try ip.objects("routes") { routes.append(try Self.route(route)) }
         }
         dns = try Self.dns(fields)
@@ -165,34 +185,41 @@ extension CNIResult {
                 mtu: try interface.int("mtu"), socketPath: try interface.string("socketPath"), pciID: try interface.string("pciID")))
         }
         for ip in try fields.objects("ips") {
-            let address = try ip.requiredString("address")
-            guard let family = IPFamily(cidr: address) else {
-                throw .invalidField(path: ip.path("address"), reason: "\(Echo.quoted(address)) is not an IP address with a prefix length")
+            let text = try ip.requiredString("address")
+            guard let address = IPPrefix(text) else {
+                throw .invalidField(path: ip.path("address"), reason: "\(Echo.quoted(text)) is not an IP address with a prefix length")
             }
             let index = try ip.int("interface")
             if let index, !interfaces.indices.contains(index) {
                 throw .invalidField(path: ip.path("interface"), reason: "index \(index) does not name one of the \(interfaces.count) interfaces")
             }
-            ips.append(IPConfig(address: address, gateway: try ip.string("gateway"), interface: index, family: family))
+            ips.append(IPConfig(address: address, gateway: try Self.gateway(ip, "gateway"), interface: index))
         }
         for route in try fields.objects("routes") { routes.append(try Self.route(route)) }
         dns = try Self.dns(fields)
     }
 
-    private static func checkCIDR(_ address: String, family: IPFamily, path: String) throws(SpecError) {
-        guard IPFamily(cidr: address) == family else {
-            throw .invalidField(path: path, reason: "\(Echo.quoted(address)) is not an IPv\(family.versionString) address with a prefix length")
+    /// A legacy `ip4.ip`/`ip6.ip`: an address of that family with its prefix length.
+    private static func address(_ text: String, family: IPFamily, path: String) throws(SpecError) -> IPPrefix {
+        guard let address = IPPrefix(text), address.family == family else {
+            throw .invalidField(path: path, reason: "\(Echo.quoted(text)) is not an IPv\(family.versionString) address with a prefix length")
         }
+        return address
+    }
+
+    /// A gateway is taken as written, address or not (see `Gateway`); only a non-string is refused.
+    private static func gateway(_ fields: JSONFields, _ key: String) throws(SpecError) -> Gateway? {
+        try fields.string(key).map { Gateway($0) }
     }
 
     private static func route(_ fields: JSONFields) throws(SpecError) -> Route {
-        let dst = try fields.requiredString("dst")
-        guard let family = IPFamily(cidr: dst) else {
-            throw .invalidField(path: fields.path("dst"), reason: "\(Echo.quoted(dst)) is not a network in CIDR form")
+        let text = try fields.requiredString("dst")
+        guard let dst = IPPrefix(text) else {
+            throw .invalidField(path: fields.path("dst"), reason: "\(Echo.quoted(text)) is not a network in CIDR form")
         }
         return Route(
-            dst: dst, gw: try fields.string("gw"), mtu: try fields.int("mtu"), advmss: try fields.int("advmss"),
-            priority: try fields.int("priority"), table: try fields.int("table"), scope: try fields.int("scope"), family: family)
+            dst: dst, gw: try gateway(fields, "gw"), mtu: try fields.int("mtu"), advmss: try fields.int("advmss"),
+            priority: try fields.int("priority"), table: try fields.int("table"), scope: try fields.int("scope"))
     }
 
     private static func dns(_ fields: JSONFields) throws(SpecError) -> DNS {
@@ -214,8 +241,8 @@ extension CNIResult {
             for (key, family) in [("ip4", IPFamily.v4), ("ip6", IPFamily.v6)] {
                 guard let ip = ips.first(where: { $0.family == family }) else { continue }
                 var entry = JSONObject()
-                entry["ip"] = .string(ip.address)
-                if let gw = ip.gateway { entry["gateway"] = .string(gw) }
+                entry["ip"] = .string(ip.address.text)
+                if let gw = ip.gateway { entry["gateway"] = .string(gw.text) }
                 let familyRoutes = routes.filter { $0.family == family }
                 if !familyRoutes.isEmpty { entry["routes"] = .array(familyRoutes.map(routeJSON)) }
                 object[key] = .object(entry)
@@ -248,15 +275,15 @@ extension CNIResult {
         var o = JSONObject()
         if cniVersion.resultFormat == .interfacesWithIPVersion { o["version"] = .string(ip.family.versionString) }
         if let i = ip.interface { o["interface"] = JSONValue(i) }
-        o["address"] = .string(ip.address)
-        if let gw = ip.gateway { o["gateway"] = .string(gw) }
+        o["address"] = .string(ip.address.text)
+        if let gw = ip.gateway { o["gateway"] = .string(gw.text) }
         return .object(o)
     }
 
     private func routeJSON(_ r: Route) -> JSONValue {
         var o = JSONObject()
-        o["dst"] = .string(r.dst)
-        if let gw = r.gw { o["gw"] = .string(gw) }
+        o["dst"] = .string(r.dst.text)
+        if let gw = r.gw { o["gw"] = .string(gw.text) }
         if carriesAttributes {
             for (key, value) in [("mtu", r.mtu), ("advmss", r.advmss), ("priority", r.priority), ("table", r.table), ("scope", r.scope)] {
                 if let value { o[key] = JSONValue(value) }

@@ -40,7 +40,7 @@ extension ServerAddress {
             guard after.isEmpty || after.hasPrefix(":") else { throw invalid("unexpected \"\(after)\" after \"]\"") }
             portText = after.isEmpty ? nil : after.dropFirst()
             guard !host.isEmpty else { throw invalid("no host") }
-            guard IPFamily(address: String(host)) != nil else { throw invalid("\"[\(host)]\" is not an IP address") }
+            guard IPAddress(String(host)) != nil else { throw invalid("\"[\(host)]\" is not an IP address") }
         } else {
             guard authority.count(where: { $0 == ":" }) <= 1 else {
                 throw invalid("an IPv6 address must be written in brackets, as https://[fd00::1]:6443")
@@ -75,7 +75,7 @@ extension ServerAddress {
             }
         }
         guard allowed else { return "\"\(host)\" is not a host name or IP address" }
-        if host.allSatisfy({ $0 == "." || $0.isNumber }), IPFamily(address: String(host)) != .v4 {
+        if host.allSatisfy({ $0 == "." || $0.isNumber }), IPAddress(String(host))?.family != .v4 {
             return "\"\(host)\" is not a valid IPv4 address"
         }
         return nil

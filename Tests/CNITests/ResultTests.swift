@@ -51,14 +51,14 @@ struct ResultTests {
                   socketPath: "/var/run/vhost-user/eth0.sock", pciID: "0000:3b:00.1"),
         ])
         #expect(result.ips == [
-            .init(address: "10.1.0.5/16", gateway: "10.1.0.1", interface: 1, family: .v4),
-            .init(address: "fd00:1::5/64", gateway: "fd00:1::1", interface: 1, family: .v6),
-            .init(address: "10.2.0.5/16", interface: 1, family: .v4),
+            .init(address: "10.1.0.5/16", gateway: "10.1.0.1", interface: 1),
+            .init(address: "fd00:1::5/64", gateway: "fd00:1::1", interface: 1),
+            .init(address: "10.2.0.5/16", interface: 1),
         ])
         #expect(result.routes == [
-            .init(dst: "0.0.0.0/0", gw: "10.1.0.1", mtu: 1450, advmss: 1410, priority: 100, table: 254, scope: 0, family: .v4),
-            .init(dst: "::/0", gw: "fd00:1::1", priority: 200, family: .v6),
-            .init(dst: "10.96.0.0/12", family: .v4),
+            .init(dst: "0.0.0.0/0", gw: "10.1.0.1", mtu: 1450, advmss: 1410, priority: 100, table: 254, scope: 0),
+            .init(dst: "::/0", gw: "fd00:1::1", priority: 200),
+            .init(dst: "10.96.0.0/12"),
         ])
         #expect(result.dns == .init(
             nameservers: ["10.96.0.10", "fd00:96::a"], domain: "cluster.local",
@@ -69,15 +69,15 @@ struct ResultTests {
         let result = try Self.parsedGolden(.v0_2_0)
         #expect(result.interfaces.isEmpty)
         #expect(result.ips == [
-            .init(address: "10.1.0.5/16", gateway: "10.1.0.1", family: .v4),
-            .init(address: "fd00:1::5/64", gateway: "fd00:1::1", family: .v6),
+            .init(address: "10.1.0.5/16", gateway: "10.1.0.1"),
+            .init(address: "fd00:1::5/64", gateway: "fd00:1::1"),
         ])
-        #expect(result.routes.map(\.dst) == ["0.0.0.0/0", "10.96.0.0/12", "::/0"])
+        #expect(result.routes.map(\.dst.text) == ["0.0.0.0/0", "10.96.0.0/12", "::/0"])
     }
 
     @Test(arguments: [SpecVersion.v0_1_0, .v0_2_0])
     func legacyNeedsAnAddress(_ version: SpecVersion) throws {
-        let result = CNIResult(cniVersion: .v1_1_0, interfaces: [.init(name: "eth0")], routes: [.init(dst: "0.0.0.0/0", family: .v4)])
+        let result = CNIResult(cniVersion: .v1_1_0, interfaces: [.init(name: "eth0")], routes: [.init(dst: "0.0.0.0/0")])
         #expect(specFailure { try result.converted(to: version) } == .unconvertible(from: .v1_1_0, to: version))
         #expect(try result.converted(to: .v0_3_0).serialized()
             == #"{"cniVersion":"0.3.0","interfaces":[{"name":"eth0"}],"routes":[{"dst":"0.0.0.0/0"}],"dns":{}}"#)
@@ -85,8 +85,8 @@ struct ResultTests {
 
     @Test func legacyDropsRoutesOfAnAbsentFamily() throws {
         let result = CNIResult(
-            cniVersion: .v1_0_0, ips: [.init(address: "fd00::5/64", family: .v6)],
-            routes: [.init(dst: "0.0.0.0/0", family: .v4), .init(dst: "::/0", gw: "fd00::1", family: .v6)])
+            cniVersion: .v1_0_0, ips: [.init(address: "fd00::5/64")],
+            routes: [.init(dst: "0.0.0.0/0"), .init(dst: "::/0", gw: "fd00::1")])
         #expect(try result.converted(to: .v0_2_0).serialized()
             == #"{"cniVersion":"0.2.0","ip6":{"ip":"fd00::5/64","routes":[{"dst":"::/0","gw":"fd00::1"}]},"dns":{}}"#)
     }
@@ -103,7 +103,7 @@ struct ResultTests {
     func missingVersionUsesTheFallback(document: String, fallback: SpecVersion, read: SpecVersion, addresses: [String]) throws {
         let result = try CNIResult.parse(Array(document.utf8), fallbackVersion: fallback)
         #expect(result.cniVersion == read)
-        #expect(result.ips.map(\.address) == addresses)
+        #expect(result.ips.map(\.address.text) == addresses)
         #expect(result.json.objectValue?["cniVersion"] == .string(read.description))
     }
 
@@ -150,6 +150,30 @@ struct ResultTests {
     @Test(arguments: invalid)
     func invalidFieldsAreNamed(document: String, failure: SpecFailure) {
         #expect(specFailure { try CNIResult.parse(Array(document.utf8), fallbackVersion: .latest) } == failure)
+    }
+
+    /// A delegate's result is refused for an `address` or a `dst` that is not one, but not for a
+    /// gateway: that was passed on as written, in every layout, and still is.
+    @Test(arguments: [
+        #"{"cniVersion":"1.0.0","ips":[{"address":"10.0.0.2/24","gateway":"not-an-ip"}],"routes":[{"dst":"0.0.0.0/0","gw":"10.0.0.1/24"}],"dns":{}}"#,
+        #"{"cniVersion":"0.4.0","ips":[{"version":"4","address":"10.0.0.2/24","gateway":""}],"routes":[{"dst":"0.0.0.0/0","gw":"fe80::1%eth0"}],"dns":{}}"#,
+        #"{"cniVersion":"0.2.0","ip4":{"ip":"10.0.0.2/24","gateway":"gw","routes":[{"dst":"0.0.0.0/0","gw":" 10.0.0.1"}]},"dns":{}}"#,
+    ])
+    func aGatewayThatIsNotAnAddressPassesThrough(document: String) throws {
+        let result = try CNIResult.parse(Array(document.utf8), fallbackVersion: .latest)
+        #expect(result.serialized() == document)
+        #expect(result.ips.first?.gateway?.address == nil)
+        #expect(result.routes.first?.gw?.address == nil)
+    }
+
+    /// Addresses come back as the plugin spelled them, not rewritten to a canonical form.
+    @Test func addressesKeepTheirSpelling() throws {
+        let document = #"{"cniVersion":"1.0.0","ips":[{"address":"FD00:0::5/064","gateway":"fd00:0:0::1"}],"routes":[{"dst":"0::/0","gw":"fd00::0:1"}],"dns":{}}"#
+        let result = try CNIResult.parse(Array(document.utf8), fallbackVersion: .latest)
+        #expect(result.serialized() == document)
+        #expect(result.ips.first?.address.length == 64)
+        #expect(result.ips.first?.gateway?.address == result.routes.first?.gw?.address)
+        #expect(result.routes.first?.dst.isDefaultRoute == true)
     }
 
     @Test func pathPrefixesFieldNames() {

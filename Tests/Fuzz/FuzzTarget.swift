@@ -196,6 +196,10 @@ func exercise(_ data: [UInt8]) {
     case 3:
         _ = try? CNIArgs(parsing: String(decoding: input, as: UTF8.self))
         _ = Redaction.redact(String(decoding: input, as: UTF8.self))
+        // An address or prefix writes back the text it was read from, and reads back as itself.
+        let text = String(decoding: input, as: UTF8.self)
+        if let address = IPAddress(text) { precondition(address.text == text && IPAddress(address.text) == address) }
+        if let prefix = IPPrefix(text) { precondition(prefix.text == text && IPPrefix(prefix.text) == prefix && prefix.address.family == prefix.family) }
         if let json = try? JSONValue.parse(input) {
             _ = try? CNIResult(json: json, fallbackVersion: .v0_2_0).converted(to: .v0_2_0)
             _ = try? NetworkConfigList(json: json)

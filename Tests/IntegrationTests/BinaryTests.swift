@@ -68,7 +68,7 @@ struct BinaryTests {
         let base = ["CNI_CONTAINERID=\(box.containerID)", "CNI_NETNS=\(box.netnsPath)", "CNI_IFNAME=eth0", "CNI_PATH=\(pluginDirectory)"]
         let (add, text) = try run(environment: ["CNI_COMMAND=ADD"] + base, stdin: config)
         #expect(add.succeeded, "\(text)")
-        #expect(try CNIResult(json: JSONValue.parse(text), fallbackVersion: .latest).ips.map(\.address) == ["\(box.address(1, 2))/24"])
+        #expect(try CNIResult(json: JSONValue.parse(text), fallbackVersion: .latest).ips.map(\.address.text) == ["\(box.address(1, 2))/24"])
         #expect(box.podInterfaces() == ["lo": [], "eth0": ["\(box.address(1, 2))/24"]])
         #expect(box.leases("podnet") == [box.address(1, 2)])
         let (del, delText) = try run(environment: ["CNI_COMMAND=DEL"] + base, stdin: config)

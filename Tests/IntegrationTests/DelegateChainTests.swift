@@ -27,11 +27,11 @@ struct DelegateChainTests {
         #expect(box.leases("p2pnet") == [box.address(3, 2)])
 
         // Merged: main's address first, each IP pointing at its own sandbox interface.
-        #expect(result.ips.map(\.address) == ["\(box.address(1, 2))/24", "\(box.address(2, 2))/24", "\(box.address(3, 2))/24"])
+        #expect(result.ips.map(\.address.text) == ["\(box.address(1, 2))/24", "\(box.address(2, 2))/24", "\(box.address(3, 2))/24"])
         let named = result.ips.map { ip in ip.interface.map { result.interfaces[$0] } }
         #expect(named.map { $0?.name } == ["eth0", "net1", "net2"])
         #expect(named.allSatisfy { $0?.sandbox == box.netnsPath })
-        #expect(result.routes.contains { $0.dst == "0.0.0.0/0" })
+        #expect(result.routes.contains { $0.dst.text == "0.0.0.0/0" })
 
         let check = box.multus("CHECK", config)
         #expect(check.exitCode == 0, "\(check.stdout)")
@@ -68,7 +68,7 @@ struct DelegateChainTests {
         // tuning only knows which interface to change from prevResult, and reports the new MAC.
         let result = try #require(add.result)
         #expect(result.interfaces.first { $0.name == "eth0" }?.mac == mac)
-        #expect(result.ips.map(\.address) == ["\(box.address(1, 2))/24", "fd00:\(box.number)::2/64"])
+        #expect(result.ips.map(\.address.text) == ["\(box.address(1, 2))/24", "fd00:\(box.number)::2/64"])
         #expect(sh("ip -n \(box.netnsName) link show eth0").output.contains(mac))
         #expect(sh("iptables-save -t nat").output.contains(box.containerID), "portmap rules for the container")
         #expect(box.leases("chain") == [box.address(1, 2), "fd00:\(box.number)::2"].sorted())
@@ -122,7 +122,7 @@ struct DelegateChainTests {
         let json = try #require(add.json?.objectValue)
         #expect(json["cniVersion"] == .string(multusVersion))
         let result = try #require(add.result)
-        #expect(result.ips.map(\.address) == ["\(box.address(1, 2))/24", "\(box.address(2, 2))/24"])
+        #expect(result.ips.map(\.address.text) == ["\(box.address(1, 2))/24", "\(box.address(2, 2))/24"])
         try #require(result.ips.count == 2)
         // A 0.2.0 result names no interface: its IP is pointed at net1, added from the netns.
         #expect(result.ips[0].interface.map { result.interfaces[$0].name } == "eth0")

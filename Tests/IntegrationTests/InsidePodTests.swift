@@ -25,8 +25,8 @@ struct InsidePodTests {
         // The result (eth0's) says what the kernel holds: eth0 no longer has the IPv4 default,
         // and keeps the IPv6 one. Merged, the IPv4 default is listed with net1's result.
         let result = try #require(add.result)
-        #expect(result.routes.filter { $0.dst == "0.0.0.0/0" }.map(\.gw) == [])
-        #expect(result.routes.contains { $0.dst == "::/0" })
+        #expect(result.routes.filter { $0.dst.text == "0.0.0.0/0" }.map(\.gw) == [])
+        #expect(result.routes.contains { $0.dst.text == "::/0" })
         let status = try #require(try k.networkStatus("web-gw"))
         #expect(status.map { $0["interface"]?.stringValue } == ["eth0", "net1"])
         #expect(status.map { $0["default"] } == [nil, true], "default marks the interface holding the default route")

@@ -163,7 +163,7 @@ struct KubernetesTests {
         #expect(staticEntry["ips"] == [.string("10.\(n).9.5")])
         #expect(staticEntry["mac"] == .string(mac))
         // The result is the main network's alone.
-        #expect(add.result?.ips.map(\.address) == ["10.\(n).0.2/24"])
+        #expect(add.result?.ips.map(\.address.text) == ["10.\(n).0.2/24"])
 
         #expect(k.multus("CHECK", pod: "web-json").exitCode == 0)
         #expect(k.multus("DEL", pod: "web-json").exitCode == 0)

@@ -69,7 +69,7 @@ struct ParallelAttachIntegrationTests {
         let add = box.multus("ADD", config)
         #expect(add.exitCode == 0, "\(add.stdout)")
         let result = try #require(add.result)
-        #expect(result.ips.map(\.address) == (1...9).map { "\(box.address($0, 2))/24" })
+        #expect(result.ips.map(\.address.text) == (1...9).map { "\(box.address($0, 2))/24" })
         let interfaces = box.podInterfaces()
         #expect(interfaces.keys.sorted() == ["eth0", "lo"] + Self.secondaries.map { "net\($0)" })
         for k in Self.secondaries {

@@ -112,7 +112,7 @@ struct RuntimeLifecycleTests {
 
         let added = everyPod("ADD")
         #expect(added.allSatisfy { $0.rc == "0" }, "\(added.filter { $0.rc != "0" }.prefix(3))")
-        let addresses = added.compactMap { try? CNIResult(json: JSONValue.parse($0.out), fallbackVersion: .latest).ips.map(\.address) }
+        let addresses = added.compactMap { try? CNIResult(json: JSONValue.parse($0.out), fallbackVersion: .latest).ips.map(\.address.text) }
         #expect(addresses.count == count)
         #expect(Set(addresses.flatMap { $0 }).count == count, "every pod its own main address")
         #expect(box.leases("podnet")?.count == count && box.leases("p2pnet")?.count == count)

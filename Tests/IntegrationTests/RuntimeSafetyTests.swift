@@ -27,7 +27,7 @@ struct RuntimeSafetyTests {
         let result = try #require(add.result)
         #expect(result.interfaces.map(\.name).filter { $0 != "" }.count == 3, "bridge, host veth, eth0: \(result.interfaces)")
         #expect(result.interfaces.filter { $0.sandbox != nil && $0.sandbox != "" }.map(\.name) == ["eth0"])
-        #expect(result.ips.map(\.address) == ["\(box.address(1, 2))/24"])
+        #expect(result.ips.map(\.address.text) == ["\(box.address(1, 2))/24"])
         #expect(box.podInterfaces()["net1"] == ["\(box.address(2, 2))/24"], "the secondary is attached all the same")
         #expect(box.multus("DEL", config).exitCode == 0)
     }
@@ -54,7 +54,7 @@ struct RuntimeSafetyTests {
             #expect(interface.mac != nil && interface.mac == mac(box, interface.name), "\(interface)")
         }
         #expect(result.ips.dropFirst().map { ip in ip.interface.map { result.interfaces[$0].name } } == ["net1", "net2"])
-        #expect(result.ips.map(\.address) == ["\(box.address(1, 2))/24", "\(box.address(2, 2))/24", "\(box.address(3, 2))/24"])
+        #expect(result.ips.map(\.address.text) == ["\(box.address(1, 2))/24", "\(box.address(2, 2))/24", "\(box.address(3, 2))/24"])
         #expect(box.multus("DEL", config).exitCode == 0)
     }
 

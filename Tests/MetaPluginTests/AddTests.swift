@@ -52,7 +52,7 @@ struct AddTests {
         expectSuccess(reply)
         let result = try CNIResult(json: #require(reply.json), fallbackVersion: .v0_1_0)
         #expect(result.cniVersion.description == version)
-        #expect(result.ips.map(\.address) == ["10.1.0.5/24", "10.2.0.5/24", "10.3.0.5/24"])
+        #expect(result.ips.map(\.address.text) == ["10.1.0.5/24", "10.2.0.5/24", "10.3.0.5/24"])
         #expect(result.ips.map(\.interface) == [1, 2, 3])
     }
 
@@ -75,7 +75,7 @@ struct AddTests {
         let result = try CNIResult(json: #require(reply.json), fallbackVersion: .v0_1_0)
         #expect(result.cniVersion.description == version)
         #expect(result.interfaces.map(\.name) == ["veth1", "eth0"])
-        #expect(result.ips.map(\.address) == ["10.1.0.5/24"])
+        #expect(result.ips.map(\.address.text) == ["10.1.0.5/24"])
     }
 
     @Test("the runtime's IP, MAC and ips/mac/infinibandGUID describe CNI_IFNAME: only the main network gets them")

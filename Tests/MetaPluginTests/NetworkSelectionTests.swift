@@ -8,7 +8,7 @@ private let podNS = Namespace.make("pod-ns")
 /// An element in the pod's namespace unless told otherwise.
 private func element(
     _ name: String, _ namespace: String = podNS.text, interface: String? = nil, ips: [String] = [], mac: String? = nil,
-    defaultRoute: [String]? = nil, portMappings: JSONValue? = nil, bandwidth: JSONValue? = nil, cniArgs: JSONObject? = nil,
+    defaultRoute: [IPAddress]? = nil, portMappings: JSONValue? = nil, bandwidth: JSONValue? = nil, cniArgs: JSONObject? = nil,
     guid: String? = nil, deviceID: String? = nil, at position: Int
 ) -> NetworkSelectionElement {
     NetworkSelectionElement(

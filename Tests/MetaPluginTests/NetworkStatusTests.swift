@@ -57,4 +57,24 @@ struct NetworkStatusTests {
         let withPodInterface = try CNIResult(json: ["cniVersion": "1.0.0", "interfaces": [["name": "aux0", "sandbox": "/ns"]]], fallbackVersion: .latest)
         #expect(NetworkStatus.entries(for: aux, result: withPodInterface, isDefault: false, deviceInfo: nil).map { $0["interface"] } == ["aux0"])
     }
+
+    /// `gateway` lists the gateway of each default route (a /0 of any spelling, see
+    /// `IPPrefix.isDefaultRoute`), else its family's IPAM gateway, as written and each text once.
+    static let gatewayCases: [(routes: JSONValue, ips: JSONValue, gateways: [String])] = [
+        ([["dst": "0.0.0.0/0", "gw": "10.0.0.1"]], [], ["10.0.0.1"]),
+        ([["dst": "::/0"]], [["address": "10.0.0.2/24", "gateway": "10.0.0.1"], ["address": "fd00::2/64", "gateway": "fd00::1"]], ["fd00::1"]),
+        ([["dst": "0::/0", "gw": "fd00::1"]], [], ["fd00::1"]),
+        ([["dst": "10.0.0.0/8", "gw": "10.0.0.1"], ["dst": "0.0.0.0/1", "gw": "10.0.0.9"]], [], []),
+        ([["dst": "0.0.0.0/0", "gw": "not-an-ip"]], [], ["not-an-ip"]),
+        ([["dst": "::/0", "gw": "fd00::1"], ["dst": "0::/0", "gw": "fd00:0::1"], ["dst": "::/0", "gw": "fd00::1"]], [], ["fd00::1", "fd00:0::1"]),
+    ]
+
+    @Test(arguments: gatewayCases)
+    func reportsTheGatewaysOfDefaultRoutes(routes: JSONValue, ips: JSONValue, gateways: [String]) throws {
+        let network = try NetworkConfigList(json: ["cniVersion": "1.0.0", "name": "main", "type": "bridge"])
+        let main = Attachment(network: network, ifName: .make("eth0"), role: .main, source: "test")
+        let result = try CNIResult(json: ["cniVersion": "1.0.0", "ips": ips, "routes": routes], fallbackVersion: .latest)
+        let entry = try #require(NetworkStatus.entries(for: main, result: result, isDefault: true, deviceInfo: nil).first)
+        #expect((entry["gateway"]?.arrayValue ?? []).compactMap(\.stringValue) == gateways)
+    }
 }

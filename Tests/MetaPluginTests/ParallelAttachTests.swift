@@ -162,7 +162,7 @@ struct ParallelAttachTests {
         #expect(rendezvous.finished == reversed)
         let result = try CNIResult(json: #require(reply.json), fallbackVersion: .v0_1_0)
         #expect(result.interfaces.map(\.name) == ["veth1", "eth0", "net1", "net2", "net3", "net4"])
-        #expect(result.ips.map(\.address) == (1...5).map { "10.\($0).0.5/24" })
+        #expect(result.ips.map(\.address.text) == (1...5).map { "10.\($0).0.5/24" })
         let cached = try #require(try JSONValue.parse(readFile(box.cacheFile())).objectValue?["attachments"]?.arrayValue)
         #expect(cached.map { $0.objectValue?["ifName"]?.stringValue } == ["eth0", "net1", "net2", "net3", "net4"])
         // Each network's own result beside it: net<k> holds 10.<k+1>.0.5.

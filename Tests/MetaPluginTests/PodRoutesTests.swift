@@ -5,6 +5,7 @@ import Glibc
 import Synchronization
 import System
 import Testing
+import TestSupport
 
 /// Only root can make namespaces and links.
 private let runsAsRoot = getuid() == 0
@@ -114,7 +115,7 @@ struct PodRoutesTests {
     @Test func movesTheIPv4DefaultOnly() throws {
         let pod = try PodNamespace()
         defer { pod.remove() }
-        try PodRoutes.setDefaultRoute(netns: pod.path, gateway: pod.v4(2), ifName: "net1")
+        try PodRoutes.setDefaultRoute(netns: pod.path, gateway: address(pod.v4(2)), ifName: "net1")
         #expect(pod.defaults(.v4) == ["default via \(pod.v4(2)) dev net1"])
         #expect(pod.defaults(.v6) == ["default via \(pod.v6(1)) dev eth0"])
         #expect(try PodRoutes.defaultRoutes(netns: pod.path) == [
@@ -126,7 +127,7 @@ struct PodRoutesTests {
     @Test func movesTheIPv6DefaultOnly() throws {
         let pod = try PodNamespace()
         defer { pod.remove() }
-        try PodRoutes.setDefaultRoute(netns: pod.path, gateway: pod.v6(2), ifName: "net1")
+        try PodRoutes.setDefaultRoute(netns: pod.path, gateway: address(pod.v6(2)), ifName: "net1")
         #expect(pod.defaults(.v6) == ["default via \(pod.v6(2)) dev net1"])
         #expect(pod.defaults(.v4) == ["default via \(pod.v4(1)) dev eth0"])
     }
@@ -135,8 +136,8 @@ struct PodRoutesTests {
         let pod = try PodNamespace()
         defer { pod.remove() }
         for _ in 0..<2 {
-            try PodRoutes.setDefaultRoute(netns: pod.path, gateway: pod.v4(2), ifName: "net1")
-            try PodRoutes.setDefaultRoute(netns: pod.path, gateway: pod.v6(2), ifName: "net1")
+            try PodRoutes.setDefaultRoute(netns: pod.path, gateway: address(pod.v4(2)), ifName: "net1")
+            try PodRoutes.setDefaultRoute(netns: pod.path, gateway: address(pod.v6(2)), ifName: "net1")
         }
         #expect(pod.defaults(.v4) == ["default via \(pod.v4(2)) dev net1"])
         #expect(pod.defaults(.v6) == ["default via \(pod.v6(2)) dev net1"])
@@ -153,7 +154,7 @@ struct PodRoutesTests {
             ip -n \(pod.name) -6 route add default via \(pod.v6(2)) dev net1 metric 100
             """)
         try #require(extra.status == 0, "\(extra.output)")
-        try PodRoutes.setDefaultRoute(netns: pod.path, gateway: pod.v4(1), ifName: "eth0")
+        try PodRoutes.setDefaultRoute(netns: pod.path, gateway: address(pod.v4(1)), ifName: "eth0")
         #expect(pod.defaults(.v4) == ["default via \(pod.v4(1)) dev eth0"])
         #expect(pod.defaults(.v6).count == 2)
     }
@@ -161,7 +162,7 @@ struct PodRoutesTests {
     @Test func takesALinkLocalIPv6GatewayOnTheInterface() throws {
         let pod = try PodNamespace()
         defer { pod.remove() }
-        try PodRoutes.setDefaultRoute(netns: pod.path, gateway: "fe80::1", ifName: "net1")
+        try PodRoutes.setDefaultRoute(netns: pod.path, gateway: address("fe80::1"), ifName: "net1")
         #expect(pod.defaults(.v6) == ["default via fe80::1 dev net1"])
         #expect(try PodRoutes.defaultRoutes(netns: pod.path).filter { $0.family == .v6 } == [
             DefaultRoute(family: .v6, ifName: "net1", gateway: "fe80::1"),
@@ -172,7 +173,7 @@ struct PodRoutesTests {
         let pod = try PodNamespace()
         defer { pod.remove() }
         let error = try #require(throws: PodRouteError.self) {
-            try PodRoutes.setDefaultRoute(netns: pod.path, gateway: pod.v4(2), ifName: "net9")
+            try PodRoutes.setDefaultRoute(netns: pod.path, gateway: address(pod.v4(2)), ifName: "net9")
         }
         #expect(error.step == .findInterface)
         #expect(error.errno == .noSuchDevice)
@@ -184,7 +185,7 @@ struct PodRoutesTests {
     @Test func namesAMissingNetns() throws {
         let path = "/var/run/netns/prt-missing-\(UInt32.random(in: 0...UInt32.max))"
         let error = try #require(throws: PodRouteError.self) {
-            try PodRoutes.setDefaultRoute(netns: path, gateway: "10.1.1.1", ifName: "eth0")
+            try PodRoutes.setDefaultRoute(netns: path, gateway: address("10.1.1.1"), ifName: "eth0")
         }
         #expect(error.step == .openNetns)
         #expect(error.errno == .noSuchFileOrDirectory)
@@ -203,7 +204,7 @@ struct PodRoutesTests {
         defer { pod.remove() }
         // Not on any of net1's subnets: the kernel refuses the gateway.
         let error = try #require(throws: PodRouteError.self) {
-            try PodRoutes.setDefaultRoute(netns: pod.path, gateway: "192.168.77.1", ifName: "net1")
+            try PodRoutes.setDefaultRoute(netns: pod.path, gateway: address("192.168.77.1"), ifName: "net1")
         }
         #expect(error.step == .addRoute)
         #expect(error.errno == Errno(rawValue: ENETUNREACH))
@@ -217,7 +218,7 @@ struct PodRoutesTests {
         defer { pod.remove() }
         let before = netnsLink()
         _ = try PodRoutes.defaultRoutes(netns: pod.path)
-        try PodRoutes.setDefaultRoute(netns: pod.path, gateway: pod.v4(2), ifName: "net1")
+        try PodRoutes.setDefaultRoute(netns: pod.path, gateway: address(pod.v4(2)), ifName: "net1")
         #expect(netnsLink() == before)
         #expect(netnsLink("/proc/self/ns/net") == before)  // the main thread's
     }
@@ -229,8 +230,8 @@ struct PodRoutesTests {
         let tasks = pods.map { pod in
             Thread {
                 do throws(PodRouteError) {
-                    try PodRoutes.setDefaultRoute(netns: pod.path, gateway: pod.v4(2), ifName: "net1")
-                    try PodRoutes.setDefaultRoute(netns: pod.path, gateway: pod.v6(2), ifName: "net1")
+                    try PodRoutes.setDefaultRoute(netns: pod.path, gateway: address(pod.v4(2)), ifName: "net1")
+                    try PodRoutes.setDefaultRoute(netns: pod.path, gateway: address(pod.v6(2)), ifName: "net1")
                 } catch {
                     failures.withLock { $0.append(error.description) }
                 }
@@ -247,15 +248,6 @@ struct PodRoutesTests {
 
 /// What needs no namespace: gateway validation, error texts, message parsing.
 struct PodRoutesParsingTests {
-    @Test(arguments: ["", "10.1.2", "not-an-ip", "10.1.2.3/24", "fe80::1%eth0", " 10.1.2.3"])
-    func rejectsAnInvalidGateway(_ gateway: String) throws {
-        let error = try #require(throws: PodRouteError.self) {
-            try PodRoutes.setDefaultRoute(netns: "/nonexistent/netns", gateway: gateway, ifName: "net1")
-        }
-        #expect(error.step == .validateGateway)
-        #expect(error.description.contains("is not an IPv4 or IPv6 address"))
-    }
-
     @Test func describesTheCall() {
         let error = PodRouteError(netns: "/var/run/netns/pod", ifName: "net1", gateway: "10.1.2.1",
                                   step: .addRoute, errno: Errno(rawValue: ENETUNREACH), kernelMessage: "Nexthop has invalid gateway")
@@ -267,12 +259,12 @@ struct PodRoutesParsingTests {
         var route = RouteMessage(family: UInt8(AF_INET6))
         route.attributes = [
             NetlinkAttribute(type: NL.RTA_TABLE, u32: 254),
-            NetlinkAttribute(type: NL.RTA_GATEWAY, value: try #require(IPFamily.v6.bytes(of: "fe80::1"))),
+            NetlinkAttribute(type: NL.RTA_GATEWAY, value: address("fe80::1").bytes),
             NetlinkAttribute(type: NL.RTA_OIF, u32: 7),
         ]
         let parsed = try #require(RouteMessage(payload: route.payload[...]))
         #expect(parsed == route)
-        #expect(parsed.hops == [RouteHop(interfaceIndex: 7, gateway: IPFamily.v6.bytes(of: "fe80::1"))])
+        #expect(parsed.hops == [RouteHop(interfaceIndex: 7, gateway: address("fe80::1").bytes)])
         #expect(parsed.fullTable == 254)
     }
 
@@ -302,9 +294,13 @@ struct PodRoutesParsingTests {
     }
 
     @Test func formatsAddresses() {
-        #expect(IPFamily.v4.bytes(of: "10.1.2.3") == [10, 1, 2, 3])
+        #expect(address("10.1.2.3").bytes == [10, 1, 2, 3])
         #expect(IPFamily.v4.text(of: [10, 1, 2, 3]) == "10.1.2.3")
-        #expect(IPFamily.v6.text(of: IPFamily.v6.bytes(of: "fd00:0:1::1") ?? []) == "fd00:0:1::1")
+        #expect(IPFamily.v6.text(of: address("fd00:0:1::1").bytes) == "fd00:0:1::1")
         #expect(IPFamily.v4.text(of: [1, 2]) == nil)
     }
 }
+
+/// A gateway as setDefaultRoute takes it: parsed where the selection is read, so a test's text
+/// must be an address.
+private func address(_ text: String) -> IPAddress { IPAddress(stringLiteral: text) }

@@ -15,9 +15,9 @@ struct ResultMergeTests {
         cniVersion: .v1_0_0,
         interfaces: [.init(name: "cni0", mac: "aa:00:00:00:00:01"), .init(name: "veth1", mac: "aa:00:00:00:00:02"),
                      .init(name: "eth0", mac: "aa:00:00:00:00:03", sandbox: netns)],
-        ips: [.init(address: "10.1.0.5/24", gateway: "10.1.0.1", interface: 2, family: .v4),
-              .init(address: "fd00::5/64", family: .v6)],
-        routes: [.init(dst: "0.0.0.0/0", gw: "10.1.0.1", family: .v4)],
+        ips: [.init(address: "10.1.0.5/24", gateway: "10.1.0.1", interface: 2),
+              .init(address: "fd00::5/64")],
+        routes: [.init(dst: "0.0.0.0/0", gw: "10.1.0.1")],
         dns: CNIResult.DNS(nameservers: ["10.1.0.53"]))
 
     static func attached(_ result: CNIResult, _ ifName: String) -> ResultMerge.Attached {
@@ -42,7 +42,7 @@ struct ResultMergeTests {
     @Test("by default: the main network's result exactly, converted to the config's version", arguments: [SpecVersion.v0_3_1, .v0_4_0, .v1_0_0, .v1_1_0])
     func mainModeIsTheMainResult(_ version: SpecVersion) throws {
         let secondary = CNIResult(cniVersion: .v0_3_1, interfaces: [.init(name: "net1", mac: "0a:00:00:00:00:01", sandbox: Self.netns)],
-                                  ips: [.init(address: "10.2.0.5/24", interface: 0, family: .v4)])
+                                  ips: [.init(address: "10.2.0.5/24", interface: 0)])
         let (result, notes) = try ResultMerge.result([Self.attached(secondary, "net1"), Self.attached(Self.main, "eth0")], version: version, mode: .main) {
             Issue.record("main mode must not enter the netns")
             return Self.sandbox
@@ -65,28 +65,28 @@ struct ResultMergeTests {
         Case(name: "a secondary with its host side: only the pod side, the IP re-pointed",
              secondaries: [("net1", CNIResult(cniVersion: .v1_0_0,
                  interfaces: [.init(name: "br1", mac: "bb:00:00:00:00:01"), .init(name: "net1", mac: "bb:00:00:00:00:02", sandbox: netns)],
-                 ips: [.init(address: "10.2.0.5/24", interface: 1, family: .v4)]))],
+                 ips: [.init(address: "10.2.0.5/24", interface: 1)]))],
              interfaces: [.init(name: "net1", mac: "bb:00:00:00:00:02", sandbox: netns)],
-             ips: [.init(address: "10.2.0.5/24", interface: 3, family: .v4)]),
+             ips: [.init(address: "10.2.0.5/24", interface: 3)]),
         Case(name: "a secondary IP without an index (containerd would count it as eth0's) points at its interface",
              secondaries: [("net1", CNIResult(cniVersion: .v1_0_0, interfaces: [.init(name: "net1", mac: "bb:00:00:00:00:02", sandbox: netns)],
-                                              ips: [.init(address: "10.2.0.5/24", family: .v4)]))],
+                                              ips: [.init(address: "10.2.0.5/24")]))],
              interfaces: [.init(name: "net1", mac: "bb:00:00:00:00:02", sandbox: netns)],
-             ips: [.init(address: "10.2.0.5/24", interface: 3, family: .v4)]),
+             ips: [.init(address: "10.2.0.5/24", interface: 3)]),
         Case(name: "a result with no interfaces (0.2.0): the interface is added from the netns",
-             secondaries: [("net2", CNIResult(cniVersion: .v0_2_0, ips: [.init(address: "10.3.0.5/24", gateway: "10.3.0.1", family: .v4)]))],
+             secondaries: [("net2", CNIResult(cniVersion: .v0_2_0, ips: [.init(address: "10.3.0.5/24", gateway: "10.3.0.1")]))],
              interfaces: [.init(name: "net2", mac: "0a:00:00:00:00:02", sandbox: netns)],
-             ips: [.init(address: "10.3.0.5/24", gateway: "10.3.0.1", interface: 3, family: .v4)]),
+             ips: [.init(address: "10.3.0.5/24", gateway: "10.3.0.1", interface: 3)]),
         Case(name: "a pod interface reported without a MAC, or an invalid one, gets the netns's",
              secondaries: [("net1", CNIResult(cniVersion: .v1_0_0, interfaces: [.init(name: "net1", sandbox: netns)],
-                                              ips: [.init(address: "10.2.0.5/24", interface: 0, family: .v4)])),
+                                              ips: [.init(address: "10.2.0.5/24", interface: 0)])),
                            ("net2", CNIResult(cniVersion: .v1_0_0, interfaces: [.init(name: "net2", mac: "zz", sandbox: netns)],
-                                              ips: [.init(address: "10.3.0.5/24", interface: 0, family: .v4)]))],
+                                              ips: [.init(address: "10.3.0.5/24", interface: 0)]))],
              interfaces: [.init(name: "net1", mac: "0a:00:00:00:00:01", sandbox: netns), .init(name: "net2", mac: "0a:00:00:00:00:02", sandbox: netns)],
-             ips: [.init(address: "10.2.0.5/24", interface: 3, family: .v4), .init(address: "10.3.0.5/24", interface: 4, family: .v4)]),
+             ips: [.init(address: "10.2.0.5/24", interface: 3), .init(address: "10.3.0.5/24", interface: 4)]),
         Case(name: "an interface with no MAC anywhere (a tun) is left out with its IPs, and said so",
              secondaries: [("tun9", CNIResult(cniVersion: .v1_0_0, interfaces: [.init(name: "tun9", sandbox: netns)],
-                                              ips: [.init(address: "10.9.0.5/24", interface: 0, family: .v4), .init(address: "10.9.1.5/24", family: .v4)]))],
+                                              ips: [.init(address: "10.9.0.5/24", interface: 0), .init(address: "10.9.1.5/24")]))],
              interfaces: [], ips: [],
              notes: ["merged result: interface tun9 of tun9's network has no MAC; it and its IPs are left out",
                      "merged result: IPs of tun9 left out: the interface has no MAC in the pod"]),
@@ -105,7 +105,7 @@ struct ResultMergeTests {
 
     @Test("merged, in an older version: still every rule, version as configured", arguments: [SpecVersion.v0_3_1, .v0_4_0])
     func mergedInOlderVersions(_ version: SpecVersion) throws {
-        let secondary = CNIResult(cniVersion: .v0_2_0, ips: [.init(address: "10.3.0.5/24", family: .v4)])
+        let secondary = CNIResult(cniVersion: .v0_2_0, ips: [.init(address: "10.3.0.5/24")])
         let (result, _) = try ResultMerge.result([Self.attached(Self.main, "eth0"), Self.attached(secondary, "net2")], version: version, mode: .merged) { Self.sandbox }
         #expect(result.cniVersion == version)
         #expect(result.interfaces.map(\.name) == ["cni0", "veth1", "eth0", "net2"])

@@ -29,6 +29,9 @@ public struct LoggedRequest: Sendable, Hashable, CustomStringConvertible {
     public var clientPort: Int
     /// What a successful POST, PUT or PATCH stored (nil otherwise).
     public var body: JSONValue?
+    /// Where a GET of a resource was read from (nil for anything else): an etcd quorum read or
+    /// the watch cache.
+    public var servedFrom: ReadSource?
 
     public init(method: String, path: String, status: Int, user: String? = nil, contentType: String? = nil, tlsResumed: Bool = false,
                 clientPort: Int = 0, body: JSONValue? = nil) {
@@ -43,6 +46,13 @@ public struct LoggedRequest: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(method) \(path) -> \(status) (\(user ?? "anonymous"))" }
+}
+
+/// Where the test API server read an answer from, as kube-apiserver chooses by the request's
+/// `resourceVersion`: `storage` is a quorum read of etcd, `cache` the watch cache.
+public enum ReadSource: String, Sendable, Hashable {
+    case cache
+    case storage
 }
 
 /// What RBAC grants a test user (Tests/apiserver/apiserver.py's ROLES).
@@ -295,6 +305,36 @@ public final class TestAPIServer: @unchecked Sendable {
         try self.command(.object(command))
     }
 
+    /// Registers and returns a service account token shaped as kube-apiserver's TokenRequest
+    /// issues it: a JWT whose payload has `aud`, `exp`, `iat`, `iss`, `jti`, `nbf`, `sub` (the
+    /// user) and, for a service account, the `kubernetes.io` claims (namespace, serviceaccount,
+    /// and with `nodeName` the pod and node it is bound to). `expiresIn` is from now (negative:
+    /// already expired; the server refuses it 60 s after `exp`, as kube-apiserver's leeway);
+    /// `notBeforeIn` sets `nbf` and `iat`. The signature is random: the server does not verify it.
+    public func addJWT(user: String = TestAPIServer.multusServiceAccount, role: TestRole = .multus, namespaces: [String]? = nil,
+                       expiresIn: Duration = .seconds(3607), notBeforeIn: Duration? = nil,
+                       nodeName: String? = nil) throws(TestAPIServerError) -> String {
+        let now = Int(time(nil))
+        var command: JSONObject = ["op": "jwt", "user": .string(user), "namespaces": Self.scope(namespaces), "role": role.json,
+                                   "expiresAt": JSONValue(now + Int(expiresIn.components.seconds))]
+        if let notBeforeIn { command["notBefore"] = JSONValue(now + Int(notBeforeIn.components.seconds)) }
+        if let nodeName { command["nodeName"] = .string(nodeName) }
+        guard let token = try self.command(.object(command)).stringValue else { throw TestAPIServerError("jwt: no token returned") }
+        return token
+    }
+
+    /// Holds the watch cache `writes` writes behind storage (0: current): reads with
+    /// `resourceVersion=0` then see the objects as they were before the last `writes` writes
+    /// (REST and control writes alike). A read asking for a newer `resourceVersion` waits up to
+    /// `wait` for the cache (kube-apiserver: 3 s), then gets 504. Returns the cache's
+    /// resourceVersion.
+    @discardableResult
+    public func setWatchCacheLag(writes: Int, wait: Duration = .seconds(3)) throws(TestAPIServerError) -> String {
+        let millis = wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000
+        let result = try command(["op": "watchCacheLag", "writes": JSONValue(writes), "waitMs": JSONValue(Int(millis))])
+        return result["cacheResourceVersion"]?.stringValue ?? ""
+    }
+
     /// Grants client-certificate users with common name `cn` the `role` in `namespaces` (nil: all).
     /// A verified certificate whose CN is not registered authenticates but is forbidden everywhere.
     public func addCertUser(cn: String, role: TestRole = .multus, namespaces: [String]? = nil) throws(TestAPIServerError) {
@@ -303,7 +343,8 @@ public final class TestAPIServer: @unchecked Sendable {
 
     /// Replaces the injected faults, e.g.
     /// `["latencyMs": 50, "failNext": [["pathContains": "/pods/", "status": 503, "count": 2]], "resetNext": 1, "chunked": true,
-    /// "concurrentWrite": [["pathContains": "/status", "method": "PUT", "annotations": ["other": "x"]]]]`;
+    /// "concurrentWrite": [["pathContains": "/status", "method": "PUT", "annotations": ["other": "x"]]],
+    /// "delays": [["pathContains": "/version", "method": "GET", "ms": 1500]]]`;
     /// `[:]` clears them. See Tests/apiserver/README.md.
     public func setFaults(_ faults: JSONValue) throws(TestAPIServerError) {
         var command: JSONObject = ["op": "faults"]
@@ -322,6 +363,7 @@ public final class TestAPIServer: @unchecked Sendable {
                                         tlsResumed: fields["tlsResumed"]?.boolValue ?? false, clientPort: fields["clientPort"]?.intValue ?? 0,
                                         body: fields["body"])
             request.query = fields["query"]?.stringValue ?? ""
+            request.servedFrom = fields["servedFrom"]?.stringValue.flatMap(ReadSource.init(rawValue:))
             return request
         }
     }

@@ -6,7 +6,10 @@ Multus thin plugin touches: pods (get, list, and the status subresource: get/pat
 network-attachment-definitions (get, list), events (create, get, list), and DRA's
 resource.k8s.io/v1 resourceclaims (get, list, and the status subresource: get, and server-side
 apply with managedFields and KEP-4817's per-driver authorization of status.devices) and
-cluster-scoped resourceslices (get, list with field selectors). Every request is authorized by RBAC rules, by default exactly those of
+cluster-scoped resourceslices (get, list with field selectors); SelfSubjectAccessReviews, /version,
+health and discovery. Reads come from storage or from a watch cache that can be held behind it, by
+resourceVersion, as kube-apiserver's cacher chooses; service account tokens may be JWTs that
+expire. Every request is authorized by RBAC rules, by default exactly those of
 Multus v4.3.1's own ClusterRole, so a client that needs a verb a real cluster does not grant fails
 here too. Errors are Status objects worded as
 kube-apiserver words them, so a client's error handling is tested against the real thing.
@@ -26,6 +29,7 @@ Python standard library only.
 """
 
 import argparse
+import base64
 import copy
 import ipaddress
 import json
@@ -97,7 +101,7 @@ ROLES = {
     "multus": MULTUS_CLUSTER_ROLE,
     "multus-4.3.0": MULTUS_4_3_0_CLUSTER_ROLE,
     "swift-multus": SWIFT_MULTUS_ROLE,
-    "cluster-admin": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}],
+    "cluster-admin": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}, {"nonResourceURLs": ["*"], "verbs": ["*"]}],
     "none": [],
 }
 
@@ -132,6 +136,34 @@ def rule_allows(rule, verb, group, resource, subresource, name):
 
 def authorized(rules, verb, group, resource, subresource, name):
     return any(rule_allows(rule, verb, group, resource, subresource, name) for rule in rules)
+
+
+def url_allowed(rules, verb, path):
+    """A non-resource request (/version, /apis, ...), as RBAC matches nonResourceURLs: exactly,
+    or by a prefix ending in `*`."""
+    for rule in rules:
+        verbs = rule.get("verbs", [])
+        if "*" not in verbs and verb not in verbs:
+            continue
+        for pattern in rule.get("nonResourceURLs", []):
+            if pattern == path or (pattern.endswith("*") and path.startswith(pattern[:-1])):
+                return True
+    return False
+
+
+# The bootstrap ClusterRoleBindings every kube-apiserver has, to the groups every user is in:
+# what any authenticated user may do whatever its own role (ask what it may do, read discovery
+# and /version), and what anyone may read without credentials. (binding, group, rules)
+PUBLIC_INFO = ["/healthz", "/livez", "/readyz", "/version", "/version/"]
+AUTHENTICATED_BINDINGS = [
+    ("system:basic-user", "system:authenticated", [
+        {"apiGroups": ["authorization.k8s.io"], "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"], "verbs": ["create"]},
+        {"apiGroups": ["authentication.k8s.io"], "resources": ["selfsubjectreviews"], "verbs": ["create"]}]),
+    ("system:discovery", "system:authenticated", [
+        {"nonResourceURLs": ["/api", "/api/*", "/apis", "/apis/*", "/openapi", "/openapi/*"] + PUBLIC_INFO, "verbs": ["get"]}]),
+    ("system:public-info-viewer", "system:authenticated", [{"nonResourceURLs": PUBLIC_INFO, "verbs": ["get"]}]),
+]
+ANONYMOUS_BINDINGS = [("system:public-info-viewer", "system:unauthenticated", [{"nonResourceURLs": PUBLIC_INFO, "verbs": ["get"]}])]
 
 # ---------------------------------------------------------------------------------------------
 # Certificates
@@ -420,6 +452,13 @@ def json_patch(document, operations):
 # ---------------------------------------------------------------------------------------------
 # State shared by the REST handlers and the control channel
 
+# How long a read asking for a resourceVersion the watch cache has not reached waits for it
+# before 504 (kube-apiserver's cacher: 3 s); the watchCacheLag command can shorten it.
+CACHE_WAIT_MS = 3000
+
+# Writes remembered for the watch cache and exact-version lists.
+HISTORY_LIMIT = 100000
+
 
 class State:
     def __init__(self):
@@ -431,10 +470,64 @@ class State:
         self.faults = {}
         self.log = []
         self.unserved = set()  # "group/version" paths answered 404, as a server without them
+        # Every write, oldest first: (the version before it, key, the object before it or None).
+        # The watch cache and exact-version lists replay it backwards.
+        self.history = []
+        self.cache_lag = 0  # how many writes the watch cache is behind storage
+        self.cache_wait_ms = CACHE_WAIT_MS
 
     def bump(self):
         self.version += 1
         return str(self.version)
+
+    def commit(self, key, obj):
+        """Under the lock: stores `obj` under `key` (None deletes) with a new resourceVersion, as
+        etcd's revision counter moves on every write, and records the write for the watch cache."""
+        before = self.objects.get(key)
+        self.history.append((self.version, key, copy.deepcopy(before)))
+        del self.history[:-HISTORY_LIMIT]
+        version = self.bump()
+        if obj is None:
+            self.objects.pop(key, None)
+        else:
+            obj["metadata"]["resourceVersion"] = version
+            self.objects[key] = obj
+        return obj
+
+    def cache_version(self):
+        """Under the lock: the resourceVersion the watch cache has reached (`cache_lag` writes
+        behind storage)."""
+        lag = min(self.cache_lag, len(self.history))
+        return self.history[-lag][0] if lag else self.version
+
+    def objects_at(self, version):
+        """Under the lock: every object as it was at `version` (storage's state with the later
+        writes undone), as copies."""
+        objects = dict(self.objects)
+        for before_version, key, before in reversed(self.history):
+            if before_version < version:
+                break
+            if before is None:
+                objects.pop(key, None)
+            else:
+                objects[key] = before
+        return {key: copy.deepcopy(obj) for key, obj in objects.items()}
+
+    def oldest_version(self):
+        """Under the lock: the oldest resourceVersion the history can rebuild."""
+        return self.history[0][0] if self.history else self.version
+
+    def wait_for_cache(self, version):
+        """Whether the watch cache reaches `version` within `cache_wait_ms`, as kube-apiserver's
+        cacher waits (3 s) for a resourceVersion it has not seen yet. Takes the lock itself."""
+        deadline = time.monotonic() + self.cache_wait_ms / 1000.0
+        while True:
+            with self.lock:
+                if self.cache_version() >= version:
+                    return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.01)
 
     def put(self, obj):
         if not isinstance(obj, dict):
@@ -460,9 +553,7 @@ class State:
         meta = obj["metadata"]
         meta.setdefault("uid", str(uuid.uuid4()))
         meta.setdefault("creationTimestamp", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
-        meta["resourceVersion"] = self.bump()
-        self.objects[(kind, meta.get("namespace", ""), meta["name"])] = obj
-        return obj
+        return self.commit((kind, meta.get("namespace", ""), meta["name"]), obj)
 
     def get(self, kind, namespace, name):
         with self.lock:
@@ -476,7 +567,10 @@ class State:
 
     def delete(self, kind, namespace, name):
         with self.lock:
-            return self.objects.pop((kind, namespace, name), None) is not None
+            if (kind, namespace, name) not in self.objects:
+                return False
+            self.commit((kind, namespace, name), None)
+            return True
 
     def record(self, entry):
         with self.lock:
@@ -511,8 +605,16 @@ class State:
             if current is None:
                 return
             updated = merge_patch(current, {"metadata": {"annotations": rule.get("annotations", {"test/concurrent-writer": "1"})}})
-            updated["metadata"]["resourceVersion"] = self.bump()
-            self.objects[(target.kind, target.namespace, target.name)] = updated
+            self.commit((target.kind, target.namespace, target.name), updated)
+
+    def delay(self, method, path):
+        """The `delays` fault: milliseconds to wait before answering this request (the first
+        matching rule's), every time it matches."""
+        with self.lock:
+            for rule in self.faults.get("delays", []):
+                if rule.get("pathContains", "") in path and rule.get("method", method) == method:
+                    return int(rule.get("ms", 0))
+        return 0
 
     def take_reset(self):
         with self.lock:
@@ -538,11 +640,13 @@ class Subject:
     service account's pod-bound token names (its `authentication.kubernetes.io/node-name`
     extra, Kubernetes 1.32+), which makes it associated with that node."""
 
-    def __init__(self, user, namespaces="*", role=None, node=None):
+    def __init__(self, user, namespaces="*", role=None, node=None, anonymous=False):
         self.user = user
         self.namespaces = namespaces
         self.rules = rules_for(role)
+        self.role_name = role if isinstance(role, str) else ("multus" if role is None else "test-rules")
         self.node = node
+        self.bindings = ANONYMOUS_BINDINGS if anonymous else AUTHENTICATED_BINDINGS
 
     def associated_with(self, node):
         """As kube-apiserver's saAssociatedWithAllocatedNode: a service account whose token
@@ -550,10 +654,48 @@ class Subject:
         return bool(node) and self.user.startswith("system:serviceaccount:") and self.node == node
 
     def may(self, verb, target):
-        # A RoleBinding grants within its namespace; only a ClusterRoleBinding reaches cluster scope.
-        if self.namespaces != "*" and (not target.namespace or target.namespace not in (self.namespaces or [])):
-            return False
-        return authorized(self.rules, verb, target.group, target.resource, target.subresource, target.name)
+        return self.grant(verb, target) is not None
+
+    def grant(self, verb, target):
+        """The binding that allows `verb` on `target` (anything with namespace, group, resource,
+        subresource and name), described as RBAC's reason describes it; None if none does. A
+        RoleBinding grants within its namespace; only a ClusterRoleBinding reaches cluster scope."""
+        attributes = (verb, target.group, target.resource, target.subresource, target.name)
+        if self.namespaces == "*" and authorized(self.rules, *attributes):
+            return 'ClusterRoleBinding "%s" of ClusterRole "%s" to %s' % (self.role_name, self.role_name, self.described())
+        for binding, group, rules in self.bindings:
+            if authorized(rules, *attributes):
+                return 'ClusterRoleBinding "%s" of ClusterRole "%s" to Group "%s"' % (binding, binding, group)
+        if self.namespaces != "*" and target.namespace in (self.namespaces or []) and authorized(self.rules, *attributes):
+            return 'RoleBinding "%s/%s" of ClusterRole "%s" to %s' % (self.role_name, target.namespace, self.role_name, self.described())
+        return None
+
+    def url_grant(self, verb, path):
+        """As `grant`, for a non-resource path; only ClusterRoleBindings grant those."""
+        if self.namespaces == "*" and url_allowed(self.rules, verb, path):
+            return 'ClusterRoleBinding "%s" of ClusterRole "%s" to %s' % (self.role_name, self.role_name, self.described())
+        for binding, group, rules in self.bindings:
+            if url_allowed(rules, verb, path):
+                return 'ClusterRoleBinding "%s" of ClusterRole "%s" to Group "%s"' % (binding, binding, group)
+        return None
+
+    def described(self):
+        """The binding's subject as RBAC describes it (a service account as "name/namespace")."""
+        parts = self.user.split(":")
+        if len(parts) == 4 and self.user.startswith("system:serviceaccount:"):
+            return 'ServiceAccount "%s/%s"' % (parts[3], parts[2])
+        return 'User "%s"' % self.user
+
+
+class Attributes:
+    """What a request or an access review asks to do, as the authorizer sees it."""
+
+    def __init__(self, namespace, group, resource, subresource, name):
+        self.namespace = namespace
+        self.group = group
+        self.resource = resource
+        self.subresource = subresource
+        self.name = name
 
 
 # ---------------------------------------------------------------------------------------------
@@ -595,6 +737,10 @@ class Route:
 
 def route(path):
     parts = path.strip("/").split("/")
+    if parts == ["api", "v1", "pods"]:
+        return Route("Pod", "", "", "")
+    if parts == ["apis", NAD_GROUP, "v1", "network-attachment-definitions"]:
+        return Route("NetworkAttachmentDefinition", "", "", "")
     if len(parts) >= 5 and parts[:3] == ["api", "v1", "namespaces"]:
         namespace, resource, rest = parts[3], parts[4], parts[5:]
         kind = {"pods": "Pod", "events": "Event"}.get(resource)
@@ -632,6 +778,53 @@ def field_filter(kind, text):
             return None, bad_request("field label not supported: %s" % label)
         terms.append((labels[label], operator != "!=", value))
     return (lambda o: all((read(o) == value) == equal for read, equal, value in terms)), None
+
+
+def list_options_problem(version, match):
+    """ListOptions validation (apimachinery's ValidateListOptions) of resourceVersion and
+    resourceVersionMatch, as one 422 `Invalid`."""
+    causes = []
+    if match:
+        if not version:
+            causes.append(("resourceVersionMatch", "Forbidden", "resourceVersionMatch is forbidden unless resourceVersion is provided"))
+        if match not in ("Exact", "NotOlderThan"):
+            causes.append(("resourceVersionMatch", 'Unsupported value: "%s"' % match, 'supported values: "Exact", "NotOlderThan", ""'))
+        if match == "Exact" and version == "0":
+            causes.append(("resourceVersionMatch", "Forbidden", 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'))
+    return invalid_object("ListOptions.meta.k8s.io", "", causes) if causes else None
+
+
+def read_plan(state, query, listing):
+    """Where a read is served from, as kube-apiserver's cacher decides: ((source, version), None)
+    with source "storage" (no resourceVersion: a quorum read of etcd), "cache" (`0`, or a version
+    the watch cache has reached, waiting for it up to `cache_wait_ms`) or "exact" (a list with
+    resourceVersionMatch=Exact: storage at that version); or (None, error). A version the cache
+    does not reach in time is 504 `Timeout`, as the cacher's too-large-resource-version error."""
+    version = query.get("resourceVersion", [""])[0]
+    match = query.get("resourceVersionMatch", [""])[0] if listing else ""
+    if listing:
+        problem = list_options_problem(version, match)
+        if problem:
+            return None, problem
+    if version == "":
+        return ("storage", None), None
+    if not version.isdigit():
+        return None, bad_request('invalid resourceVersion "%s": must be a non-negative integer' % version[:64])
+    number = int(version)
+    if match == "Exact":
+        return ("exact", number), None
+    if number == 0 or state.wait_for_cache(number):
+        return ("cache", None), None
+    with state.lock:
+        current = state.cache_version()
+    return None, too_large_resource_version(number, current)
+
+
+def too_large_resource_version(asked, current):
+    """504 as apiserver's storage.NewTooLargeResourceVersionError builds it (a Timeout with one
+    ResourceVersionTooLarge cause, retry after 1 s)."""
+    return status(504, "Timeout", "Timeout: Too large resource version: %d, current: %d" % (asked, current), {
+        "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}], "retryAfterSeconds": 1})
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -675,7 +868,7 @@ class Handler(BaseHTTPRequestHandler):
                  "contentType": self.headers.get("Content-Type"),
                  "tlsResumed": bool(getattr(self.connection, "session_reused", False)),
                  "clientPort": self.client_address[1] if self.client_address else 0}
-        latency = state.fault("latencyMs", 0)
+        latency = state.fault("latencyMs", 0) + state.delay(self.command, path)
         if latency:
             time.sleep(latency / 1000.0)
         if state.take_reset():
@@ -688,8 +881,10 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.write_slowly(raw, state.fault("trickleMs", 0))
             return
+        self.served_from = None
         code, answer = self.answer(path, urllib.parse.parse_qs(query), body, subject)
         entry["status"] = code
+        entry["servedFrom"] = self.served_from
         if code < 300 and self.command in ("POST", "PUT", "PATCH"):
             entry["body"] = answer
         state.record(entry)
@@ -701,7 +896,19 @@ class Handler(BaseHTTPRequestHandler):
         is refused whatever else is going on."""
         state = self.server.state
         if subject is None:
-            return unauthorized()
+            # Anonymous requests are allowed only to the public-info paths (kube-apiserver's
+            # AuthenticationConfiguration anonymous.conditions); failed credentials never are.
+            if self.credentials_presented or path not in PUBLIC_INFO:
+                return unauthorized()
+            subject = Subject("system:anonymous", role="none", anonymous=True)
+        if path == ACCESS_REVIEW_PATH:
+            return self.review_access(subject, body)
+        page = discovery(state, path, self.server.server_address[1])
+        if page is not None:
+            verb = self.command.lower()
+            if subject.url_grant(verb, path) is None:
+                return forbidden_path(subject.user, verb, path)
+            return page if self.command in ("GET", "HEAD") else method_not_allowed()
         target = route(path)
         if target is None:
             return no_route()
@@ -720,21 +927,63 @@ class Handler(BaseHTTPRequestHandler):
         if self.command not in target.allowed_methods():
             return method_not_allowed()
         state.write_concurrently(target, self.command, path)
-        if self.command == "GET" and not target.name:
-            selected, error = field_filter(target.kind, query.get("fieldSelector", [""])[0])
-            if error:
-                return error
-            items = [o for o in state.list(target.kind, target.namespace or None) if selected(o)]
-            return 200, {"kind": target.kind + "List", "apiVersion": KINDS[target.kind][0],
-                         "metadata": {"resourceVersion": str(state.version)}, "items": items}
         if self.command == "GET":
-            obj = state.get(target.kind, target.namespace, target.name)
-            return (200, obj) if obj is not None else not_found(target.resource, target.group, target.name)
+            return self.read(target, query)
         if self.command == "POST":
             return self.create(target, body)
         if target.kind == "ResourceClaim":
             return self.apply_claim_status(target, body, query, subject)
         return self.write(target, body)
+
+    def review_access(self, subject, body):
+        """POST of a SelfSubjectAccessReview, authorized as any request (system:basic-user lets
+        every authenticated user create one)."""
+        verb = {"POST": "create", "GET": "list"}.get(self.command, self.command.lower())
+        target = Attributes("", "authorization.k8s.io", "selfsubjectaccessreviews", "", "")
+        if not subject.may(verb, target):
+            return forbidden(subject.user, verb, target.resource, "", target.group, "", "")
+        with self.server.state.lock:
+            if "authorization.k8s.io/v1" in self.server.state.unserved:
+                return no_route()
+        if self.command != "POST":
+            return method_not_allowed()
+        review, error = self.decoded(body)
+        if error:
+            return error
+        return access_review(subject, review)
+
+    def read(self, target, query):
+        """A GET of one object or a list, from storage or from the watch cache as kube-apiserver's
+        cacher chooses by the resourceVersion asked for (README.md, "Watch cache")."""
+        state = self.server.state
+        selected = lambda o: True  # noqa: E731
+        if not target.name:
+            selected, error = field_filter(target.kind, query.get("fieldSelector", [""])[0])
+            if error:
+                return error
+        plan, error = read_plan(state, query, listing=not target.name)
+        if error:
+            return error
+        source, version = plan
+        self.served_from = "cache" if source == "cache" else "storage"
+        with state.lock:
+            if source == "storage":
+                version = state.version
+                objects = state.objects_at(version)
+            elif source == "cache":
+                version = state.cache_version()
+                objects = state.objects_at(version)
+            else:
+                if version < state.oldest_version():
+                    return status(410, "Expired", "The resourceVersion for the provided list is too old.", {})
+                objects = state.objects_at(version)
+        if target.name:
+            obj = objects.get((target.kind, target.namespace, target.name))
+            return (200, obj) if obj is not None else not_found(target.resource, target.group, target.name)
+        items = [o for (k, ns, _), o in sorted(objects.items(), key=lambda item: item[0])
+                 if k == target.kind and (not target.namespace or ns == target.namespace) and selected(o)]
+        return 200, {"kind": target.kind + "List", "apiVersion": KINDS[target.kind][0],
+                     "metadata": {"resourceVersion": str(version)}, "items": items}
 
     def decoded(self, body):
         try:
@@ -786,9 +1035,7 @@ class Handler(BaseHTTPRequestHandler):
             if sent_version not in (None, "", current["metadata"]["resourceVersion"]):
                 return conflict(target.resource, target.group, target.name)
             updated = status_update(current, outcome)
-            updated["metadata"]["resourceVersion"] = state.bump()
-            state.objects[key] = updated
-            return 200, copy.deepcopy(updated)
+            return 200, copy.deepcopy(state.commit(key, updated))
 
     def apply_claim_status(self, target, body, query, subject):
         """Server-side apply of a ResourceClaim's status (the only write claims take here), in
@@ -836,9 +1083,7 @@ class Handler(BaseHTTPRequestHandler):
             updated["metadata"]["managedFields"] = managed
             if not managed:
                 updated["metadata"].pop("managedFields")
-            updated["metadata"]["resourceVersion"] = state.bump()
-            state.objects[key] = updated
-            return 200, copy.deepcopy(updated)
+            return 200, copy.deepcopy(state.commit(key, updated))
 
     def patched(self, current, patch):
         kind = self.patch_type()
@@ -902,6 +1147,7 @@ class Handler(BaseHTTPRequestHandler):
         authenticator does: a verified client certificate's CN is the user (with no rights
         unless registered with certuser)."""
         state = self.server.state
+        self.credentials_presented = False
         cert = self.connection.getpeercert() if isinstance(self.connection, ssl.SSLSocket) else None
         if cert:
             cn = next((v for rdn in cert.get("subject", ()) for k, v in rdn if k == "commonName"), None)
@@ -911,8 +1157,13 @@ class Handler(BaseHTTPRequestHandler):
         header = self.headers.get("Authorization") or ""
         scheme, _, token = header.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
+            self.credentials_presented = True
             with state.lock:
-                return state.tokens.get(token.strip())
+                subject = state.tokens.get(token.strip())
+            claims = jwt_claims(token.strip())
+            if subject is not None and claims is not None and not jwt_current(claims, time.time()):
+                return None  # expired or not yet valid: 401, as any failed authentication
+            return subject
         return None
 
     def write_slowly(self, data, trickle_ms):
@@ -927,7 +1178,8 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(trickle_ms / 1000.0)
 
     def send(self, code, obj):
-        data = (json.dumps(obj, separators=(",", ":")) + "\n").encode("utf-8")
+        text = isinstance(obj, str)  # /healthz and friends answer plain text
+        data = obj.encode("utf-8") if text else (json.dumps(obj, separators=(",", ":")) + "\n").encode("utf-8")
         trickle = self.server.state.fault("trickleMs", 0)
         if trickle:
             head = "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % (
@@ -936,11 +1188,13 @@ class Handler(BaseHTTPRequestHandler):
             return
         chunked = self.server.state.fault("chunked", False)
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", "text/plain; charset=utf-8" if text else "application/json")
         self.send_header("Cache-Control", "no-cache, private")
         self.send_header("X-Content-Type-Options", "nosniff")
-        if code == 429:
-            self.send_header("Retry-After", "0")
+        retry = ((obj.get("details") or {}).get("retryAfterSeconds") if isinstance(obj, dict) else None) or 0
+        if code == 429 or (code >= 500 and retry):
+            # As apiserver's responsewriters: a 429 or 5xx Status with retryAfterSeconds says so in the header.
+            self.send_header("Retry-After", str(retry))
         if chunked:
             self.send_header("Transfer-Encoding", "chunked")
         else:
@@ -1189,6 +1443,181 @@ class Server(ThreadingHTTPServer):
 
 
 # ---------------------------------------------------------------------------------------------
+# Service account tokens as JWTs
+
+# go-jose's DefaultLeeway, which kube-apiserver's service account token validator applies to
+# exp, nbf and iat: a token is refused 60 s after it expires, not at once.
+JWT_LEEWAY = 60
+ISSUER = "https://kubernetes.default.svc.cluster.local"
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def mint_jwt(command):
+    """A service account token laid out as kube-apiserver's TokenRequest issues one (claims in
+    the order Go's map marshalling gives them), and the Subject it authenticates as. The
+    signature is random bytes: this server does not verify signatures (kube-apiserver would)."""
+    user = command.get("user", "system:serviceaccount:kube-system:multus")
+    node = command.get("nodeName")
+    now = int(time.time())
+    expires = int(command.get("expiresAt", now + int(command.get("expiresIn", 3607))))
+    not_before = int(command.get("notBefore", min(now, expires - 3607)))
+    claims = {"aud": [ISSUER], "exp": expires, "iat": not_before, "iss": ISSUER, "jti": str(uuid.uuid4()),
+              "nbf": not_before, "sub": user}
+    parts = user.split(":")
+    if len(parts) == 4 and user.startswith("system:serviceaccount:"):
+        private = {"namespace": parts[2], "serviceaccount": {"name": parts[3], "uid": str(uuid.uuid4())}}
+        if node:
+            private["node"] = {"name": node, "uid": str(uuid.uuid4())}
+            private["pod"] = {"name": command.get("podName", parts[3] + "-" + node), "uid": str(uuid.uuid4())}
+        claims["kubernetes.io"] = private
+    header = {"alg": "RS256", "kid": "swift-multus-test"}
+    token = ".".join(b64url(json.dumps(part, separators=(",", ":"), sort_keys=True).encode()) for part in (header, claims))
+    token += "." + b64url(os.urandom(256))
+    return token, Subject(user, command.get("namespaces", "*"), command.get("role"), node)
+
+
+def jwt_claims(token):
+    """The payload of a token shaped as a JWT (three base64url parts), or None."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, TypeError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def jwt_current(claims, now):
+    """Whether a JWT's exp, nbf and iat hold now, with kube-apiserver's leeway."""
+    for field, holds in (("exp", lambda t: now <= t + JWT_LEEWAY), ("nbf", lambda t: now >= t - JWT_LEEWAY),
+                         ("iat", lambda t: now >= t - JWT_LEEWAY)):
+        value = claims.get(field)
+        if isinstance(value, (int, float)) and not holds(value):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# /version, health and discovery: non-resource paths
+
+VERSION = {"major": "1", "minor": "37", "emulationMajor": "1", "emulationMinor": "37",
+           "minCompatibilityMajor": "1", "minCompatibilityMinor": "36", "gitVersion": "v1.37.0",
+           "gitCommit": "4f1b6bd7e0d21c5e9a8b3f6c2d7e9a0b1c3d5e7f", "gitTreeState": "clean",
+           "buildDate": "2026-08-25T17:02:31Z", "goVersion": "go1.26.0", "compiler": "gc", "platform": "linux/amd64"}
+
+ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+
+# group version -> the resources its discovery lists (what this server serves of them), with the
+# verbs kube-apiserver lists for them.
+API_RESOURCES = {
+    "v1": [
+        {"name": "events", "singularName": "event", "namespaced": True, "kind": "Event", "verbs": ALL_VERBS, "shortNames": ["ev"]},
+        {"name": "pods", "singularName": "pod", "namespaced": True, "kind": "Pod", "verbs": ALL_VERBS,
+         "shortNames": ["po"], "categories": ["all"]},
+        {"name": "pods/status", "singularName": "", "namespaced": True, "kind": "Pod", "verbs": ["get", "patch", "update"]},
+    ],
+    NAD_GROUP + "/v1": [
+        {"name": "network-attachment-definitions", "singularName": "network-attachment-definition", "namespaced": True,
+         "kind": "NetworkAttachmentDefinition", "verbs": ["delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"],
+         "shortNames": ["net-attach-def"]},
+    ],
+    DRA_GROUP + "/v1": [
+        {"name": "resourceclaims", "singularName": "resourceclaim", "namespaced": True, "kind": "ResourceClaim", "verbs": ALL_VERBS},
+        {"name": "resourceclaims/status", "singularName": "", "namespaced": True, "kind": "ResourceClaim", "verbs": ["get", "patch", "update"]},
+        {"name": "resourceslices", "singularName": "resourceslice", "namespaced": False, "kind": "ResourceSlice", "verbs": ALL_VERBS},
+    ],
+    "authorization.k8s.io/v1": [
+        {"name": "selfsubjectaccessreviews", "singularName": "selfsubjectaccessreview", "namespaced": False,
+         "kind": "SelfSubjectAccessReview", "verbs": ["create"]},
+    ],
+}
+
+
+def served_versions(state, group):
+    with state.lock:
+        return [gv for gv in API_RESOURCES if "/" in gv and gv.split("/")[0] == group and gv not in state.unserved]
+
+
+def api_group(state, group):
+    versions = [{"groupVersion": gv, "version": gv.split("/")[1]} for gv in served_versions(state, group)]
+    return {"name": group, "versions": versions, "preferredVersion": versions[0]} if versions else None
+
+
+def discovery(state, path, port):
+    """The answer to a non-resource path (/version, /healthz, /api, /apis, /apis/G, /apis/G/V),
+    or None when the path is not one."""
+    if path in PUBLIC_INFO:
+        return (200, VERSION) if path.startswith("/version") else (200, "ok")
+    parts = path.strip("/").split("/")
+    if path == "/api" or path == "/api/":
+        return 200, {"kind": "APIVersions", "versions": ["v1"],
+                     "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:%d" % port}]}
+    if parts == ["api", "v1"]:
+        return 200, {"kind": "APIResourceList", "groupVersion": "v1", "resources": API_RESOURCES["v1"]}
+    if parts[0] != "apis" or len(parts) > 3:
+        return None
+    if len(parts) == 1:
+        groups = sorted({gv.split("/")[0] for gv in API_RESOURCES if "/" in gv})
+        return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [g for g in (api_group(state, g) for g in groups) if g]}
+    group = api_group(state, parts[1])
+    if group is None:
+        return no_route()
+    if len(parts) == 2:
+        return 200, dict({"kind": "APIGroup", "apiVersion": "v1"}, **group)
+    group_version = parts[1] + "/" + parts[2]
+    if group_version not in served_versions(state, parts[1]):
+        return no_route()
+    return 200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": API_RESOURCES[group_version]}
+
+
+def forbidden_path(user, verb, path):
+    """403 for a non-resource path, as kube-apiserver words it."""
+    return status(403, "Forbidden", 'forbidden: User "%s" cannot %s path "%s"' % (user, verb, path), {})
+
+
+# ---------------------------------------------------------------------------------------------
+# SelfSubjectAccessReview
+
+ACCESS_REVIEW_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+ACCESS_REVIEW_KIND = "SelfSubjectAccessReview.authorization.k8s.io"
+
+
+def access_review(subject, review):
+    """A SelfSubjectAccessReview answered by the RBAC code that authorizes requests: (code,
+    body). `status.allowed` and, when allowed, RBAC's reason naming the binding; a refusal is
+    `allowed: false` with no reason, as RBAC gives none (it has no opinion, nothing denies)."""
+    if not isinstance(review, dict) or review.get("kind", "SelfSubjectAccessReview") != "SelfSubjectAccessReview" or \
+            review.get("apiVersion", "authorization.k8s.io/v1") != "authorization.k8s.io/v1":
+        return bad_request("the body of the request must be an authorization.k8s.io/v1 SelfSubjectAccessReview")
+    spec = review.get("spec") if review.get("spec") is not None else {}
+    resource = spec.get("resourceAttributes") if isinstance(spec, dict) else None
+    path = spec.get("nonResourceAttributes") if isinstance(spec, dict) else None
+    if not isinstance(spec, dict) or not isinstance(resource, (dict, type(None))) or not isinstance(path, (dict, type(None))):
+        return bad_request("error decoding request body: spec, resourceAttributes and nonResourceAttributes must be objects")
+    if resource is None and path is None:
+        return invalid_object(ACCESS_REVIEW_KIND, "", [("spec.resourceAttributes", "Required value",
+                                                        "exactly one of nonResourceAttributes or resourceAttributes must be specified")])
+    if resource is not None and path is not None:
+        return invalid_object(ACCESS_REVIEW_KIND, "", [("spec.nonResourceAttributes", "Invalid value: %s" % json.dumps(path, sort_keys=True),
+                                                        "cannot be specified in combination with resourceAttributes")])
+    if resource is not None:
+        text = {k: resource.get(k, "") if isinstance(resource.get(k, ""), str) else "" for k in
+                ("namespace", "verb", "group", "resource", "subresource", "name")}
+        reason = subject.grant(text["verb"], Attributes(text["namespace"], text["group"], text["resource"], text["subresource"], text["name"]))
+    else:
+        reason = subject.url_grant(str(path.get("verb", "")), str(path.get("path", "")))
+    answer = {"kind": "SelfSubjectAccessReview", "apiVersion": "authorization.k8s.io/v1", "metadata": {"creationTimestamp": None},
+              "spec": spec, "status": {"allowed": reason is not None}}
+    if reason is not None:
+        answer["status"]["reason"] = "RBAC: allowed by " + reason
+    return 201, answer
+
+
+# ---------------------------------------------------------------------------------------------
 # Control channel
 
 
@@ -1211,6 +1640,19 @@ def control(state, command):
         with state.lock:
             state.tokens[command["token"]] = subject
         return None
+    if op == "watchCacheLag":
+        writes = command.get("writes", 0)
+        if not isinstance(writes, int) or writes < 0:
+            raise ValueError("writes must be a non-negative integer")
+        with state.lock:
+            state.cache_lag = writes
+            state.cache_wait_ms = command.get("waitMs", CACHE_WAIT_MS)
+            return {"cacheResourceVersion": str(state.cache_version()), "resourceVersion": str(state.version)}
+    if op == "jwt":
+        token, subject = mint_jwt(command)
+        with state.lock:
+            state.tokens[token] = subject
+        return token
     if op == "certuser":
         subject = Subject(command["cn"], command.get("namespaces", "*"), command.get("role"))
         with state.lock:
@@ -1218,7 +1660,7 @@ def control(state, command):
         return None
     if op == "faults":
         faults = {k: v for k, v in command.items() if k != "op"}
-        for key in ("failNext", "concurrentWrite"):
+        for key in ("failNext", "concurrentWrite", "delays"):
             faults[key] = [dict(rule) for rule in faults.get(key, [])]
         with state.lock:
             state.faults = faults

@@ -5,7 +5,8 @@
 
 stdin holds a JSON array of requests, sent in order over one keep-alive connection (a new one
 after a connection error):
-    {"method": "GET", "path": "/api/v1/...", "token": "abc", "contentType": "...", "body": <JSON>}
+    {"method": "GET", "path": "/api/v1/...", "token": "abc", "contentType": "...", "body": <JSON>, "timeout": 30}
+("timeout": seconds to wait for the answer, a client's deadline; 30 by default)
 stdout gets one JSON array of answers, one per request:
     {"status": 200, "headers": {"content-type": ...}, "body": <parsed JSON or text>}
 or {"error": "..."} when the connection failed (for instance, a reset).
@@ -33,8 +34,12 @@ def main():
     connection = None
     answers = []
     for request in json.load(sys.stdin):
+        timeout = request.get("timeout", 30)
+        if connection is not None and connection.timeout != timeout:
+            connection.close()
+            connection = None
         if connection is None:
-            connection = http.client.HTTPSConnection(args.host, args.port, context=context, timeout=30)
+            connection = http.client.HTTPSConnection(args.host, args.port, context=context, timeout=timeout)
         headers = {"Accept": "application/json"}
         if request.get("token"):
             headers["Authorization"] = "Bearer " + request["token"]

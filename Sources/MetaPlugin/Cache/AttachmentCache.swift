@@ -190,7 +190,7 @@ extension CachedAttachment {
         if !attachment.capabilityArgs.isEmpty { o["capabilityArgs"] = .object(attachment.capabilityArgs) }
         if attachment.statusName != attachment.network.name { o["statusName"] = .string(attachment.statusName) }
         if !attachment.extraArgs.isEmpty { o["extraArgs"] = .string(attachment.extraArgs.serialized) }
-        if !attachment.defaultGateways.isEmpty { o["defaultGateways"] = .array(attachment.defaultGateways.map { .string($0) }) }
+        if !attachment.defaultGateways.isEmpty { o["defaultGateways"] = .array(attachment.defaultGateways.map { .string($0.text) }) }
         if let device = attachment.device { o["device"] = device.json }
         if let result { o["result"] = result.json } else if let unreadableResult { o["unreadableResult"] = .string(unreadableResult) }
         return .object(o)
@@ -209,7 +209,7 @@ extension CachedAttachment {
         let attachment = Attachment(network: network, ifName: ifName, role: role,
                                     capabilityArgs: try f.object("capabilityArgs") ?? JSONObject(), source: try f.string("source") ?? "cache",
                                     statusName: try f.string("statusName"), extraArgs: try CNIArgs(parsing: try f.string("extraArgs") ?? ""),
-                                    device: try f.fields("device").map(AttachedDevice.init(fields:)), defaultGateways: try f.strings("defaultGateways"))
+                                    device: try f.fields("device").map(AttachedDevice.init(fields:)), defaultGateways: try Self.gateways(f))
         var result: CNIResult?
         var unreadable = try f.string("unreadableResult")
         if let r = f.object["result"], r != .null {
@@ -217,6 +217,18 @@ extension CachedAttachment {
             do { result = try CNIResult(json: r, fallbackVersion: network.cniVersion, path: f.path("result")) } catch { unreadable = error.description }
         }
         self.init(attachment: attachment, result: result, unreadableResult: unreadable)
+    }
+
+    /// The gateways written from the pod's `default-route`, which were addresses when they were
+    /// written; one that is not (a hand-edited file) makes the record unreadable, like any other
+    /// field of the wrong kind.
+    private static func gateways(_ f: JSONFields) throws(SpecError) -> [IPAddress] {
+        try f.strings("defaultGateways").enumerated().map { (i, text) throws(SpecError) in
+            guard let gateway = IPAddress(text) else {
+                throw .invalidField(path: "\(f.path("defaultGateways"))[\(i)]", reason: "\(Echo.quoted(text)) is not an IP address")
+            }
+            return gateway
+        }
     }
 }
 

@@ -53,7 +53,7 @@ enum InvocationLog {
         let took = milliseconds(report.duration)
         switch report.outcome {
         case .success(let result?):
-            let ips = result.ips.map(\.address)
+            let ips = result.ips.map(\.address.text)
             return "\(head): \(ips.isEmpty ? "no IPs" : ips.joined(separator: ", ")) in \(took)"
         case .success(nil): return "\(head): ok in \(took)"
         case .failure(let error): return "\(head): failed after \(took): \(error)"

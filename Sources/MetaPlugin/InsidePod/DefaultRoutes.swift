@@ -14,7 +14,7 @@ enum DefaultRoutes {
         for index in entry.attachments.indices {
             let attachment = entry.attachments[index].attachment
             for gateway in attachment.defaultGateways {
-                guard let family = IPFamily(address: gateway) else { continue }
+                let family = gateway.family
                 do {
                     try PodRoutes.setDefaultRoute(netns: netns, gateway: gateway, ifName: attachment.ifName.text)
                 } catch {
@@ -24,13 +24,13 @@ enum DefaultRoutes {
                     entry.attachments[other].result?.routes.removeAll { isDefault($0, family) }
                 }
                 entry.attachments[index].result?.routes.append(
-                    CNIResult.Route(dst: family == .v4 ? "0.0.0.0/0" : "::/0", gw: gateway, family: family))
+                    CNIResult.Route(dst: .defaultRoute(family), gw: .address(gateway)))
             }
         }
     }
 
     static func isDefault(_ route: CNIResult.Route, _ family: IPFamily) -> Bool {
-        route.family == family && (route.dst == "0.0.0.0/0" || route.dst == "::/0")
+        route.family == family && route.dst.isDefaultRoute
     }
 
     /// Which attachments network-status marks `default`: those holding a requested default

@@ -13,8 +13,6 @@ struct DefaultRoute: Sendable, Hashable {
 /// gateway the call was about, the step, and the kernel's errno with its text.
 struct PodRouteError: Error, Sendable, Hashable, CustomStringConvertible {
     enum Step: Sendable, Hashable {
-        /// `gateway` is not an IPv4 or IPv6 address (errno is EINVAL).
-        case validateGateway
         case openNetns
         case startThread
         case enterNetns
@@ -48,7 +46,6 @@ struct PodRouteError: Error, Sendable, Hashable, CustomStringConvertible {
 
     private var stepDescription: String {
         switch step {
-        case .validateGateway: "\(gateway ?? "") is not an IPv4 or IPv6 address"
         case .openNetns: "cannot open the netns"
         case .startThread: "cannot start a thread to enter the netns"
         case .enterNetns: "cannot enter the netns (setns)"
@@ -103,13 +100,11 @@ enum PodRoutes {
     /// IPv6). Routes of the other family are untouched. Idempotent: a default route already via
     /// `gateway` dev `ifName` is kept as it is. If the add fails, the deleted routes are put back
     /// (best effort) before throwing.
-    /// - Throws: `PodRouteError` for an invalid gateway, a missing netns or interface, or a
-    ///   route the kernel refuses (an IPv4 gateway outside the interface's subnets, say).
-    static func setDefaultRoute(netns netnsPath: String, gateway: String, ifName: String) throws(PodRouteError) {
-        let context = Context(netns: netnsPath, ifName: ifName, gateway: gateway)
-        guard let family = IPFamily(address: gateway), let gatewayBytes = family.bytes(of: gateway) else {
-            throw context.error(.validateGateway, NetlinkError(operation: "", errno: .invalidArgument))
-        }
+    /// - Throws: `PodRouteError` for a missing netns or interface, or a route the kernel refuses
+    ///   (an IPv4 gateway outside the interface's subnets, say).
+    static func setDefaultRoute(netns netnsPath: String, gateway: IPAddress, ifName: String) throws(PodRouteError) {
+        let context = Context(netns: netnsPath, ifName: ifName, gateway: gateway.text)
+        let family = gateway.family, gatewayBytes = gateway.bytes
         try context.inNetns { () throws(PodRouteError) in
             let socket = try context.socket()
             let index = try context.attempt(.findInterface) { () throws(NetlinkError) in try socket.interfaceIndex(named: ifName) }
@@ -195,12 +190,6 @@ extension IPFamily {
 
     /// AF_INET or AF_INET6, as a route message carries it.
     var addressFamily: UInt8 { socketFamily.netlinkFamily }
-
-    /// The address in network byte order (4 or 16 bytes); nil when it is not one of this family.
-    func bytes(of address: String) -> [UInt8]? {
-        guard let (family, bytes) = SocketAddress.parse(address), family == socketFamily else { return nil }
-        return bytes
-    }
 
     /// The text form of 4 or 16 address bytes (as inet_ntop writes it); nil for any other length.
     func text(of bytes: [UInt8]) -> String? { SocketAddress.text(socketFamily, bytes) }

@@ -35,7 +35,7 @@ enum ClaimDeviceStatus {
     static func networkData(_ attachment: Attachment, result: CNIResult) -> NetworkDeviceData {
         let podSide = result.interfaces.indices.filter { result.interfaces[$0].sandbox.map { !$0.isEmpty } ?? false }
         guard let last = podSide.last else {
-            return bounded(NetworkDeviceData(interfaceName: attachment.ifName.text, ips: result.ips.map(\.address), hardwareAddress: nil))
+            return bounded(NetworkDeviceData(interfaceName: attachment.ifName.text, ips: result.ips.map(\.address.text), hardwareAddress: nil))
         }
         let index = podSide.first { result.interfaces[$0].name == attachment.ifName.text } ?? last
         let ips = result.ips.filter { ip in
@@ -43,7 +43,7 @@ enum ClaimDeviceStatus {
             return owner == index
         }
         let interface = result.interfaces[index]
-        return bounded(NetworkDeviceData(interfaceName: interface.name, ips: ips.map(\.address), hardwareAddress: interface.mac))
+        return bounded(NetworkDeviceData(interfaceName: interface.name, ips: ips.map(\.address.text), hardwareAddress: interface.mac))
     }
 
     /// Within the API's limits: at most 16 IPs (the first), and a MAC only as long as it allows.

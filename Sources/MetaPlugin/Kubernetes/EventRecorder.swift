@@ -38,7 +38,7 @@ final class EventRecorder: Sendable {
     /// string slice. Like Multus, nothing for a result that names no interface and no IP.
     func addedInterface(_ attachment: Attachment, result: CNIResult) {
         guard !result.interfaces.isEmpty || !result.ips.isEmpty else { return }
-        let ips = result.ips.map(\.address).joined(separator: " ")
+        let ips = result.ips.map(\.address.text).joined(separator: " ")
         record(.normal, reason: "AddedInterface", message: "Add \(attachment.ifName) [\(ips)] from \(attachment.statusName)")
     }
 

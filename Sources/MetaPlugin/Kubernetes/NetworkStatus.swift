@@ -16,10 +16,11 @@ enum NetworkStatus {
 
     static func entries(for attachment: Attachment, result: CNIResult, isDefault: Bool, deviceInfo: JSONValue?) -> [JSONValue] {
         // A default route without `gw` goes through the IPAM gateway of its family (the spec's
-        // "if omitted, a default gateway is assumed"), and that is the gateway to report.
+        // "if omitted, a default gateway is assumed"), and that is the gateway to report. Each
+        // is listed once as written (two spellings of one address are listed as written).
         var gateways: [String] = []
-        for route in result.routes where route.dst == "0.0.0.0/0" || route.dst == "::/0" {
-            if let gw = route.gw ?? result.ips.first(where: { $0.family == route.family && $0.gateway != nil })?.gateway,
+        for route in result.routes where route.dst.isDefaultRoute {
+            if let gw = (route.gw ?? result.ips.first(where: { $0.family == route.family && $0.gateway != nil })?.gateway)?.text,
                !gateways.contains(gw) { gateways.append(gw) }
         }
         let podSide = result.interfaces.indices.filter { result.interfaces[$0].sandbox.map { !$0.isEmpty } ?? false }
@@ -27,7 +28,7 @@ enum NetworkStatus {
             var o = JSONObject()
             o["name"] = .string(attachment.statusName)
             if let interface { o["interface"] = .string(interface.name) }
-            if !ips.isEmpty { o["ips"] = .array(ips.map { .string(String($0.address.prefix { $0 != "/" })) }) }
+            if !ips.isEmpty { o["ips"] = .array(ips.map { .string($0.address.address.text) }) }
             if let mac = interface?.mac, !mac.isEmpty { o["mac"] = .string(mac) }
             if let mtu = interface?.mtu, mtu > 0 { o["mtu"] = JSONValue(mtu) }
             if isDefault { o["default"] = true }

@@ -28,10 +28,10 @@ public struct Attachment: Sendable, Hashable {
     public var device: AttachedDevice?
     /// `default-route` of the pod's request: this network's gateways become the pod's only
     /// default routes of their families.
-    public var defaultGateways: [String]
+    public var defaultGateways: [IPAddress]
 
     public init(network: NetworkConfigList, ifName: InterfaceName, role: Role, capabilityArgs: JSONObject = JSONObject(), source: String,
-                statusName: String? = nil, extraArgs: CNIArgs = CNIArgs(), device: AttachedDevice? = nil, defaultGateways: [String] = []) {
+                statusName: String? = nil, extraArgs: CNIArgs = CNIArgs(), device: AttachedDevice? = nil, defaultGateways: [IPAddress] = []) {
         self.network = network
         self.ifName = ifName
         self.role = role
@@ -53,16 +53,14 @@ public struct AttachmentPlan: Sendable {
     /// Refuses plans two of whose attachments would fight over one interface name.
     public init(validating attachments: [Attachment]) throws(MetaError) {
         var seen: [InterfaceName: Attachment] = [:]
-        var gateways: [IPFamily: (gateway: String, network: String)] = [:]
+        var gateways: [IPFamily: (gateway: IPAddress, network: String)] = [:]
         for attachment in attachments {
             if let earlier = seen[attachment.ifName] {
                 throw .invalidConfig("networks \(Echo.quoted(earlier.network.name)) and \(Echo.quoted(attachment.network.name)) both want interface \(attachment.ifName)", source: attachment.source)
             }
             seen[attachment.ifName] = attachment
             for gateway in attachment.defaultGateways {
-                guard let family = IPFamily(address: gateway) else {
-                    throw .invalidConfig("default-route gateway \(Echo.quoted(gateway)) of network \(Echo.quoted(attachment.statusName)) is not an IP address", source: attachment.source)
-                }
+                let family = gateway.family
                 if let other = gateways[family] {
                     throw .invalidConfig(
                         "two IPv\(family.versionString) default-route gateways: \(other.gateway) (network \(Echo.quoted(other.network))) and \(gateway) (network \(Echo.quoted(attachment.statusName))); a pod has one default route per family",

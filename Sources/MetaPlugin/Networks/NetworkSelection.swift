@@ -15,7 +15,7 @@ public struct NetworkSelectionElement: Sendable, Hashable {
     /// `"default-route"` gateway IPs, validated. nil when the key is absent or null. An empty
     /// list is not the same as nil: in Multus any element that carries the key, even with no
     /// gateway, switches on default-route filtering for every network of the pod.
-    public var defaultRoute: [String]?
+    public var defaultRoute: [IPAddress]?
     /// Kept verbatim (an array).
     public var portMappings: JSONValue?
     /// Kept verbatim (an object).
@@ -31,7 +31,7 @@ public struct NetworkSelectionElement: Sendable, Hashable {
 
     public init(
         name: NetworkName, namespace: Namespace, interfaceRequest: InterfaceName? = nil, ips: [String] = [], mac: String? = nil,
-        defaultRoute: [String]? = nil, portMappings: JSONValue? = nil, bandwidth: JSONValue? = nil,
+        defaultRoute: [IPAddress]? = nil, portMappings: JSONValue? = nil, bandwidth: JSONValue? = nil,
         cniArgs: JSONObject? = nil, infinibandGUID: String? = nil, deviceID: String? = nil, position: Int
     ) {
         self.name = name
@@ -206,7 +206,7 @@ public enum NetworkSelection {
 
         let ips = try reader.strings("ips") ?? []
         for (i, ip) in ips.enumerated() {
-            let valid = ip.contains("/") ? IPFamily(cidr: ip) != nil : IPFamily(address: ip) != nil
+            let valid = ip.contains("/") ? IPPrefix(ip) != nil : IPAddress(ip) != nil
             if !valid { throw reader.failure("ips[\(i)] \(quoted(ip)) is not an IP address or CIDR") }
         }
 
@@ -218,9 +218,9 @@ public enum NetworkSelection {
             throw reader.failure("infiniband-guid \(quoted(guid)) is not a valid GUID (expected hex bytes separated by ':', '-' or '.')")
         }
 
-        let defaultRoute = try reader.strings("default-route")
-        for (i, gateway) in (defaultRoute ?? []).enumerated() where IPFamily(address: gateway) == nil {
-            throw reader.failure("default-route[\(i)] \(quoted(gateway)) is not an IP address")
+        let defaultRoute = try reader.strings("default-route")?.enumerated().map { (i, text) throws(NetworkSelectionError) in
+            guard let gateway = IPAddress(text) else { throw reader.failure("default-route[\(i)] \(quoted(text)) is not an IP address") }
+            return gateway
         }
 
         let portMappings = try reader.array("portMappings")
