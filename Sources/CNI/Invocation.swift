@@ -6,14 +6,16 @@ public enum CNICommand: String, Sendable, CaseIterable {
 /// One plugin invocation as the runtime described it in CNI_* variables, validated.
 public struct Invocation: Sendable, Hashable {
     public var command: CNICommand
-    public var containerID: String
+    /// nil for the verbs that concern no container (VERSION, STATUS, GC).
+    public var containerID: ContainerID?
     public var netns: String
-    public var ifName: String
+    /// nil for the verbs that concern no container (VERSION, STATUS, GC).
+    public var ifName: InterfaceName?
     public var args: CNIArgs
     /// CNI_PATH, split on ':'.
     public var path: [String]
 
-    public init(command: CNICommand, containerID: String = "", netns: String = "", ifName: String = "", args: CNIArgs = CNIArgs(), path: [String] = []) {
+    public init(command: CNICommand, containerID: ContainerID? = nil, netns: String = "", ifName: InterfaceName? = nil, args: CNIArgs = CNIArgs(), path: [String] = []) {
         self.command = command
         self.containerID = containerID
         self.netns = netns
@@ -50,17 +52,17 @@ public struct Invocation: Sendable, Hashable {
         guard missing.isEmpty else { throw .missingEnvironment(command: command.rawValue, names: missing) }
 
         // Both reach delegates' environment and our cache's paths: checked here, once.
-        let containerID = environment["CNI_CONTAINERID"] ?? ""
-        if !containerID.isEmpty { _ = try Self.checked(ContainerID.self, "CNI_CONTAINERID", containerID) }
-        let ifName = environment["CNI_IFNAME"] ?? ""
-        if !ifName.isEmpty { _ = try Self.checked(InterfaceName.self, "CNI_IFNAME", ifName) }
         self.init(
-            command: command, containerID: containerID, netns: environment["CNI_NETNS"] ?? "", ifName: ifName,
+            command: command, containerID: try Self.checked("CNI_CONTAINERID", environment, ContainerID.init),
+            netns: environment["CNI_NETNS"] ?? "", ifName: try Self.checked("CNI_IFNAME", environment, InterfaceName.init),
             args: try CNIArgs(parsing: environment["CNI_ARGS"] ?? ""),
             path: (environment["CNI_PATH"] ?? "").split(separator: ":").map(String.init))
     }
 
-    private static func checked<Rule>(_ kind: ValidName<Rule>.Type, _ name: String, _ text: String) throws(SpecError) -> ValidName<Rule> {
-        do { return try kind.init(text) } catch { throw .invalidEnvironment(name: name, reason: error.reason) }
+    /// The variable's value as a name; nil when unset or empty (a verb that needs it was refused above).
+    private static func checked<Name>(_ variable: String, _ environment: [String: String],
+                                      _ make: (String) throws(NameError) -> Name) throws(SpecError) -> Name? {
+        guard let text = environment[variable], !text.isEmpty else { return nil }
+        do { return try make(text) } catch { throw .invalidEnvironment(name: variable, reason: error.reason) }
     }
 }

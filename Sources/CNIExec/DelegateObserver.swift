@@ -18,7 +18,8 @@ public struct DelegateObserver: Sendable {
 public struct NetworkCallReport: Sendable {
     public var command: CNICommand
     public var network: String
-    public var ifName: String
+    /// nil for calls that concern no container (GC).
+    public var ifName: InterfaceName?
     /// Its plugins' types, in order.
     public var plugins: [String]
     /// ADD's result, nil for other commands; or the failure.
@@ -30,7 +31,8 @@ public struct NetworkCallReport: Sendable {
 public struct PluginExchange: Sendable {
     public var command: CNICommand
     public var path: String
-    public var ifName: String
+    /// nil for calls that concern no container (STATUS, GC).
+    public var ifName: InterfaceName?
     public var stdin: [UInt8]
     public var output: ExecOutput
 }

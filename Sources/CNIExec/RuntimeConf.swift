@@ -3,9 +3,11 @@ import CNI
 /// What one delegate invocation needs beyond its config: libcni's `RuntimeConf`, plus where to
 /// find plugins and which non-CNI environment to hand them.
 public struct RuntimeConf: Sendable, Hashable {
-    public var containerID: String
+    /// nil for calls that concern no container (STATUS, GC): CNI_CONTAINERID is then empty.
+    public var containerID: ContainerID?
     public var netns: String
-    public var ifName: String
+    /// nil for calls that concern no container (STATUS, GC): CNI_IFNAME is then empty.
+    public var ifName: InterfaceName?
     public var args: CNIArgs
     /// runtimeConfig values offered to the delegate; each plugin receives only the ones it
     /// declares in `capabilities`.
@@ -17,7 +19,7 @@ public struct RuntimeConf: Sendable, Hashable {
     /// inherit it, as libcni's invoke hands a plugin its caller's environment.
     public var passthroughEnvironment: [String]
 
-    public init(containerID: String = "", netns: String = "", ifName: String = "", args: CNIArgs = CNIArgs(),
+    public init(containerID: ContainerID? = nil, netns: String = "", ifName: InterfaceName? = nil, args: CNIArgs = CNIArgs(),
                 capabilityArgs: JSONObject = JSONObject(), pluginDirectories: [String] = [], passthroughEnvironment: [String] = []) {
         self.containerID = containerID
         self.netns = netns
@@ -33,7 +35,7 @@ public struct RuntimeConf: Sendable, Hashable {
     /// Args.AsEnv.
     public func environment(for command: CNICommand) -> [String] {
         let container: (id: String, netns: String, args: String, ifName: String) = switch command {
-        case .add, .del, .check: (containerID, netns, args.serialized, ifName)
+        case .add, .del, .check: (containerID?.text ?? "", netns, args.serialized, ifName?.text ?? "")
         case .version, .status, .gc: ("", "", "", "")
         }
         let own = ["CNI_COMMAND=\(command.rawValue)", "CNI_CONTAINERID=\(container.id)", "CNI_NETNS=\(container.netns)",

@@ -10,6 +10,7 @@ public struct ServiceAccount: Sendable, Hashable {
     public var server: ServerAddress
     public var certificateAuthority: [UInt8]
     public var token: [UInt8]
+    /// As the mounted files have it: it only goes, YAML-quoted, into the generated kubeconfig, which sends it nowhere.
     public var namespace: String?
 
     /// Reads `<directory>/token`, `ca.crt` and `namespace`, and the server from

@@ -48,7 +48,7 @@ public struct DeviceStatusKey: Sendable, Hashable, CustomStringConvertible {
 
 /// `networkData` of an entry: the network interface a device became.
 public struct NetworkDeviceData: Sendable, Hashable {
-    /// The interface in the pod (`net1`).
+    /// The interface in the pod (`net1`), as the delegate's result names it: echoed, so text.
     public var interfaceName: String
     /// Its addresses in CIDR notation with the host bits (`10.1.10.2/24`), as a CNI result gives them.
     public var ips: [String]

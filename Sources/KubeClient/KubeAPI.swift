@@ -10,8 +10,8 @@ import System
 /// role of deploy/rbac.yml grants: the server-side apply of a ResourceClaim's status, made only
 /// with `draDeviceStatus`. Nothing else may need `patch`: Multus's role does not grant it.
 public protocol KubeAPI: Sendable {
-    func pod(namespace: String, name: String) throws(KubeError) -> Pod
-    func networkAttachmentDefinition(namespace: String, name: String) throws(KubeError) -> NetworkAttachmentDefinition
+    func pod(namespace: Namespace, name: PodName) throws(KubeError) -> Pod
+    func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition
     /// PUTs `pod` (the whole object as read, with our changes) to its `status` subresource. The
     /// `resourceVersion` it carries makes the write conditional: someone else's write since the
     /// read gets 409, never a silent overwrite. Returns the pod as stored.
@@ -19,7 +19,7 @@ public protocol KubeAPI: Sendable {
     func createEvent(_ event: KubeEvent) throws(KubeError)
     /// GET of a `resource.k8s.io/v1` ResourceClaim. `KubeError.notServed` when the server has no
     /// `resource.k8s.io/v1` (before Kubernetes 1.34).
-    func resourceClaim(namespace: String, name: String) throws(KubeError) -> ResourceClaim
+    func resourceClaim(namespace: Namespace, name: String) throws(KubeError) -> ResourceClaim
     /// LIST of the `resource.k8s.io/v1` ResourceSlices of `driver` on node `nodeName` (server-side
     /// field selectors `spec.nodeName` and `spec.driver`; without a node name, the driver's on
     /// every node).
@@ -28,7 +28,7 @@ public protocol KubeAPI: Sendable {
     /// subresource as `fieldManager`: `PATCH` with `application/apply-patch+yaml` (the body is
     /// JSON, which is YAML). Never forced: a field another manager owns with another value is a
     /// conflict (`KubeError.fieldConflict`), not taken over. Returns the claim as stored.
-    func applyResourceClaimStatus(_ body: JSONValue, namespace: String, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim
+    func applyResourceClaimStatus(_ body: JSONValue, namespace: Namespace, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim
 }
 
 extension KubeError {
@@ -91,12 +91,12 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
         self.observer.withLock { $0 = observer }
     }
 
-    public func pod(namespace: String, name: String) throws(KubeError) -> Pod {
+    public func pod(namespace: Namespace, name: PodName) throws(KubeError) -> Pod {
         let json = try call("GET", "/api/v1/namespaces/\(namespace)/pods/\(name)", label: "GET pod \(namespace)/\(name)")
         do { return try Pod(json: json) } catch { throw malformed("GET pod \(namespace)/\(name)", error) }
     }
 
-    public func networkAttachmentDefinition(namespace: String, name: String) throws(KubeError) -> NetworkAttachmentDefinition {
+    public func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition {
         let label = "GET network-attachment-definition \(namespace)/\(name)"
         let json = try call("GET", "/apis/k8s.cni.cncf.io/v1/namespaces/\(namespace)/network-attachment-definitions/\(name)", label: label)
         do { return try NetworkAttachmentDefinition(json: json) } catch { throw malformed(label, error) }
@@ -115,7 +115,7 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
                      body: event.json.serializedBytes(), contentType: "application/json")
     }
 
-    public func resourceClaim(namespace: String, name: String) throws(KubeError) -> ResourceClaim {
+    public func resourceClaim(namespace: Namespace, name: String) throws(KubeError) -> ResourceClaim {
         let label = "GET resourceclaim \(namespace)/\(name)"
         let json = try call("GET", "/apis/resource.k8s.io/v1/namespaces/\(namespace)/resourceclaims/\(name)", label: label)
         do { return try ResourceClaim(json: json) } catch { throw malformed(label, error) }
@@ -129,7 +129,7 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
         do { return try ResourceSlice.list(json: json) } catch { throw malformed(label, error) }
     }
 
-    public func applyResourceClaimStatus(_ body: JSONValue, namespace: String, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
+    public func applyResourceClaimStatus(_ body: JSONValue, namespace: Namespace, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
         let label = "APPLY resourceclaim \(namespace)/\(name) status"
         let json = try call("PATCH", "/apis/resource.k8s.io/v1/namespaces/\(namespace)/resourceclaims/\(name)/status?fieldManager=\(Self.queryEncoded(fieldManager))",
                             label: label, body: body.serializedBytes(), contentType: "application/apply-patch+yaml")

@@ -11,6 +11,7 @@ public struct KubeEvent: Sendable, Hashable {
 
     /// `<pod>.<hex nanoseconds>`: unique per pod and moment, as client-go names events.
     public var name: String
+    /// The pod's, as the API server returned it (`ObjectMeta`).
     public var namespace: String
     public var pod: ObjectMeta
     public var kind: Kind

@@ -2,6 +2,9 @@ import CNI
 
 /// The metadata fields we use. Everything else in an object is ignored: decoding is lenient so
 /// that a newer API server's additions never break us.
+///
+/// `name` and `namespace` stay the API server's text: they are read back from objects it stored
+/// (so they passed its rules), and a request we build ourselves takes typed names instead.
 public struct ObjectMeta: Sendable, Hashable {
     public var name: String
     public var namespace: String

@@ -143,7 +143,7 @@ public struct Kubeconfig: Sendable, Hashable, CustomStringConvertible {
     public var insecureSkipTLSVerify: Bool
     public var tlsServerName: String?
     public var credentials: Credentials
-    /// The context's namespace; informational.
+    /// The context's namespace; informational (never sent), so kept as the file has it.
     public var namespace: String?
 
     public static let inClusterSource = "in-cluster service account"

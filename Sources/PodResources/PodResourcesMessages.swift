@@ -4,6 +4,8 @@
 
 /// What the kubelet allocated to one pod.
 public struct PodResources: Sendable, Hashable {
+    /// As the kubelet's answer (or our request, checked by the caller) has them: this module
+    /// speaks the kubelet's protobuf and knows nothing of CNI's name types.
     public var name: String
     public var namespace: String
     public var containers: [ContainerResources]

@@ -38,7 +38,7 @@ private func object(_ text: String) throws -> JSONObject {
 
 private let cachedResult = try! CNIResult(json: fakeResult("1.1.0", ifName: "eth0", address: "10.1.0.5/24"), fallbackVersion: .latest)
 
-private let rt = RuntimeConf(containerID: "ctr1", netns: "/var/run/netns/test", ifName: "eth0",
+private let rt = RuntimeConf(containerID: .make("ctr1"), netns: "/var/run/netns/test", ifName: .make("eth0"),
                              args: CNIArgs([("K8S_POD_NAME", "web-0"), ("IgnoreUnknown", "1")]),
                              pluginDirectories: ["/opt/cni/bin", "/usr/libexec/cni"], passthroughEnvironment: ["PATH=/usr/bin:/bin"])
 
@@ -341,7 +341,7 @@ struct DelegateEnvironmentTests {
     }
 
     @Test func theCallersCNIVariablesNeverReachAPlugin() {
-        let rt = RuntimeConf(containerID: "c", passthroughEnvironment: ["HTTPS_PROXY=http://proxy:3128", "CNI_CONTAINERID=runtime's", "TRACEPARENT=00-abc-01"])
+        let rt = RuntimeConf(containerID: .make("c"), passthroughEnvironment: ["HTTPS_PROXY=http://proxy:3128", "CNI_CONTAINERID=runtime's", "TRACEPARENT=00-abc-01"])
         #expect(rt.environment(for: .add) == ["HTTPS_PROXY=http://proxy:3128", "TRACEPARENT=00-abc-01", "CNI_COMMAND=ADD", "CNI_CONTAINERID=c",
                                              "CNI_NETNS=", "CNI_ARGS=", "CNI_IFNAME=", "CNI_PATH="])
     }

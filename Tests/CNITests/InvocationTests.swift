@@ -12,12 +12,12 @@ struct InvocationTests {
 
     static let accepted: [(env: [String: String], expected: Invocation)] = [
         (full, Invocation(
-            command: .add, containerID: "abc123", netns: "/var/run/netns/test", ifName: "eth0",
+            command: .add, containerID: .make("abc123"), netns: "/var/run/netns/test", ifName: .make("eth0"),
             args: CNIArgs([("K8S_POD_NAME", "web-0"), ("IgnoreUnknown", "1")]), path: ["/opt/cni/bin", "/usr/libexec/cni"])),
         (["CNI_COMMAND": "DEL", "CNI_CONTAINERID": "abc123", "CNI_IFNAME": "eth0", "CNI_PATH": "/opt/cni/bin"],
-         Invocation(command: .del, containerID: "abc123", ifName: "eth0", path: ["/opt/cni/bin"])),
+         Invocation(command: .del, containerID: .make("abc123"), ifName: .make("eth0"), path: ["/opt/cni/bin"])),
         (["CNI_COMMAND": "CHECK", "CNI_CONTAINERID": "c", "CNI_NETNS": "/proc/1/ns/net", "CNI_IFNAME": "net1", "CNI_PATH": "/a::/b:"],
-         Invocation(command: .check, containerID: "c", netns: "/proc/1/ns/net", ifName: "net1", path: ["/a", "/b"])),
+         Invocation(command: .check, containerID: .make("c"), netns: "/proc/1/ns/net", ifName: .make("net1"), path: ["/a", "/b"])),
         (["CNI_COMMAND": "VERSION"], Invocation(command: .version)),
         (["CNI_COMMAND": "STATUS", "CNI_PATH": "/opt/cni/bin"], Invocation(command: .status, path: ["/opt/cni/bin"])),
         (["CNI_COMMAND": "GC", "CNI_PATH": "/opt/cni/bin"], Invocation(command: .gc, path: ["/opt/cni/bin"])),

@@ -10,16 +10,18 @@ struct NameRulesTests {
         (String(repeating: "f", count: 64), true),
         ("", false), ("-abc", false), ("_abc", false), (".abc", false), ("abc/def", false), ("a b", false),
         ("a:b", false), ("a\tb", false), ("café", false), ("ａbc", false), ("abc\n", false),
+        (".", false), ("..", false), ("/", false), ("abc\u{0}", false), ("\u{0}abc", false), ("a\r\nb", false),
     ]
 
     @Test(arguments: identifiers)
     func containerID(_ id: String, valid: Bool) {
-        #expect((NameRules.containerIDProblem(id) == nil) == valid)
+        #expect(((try? ContainerID(id)) != nil) == valid)
     }
 
-    @Test(arguments: identifiers)
+    /// NAD names (DNS-1123 subdomains) all pass: the network name is the wider rule.
+    @Test(arguments: identifiers + kubernetesNames.filter(\.subdomain).map { ($0.0, valid: true) })
     func networkName(_ name: String, valid: Bool) {
-        #expect((NameRules.networkNameProblem(name) == nil) == valid)
+        #expect(((try? NetworkName(name)) != nil) == valid)
     }
 
     static let interfaceNames: [(String, valid: Bool)] = [
@@ -40,7 +42,7 @@ struct NameRulesTests {
 
     @Test(arguments: interfaceNames)
     func interfaceName(_ name: String, valid: Bool) {
-        #expect((NameRules.interfaceNameProblem(name) == nil) == valid)
+        #expect(((try? InterfaceName(name)) != nil) == valid)
     }
 
     static let kubernetesNames: [(String, label: Bool, subdomain: Bool)] = [
@@ -49,6 +51,7 @@ struct NameRulesTests {
         (String(repeating: "a", count: 253), false, true), (String(repeating: "a", count: 254), false, false),
         ("", false, false), ("-a", false, false), ("a-", false, false), ("A", false, false), ("a_b", false, false), ("a/b", false, false),
         ("a..b", false, false), (".a", false, false), ("web-0\r\nHost: x", false, false), ("web\u{0}", false, false), ("wéb", false, false),
+        (".", false, false), ("..", false, false), ("web-0\n", false, false), ("web-0\r", false, false), ("\u{0}", false, false),
     ]
 
     @Test(arguments: kubernetesNames)
@@ -60,7 +63,7 @@ struct NameRulesTests {
     static let podUIDs: [(String, valid: Bool)] = [
         ("9d3c2b1a-0f8e-7d6c-5b4a-39281706f5e4", true), ("9d3c2b1a0f8e7d6c5b4a39281706f5e4", true), ("uid-web-0", true), ("A.b_c", true),
         (String(repeating: "f", count: 128), true), (String(repeating: "f", count: 129), false),
-        ("", false), ("a b", false), ("a/b", false), ("a;b", false), ("a\r\nb", false), ("ü", false),
+        ("", false), ("a b", false), ("a/b", false), ("a;b", false), ("a\r\nb", false), ("ü", false), ("uid\u{0}", false), ("/", false),
     ]
 
     @Test(arguments: podUIDs)
@@ -78,10 +81,31 @@ struct NameRulesTests {
         #expect((error?.reason.utf8.count ?? .max) < Echo.limit + 128, "a hostile value is quoted clipped")
     }
 
+    /// Each type applies its rule, and says what the rule says.
+    @Test func eachTypeReportsItsRulesProblem() {
+        let cases: [(String?, String?)] = [
+            (reason(ContainerID.self, "a/b"), NameRules.containerIDProblem("a/b")),
+            (reason(InterfaceName.self, "sixteen-bytes-16"), NameRules.interfaceNameProblem("sixteen-bytes-16")),
+            (reason(NetworkName.self, ".."), NameRules.networkNameProblem("..")),
+            (reason(PodName.self, "web-0\r\n"), NameRules.dns1123SubdomainProblem("web-0\r\n", what: "pod name")),
+            (reason(Namespace.self, "a.b"), NameRules.dns1123LabelProblem("a.b", what: "namespace")),
+            (reason(PodUID.self, "a b"), NameRules.podUIDProblem("a b")),
+            (reason(PodName.self, ""), "must not be empty"), (reason(Namespace.self, ""), "must not be empty"),
+        ]
+        for (thrown, rule) in cases {
+            #expect(thrown != nil && thrown == rule)
+        }
+    }
+
     @Test func problemsNameTheRule() {
         #expect(NameRules.interfaceNameProblem("éééééééé")?.contains("longer than 15 bytes") == true)
         #expect(NameRules.containerIDProblem("")?.contains("must not be empty") == true)
         #expect(NameRules.containerIDProblem("a/b")?.contains("'/'") == true)
         #expect(NameRules.networkNameProblem("-x")?.contains("network name") == true)
     }
+}
+
+/// The reason a name's init gave, or nil when it accepted the text.
+private func reason<Name: ValidatedName>(_ type: Name.Type, _ text: String) -> String? {
+    do { _ = try Name(text); return nil } catch { return error.reason }
 }

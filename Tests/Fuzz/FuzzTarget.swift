@@ -76,17 +76,17 @@ func checkAndDelete() {
 struct CannedKubeAPI: KubeAPI {
     let pod: Pod
     let nad: NetworkAttachmentDefinition
-    func pod(namespace: String, name: String) throws(KubeError) -> Pod { pod }
-    func networkAttachmentDefinition(namespace: String, name: String) throws(KubeError) -> NetworkAttachmentDefinition { nad }
+    func pod(namespace: Namespace, name: PodName) throws(KubeError) -> Pod { pod }
+    func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition { nad }
     func updatePodStatus(_ pod: Pod) throws(KubeError) -> Pod { pod }
     func createEvent(_ event: KubeEvent) throws(KubeError) {}
-    func resourceClaim(namespace: String, name: String) throws(KubeError) -> ResourceClaim {
+    func resourceClaim(namespace: Namespace, name: String) throws(KubeError) -> ResourceClaim {
         throw .notServed(server: "fuzz", call: "GET resourceclaim", message: "not served")
     }
     func resourceSlices(driver: String, nodeName: String) throws(KubeError) -> [ResourceSlice] {
         throw .notServed(server: "fuzz", call: "LIST resourceslices", message: "not served")
     }
-    func applyResourceClaimStatus(_ body: JSONValue, namespace: String, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
+    func applyResourceClaimStatus(_ body: JSONValue, namespace: Namespace, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
         throw .notServed(server: "fuzz", call: "APPLY resourceclaim status", message: "not served")
     }
 }
@@ -120,10 +120,10 @@ struct DRAFuzzAPI: KubeAPI {
     let input: JSONValue
     static let pool = "sriovnetwork.k8snetworkplumbingwg.io/vf-pool-a"
 
-    func pod(namespace: String, name: String) throws(KubeError) -> Pod {
+    func pod(namespace: Namespace, name: PodName) throws(KubeError) -> Pod {
         do {
             return try Pod(json: ["apiVersion": "v1", "kind": "Pod",
-                                  "metadata": ["name": .string(name), "namespace": .string(namespace), "uid": "u",
+                                  "metadata": ["name": .string(name.text), "namespace": .string(namespace.text), "uid": "u",
                                                "annotations": ["k8s.v1.cni.cncf.io/networks": "vf,vf"]],
                                   "spec": ["nodeName": "node-1", "containers": [["name": "app"]],
                                            "resourceClaims": [["name": "net", "resourceClaimTemplateName": "t"]]],
@@ -133,15 +133,15 @@ struct DRAFuzzAPI: KubeAPI {
         } catch { throw .malformedResponse(server: "fuzz", call: "GET pod", reason: "\(error)") }
     }
 
-    func networkAttachmentDefinition(namespace: String, name: String) throws(KubeError) -> NetworkAttachmentDefinition {
-        NetworkAttachmentDefinition(metadata: ObjectMeta(name: name, namespace: namespace, annotations: [NetworkAttachmentDefinition.resourceNameAnnotation: Self.pool]),
+    func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition {
+        NetworkAttachmentDefinition(metadata: ObjectMeta(name: name.text, namespace: namespace.text, annotations: [NetworkAttachmentDefinition.resourceNameAnnotation: Self.pool]),
                                     config: #"{"cniVersion":"1.0.0","type":"x"}"#)
     }
 
     func updatePodStatus(_ pod: Pod) throws(KubeError) -> Pod { pod }
     func createEvent(_ event: KubeEvent) throws(KubeError) {}
 
-    func resourceClaim(namespace: String, name: String) throws(KubeError) -> ResourceClaim {
+    func resourceClaim(namespace: Namespace, name: String) throws(KubeError) -> ResourceClaim {
         do { return try ResourceClaim(json: input) } catch { throw .malformedResponse(server: "fuzz", call: "GET claim", reason: "\(error)") }
     }
 
@@ -150,7 +150,7 @@ struct DRAFuzzAPI: KubeAPI {
     }
 
     /// The apply's answer is the input too, read as the claim stored.
-    func applyResourceClaimStatus(_ body: JSONValue, namespace: String, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
+    func applyResourceClaimStatus(_ body: JSONValue, namespace: Namespace, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
         try resourceClaim(namespace: namespace, name: name)
     }
 }
@@ -191,7 +191,7 @@ func exercise(_ data: [UInt8]) {
         // The annotation with whatever bytes it holds (NULs, CR/LF, invalid UTF-8), parsed, then
         // resolved for a pod: as the networks annotation, or (selector 12, 32, ...) the default-network override.
         let text = String(decoding: input, as: UTF8.self)
-        _ = try? NetworkSelection.parse(text, podNamespace: "default")
+        if let namespace = try? Namespace("default") { _ = try? NetworkSelection.parse(text, podNamespace: namespace) }
         addForPod(annotations: [selector / 10 % 2 == 0 ? NetworkSelection.annotation : "v1.multus-cni.io/default-network": text])
     case 3:
         _ = try? CNIArgs(parsing: String(decoding: input, as: UTF8.self))

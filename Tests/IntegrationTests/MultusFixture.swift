@@ -148,7 +148,7 @@ struct MultusFixture {
         let args = try CNIArgs(parsing: k.podArgs(pod, uid: podUID))
         for network in networks {
             let list = try NetworkConfigList(json: try #require(configs[network.name]))
-            _ = try runner.add(list, RuntimeConf(containerID: box.containerID, netns: box.netnsPath, ifName: network.ifName, args: args,
+            _ = try runner.add(list, RuntimeConf(containerID: .make(box.containerID), netns: box.netnsPath, ifName: .make(network.ifName), args: args,
                                                  pluginDirectories: [pluginDirectory], passthroughEnvironment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]))
         }
     }

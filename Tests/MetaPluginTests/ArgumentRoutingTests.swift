@@ -12,7 +12,7 @@ import TestSupport
 struct ArgumentRoutingTests {
     static func context(args: String) throws -> PluginContext {
         let config = try MultusConfig(json: JSONValue.parse(#"{"cniVersion":"1.0.0","delegates":[{"cniVersion":"1.0.0","name":"a","type":"bridge"}]}"#))
-        let invocation = Invocation(command: .add, containerID: "c1", netns: "/proc/self/ns/net", ifName: "eth0", args: try CNIArgs(parsing: args))
+        let invocation = Invocation(command: .add, containerID: .make("c1"), netns: "/proc/self/ns/net", ifName: .make("eth0"), args: try CNIArgs(parsing: args))
         let log = Logger(LogSettings(toStderr: false))
         return PluginContext(config: config, invocation: invocation, runner: DelegateRunner(executor: FakeExecutor()), cache: AttachmentCache(cniDir: "/nonexistent"),
                              files: NetworkFiles(confDir: "/nonexistent"), pluginDirectories: [], passthroughEnvironment: [], diagnostics: Diagnostics(),
@@ -22,7 +22,7 @@ struct ArgumentRoutingTests {
 
     static func attachment(_ role: MetaPlugin.Attachment.Role, extraArgs: CNIArgs = CNIArgs()) throws -> MetaPlugin.Attachment {
         MetaPlugin.Attachment(network: try NetworkConfigList(json: JSONValue.parse(#"{"cniVersion":"1.0.0","name":"n","type":"macvlan"}"#)),
-                   ifName: role == .main ? "eth0" : "net1", role: role, source: "test", extraArgs: extraArgs)
+                   ifName: .make(role == .main ? "eth0" : "net1"), role: role, source: "test", extraArgs: extraArgs)
     }
 
     @Test("main: the runtime's IP and MAC; secondary: neither, or its own element's", arguments: [

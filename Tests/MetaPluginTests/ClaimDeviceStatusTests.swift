@@ -17,7 +17,7 @@ private func result(_ text: String) throws -> CNIResult {
 private func attached(_ allocation: DeviceAllocation, ifName: String, result text: String, claim: String = "default/c") throws -> CachedAttachment {
     let network = try NetworkConfigList(json: JSONValue.parse(#"{"cniVersion":"1.0.0","name":"dra-vf","type":"macvlan"}"#))
     let device = AttachedDevice(resourceName: "pool-a", deviceID: "0000:08:00.1", infoFile: "/nonexistent", dra: DRADevice(claim: claim, allocation: allocation))
-    let attachment = Attachment(network: network, ifName: ifName, role: .secondary, source: "nad", statusName: "default/dra-vf", device: device)
+    let attachment = Attachment(network: network, ifName: .make(ifName), role: .secondary, source: "nad", statusName: "default/dra-vf", device: device)
     return CachedAttachment(attachment: attachment, result: try result(text))
 }
 
@@ -119,7 +119,7 @@ struct ClaimDeviceStatusTests {
                                                 try attached(vf2, ifName: "net3", result: net1Result, claim: "default/a"),
                                                 try attached(vf2, ifName: "net4", result: net1Result, claim: "default/b"),
                                                 try attached(vf2, ifName: "net5", result: net1Result, claim: "bad")])
-        #expect(groups.map { "\($0.claim): \($0.devices.map(\.attachment.ifName))" } == [#"default/b: ["net1", "net4"]"#, #"default/a: ["net3"]"#])
+        #expect(groups.map { "\($0.claim): \($0.devices.map(\.attachment.ifName.text))" } == [#"default/b: ["net1", "net4"]"#, #"default/a: ["net3"]"#])
     }
 
     @Test("the writer: the first apply builds on the claim as read; a stale read (409) is read again and the body rebuilt, 5 tries; a gone claim is no failure")

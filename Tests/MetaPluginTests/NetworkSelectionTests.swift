@@ -3,17 +3,17 @@ import MetaPlugin
 import Testing
 import TestSupport
 
-private let podNS = "pod-ns"
+private let podNS = Namespace.make("pod-ns")
 
 /// An element in the pod's namespace unless told otherwise.
 private func element(
-    _ name: String, _ namespace: String = podNS, interface: String? = nil, ips: [String] = [], mac: String? = nil,
+    _ name: String, _ namespace: String = podNS.text, interface: String? = nil, ips: [String] = [], mac: String? = nil,
     defaultRoute: [IPAddress]? = nil, portMappings: JSONValue? = nil, bandwidth: JSONValue? = nil, cniArgs: JSONObject? = nil,
     guid: String? = nil, deviceID: String? = nil, at position: Int
 ) -> NetworkSelectionElement {
     NetworkSelectionElement(
         // A test's own literal: a name the rule refuses is a mistake in the test.
-        name: name, namespace: namespace, interfaceRequest: interface.map { try! InterfaceName($0) }, ips: ips, mac: mac, defaultRoute: defaultRoute,
+        name: .make(name), namespace: .make(namespace), interfaceRequest: interface.map { .make($0) }, ips: ips, mac: mac, defaultRoute: defaultRoute,
         portMappings: portMappings, bandwidth: bandwidth, cniArgs: cniArgs, infinibandGUID: guid, deviceID: deviceID,
         position: position)
 }
@@ -285,7 +285,7 @@ struct NetworkSelectionTests {
     }
 
     @Test func duplicateInterfaceMessageNamesBothElements() {
-        let error = #expect(throws: NetworkSelectionError.self) { try NetworkSelection.parse("a@net1,b@net1", podNamespace: "ns") }
+        let error = #expect(throws: NetworkSelectionError.self) { try NetworkSelection.parse("a@net1,b@net1", podNamespace: .make("ns")) }
         #expect(error?.description == #"element 1 ("ns/b@net1"): interface "net1" is also requested by element 0 ("ns/a@net1")"#)
     }
 
@@ -414,7 +414,7 @@ struct NetworkSelectionTests {
     @Test func deepButClosedNestingInsideCNIArgsParses() throws {
         let nested = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
         let parsed = try NetworkSelection.parse(#"[{"name":"a","cni-args":{"x":"# + nested + "}}]", podNamespace: podNS)
-        #expect(parsed.map(\.name) == ["a"])
+        #expect(parsed.map(\.name.text) == ["a"])
         #expect(parsed.first?.cniArgs?["x"] == (try JSONValue.parse(nested)))
     }
 

@@ -35,7 +35,7 @@ struct NetworkStatusTests {
     @Test(arguments: cases)
     func mainNetwork(_ c: Case) throws {
         let network = try NetworkConfigList(json: ["cniVersion": "1.0.0", "name": "main", "type": "bridge"])
-        let main = Attachment(network: network, ifName: "eth0", role: .main, source: "test", statusName: "kube-system/main")
+        let main = Attachment(network: network, ifName: .make("eth0"), role: .main, source: "test", statusName: "kube-system/main")
         let entries = NetworkStatus.entries(for: main, result: c.result, isDefault: true, deviceInfo: nil)
         let got = entries.map { e in
             "\(e["interface"]?.stringValue ?? "-") \((e["ips"]?.arrayValue ?? []).compactMap(\.stringValue)) default=\(e["default"]?.boolValue ?? false)"
@@ -43,7 +43,7 @@ struct NetworkStatusTests {
         #expect(got == c.expected)
         #expect(entries.filter { $0["default"] == true }.count == 1, "exactly one default entry")
 
-        let secondary = Attachment(network: network, ifName: "net1", role: .secondary, source: "test")
+        let secondary = Attachment(network: network, ifName: .make("net1"), role: .secondary, source: "test")
         let notDefault = NetworkStatus.entries(for: secondary, result: c.result, isDefault: false, deviceInfo: nil)
         #expect(notDefault.count == entries.count)
         #expect(notDefault.filter { $0["default"] != nil } == [], "a secondary network marks none")
@@ -51,7 +51,7 @@ struct NetworkStatusTests {
 
     @Test func theAuxiliaryChainHasNoEntryWithoutAPodInterface() throws {
         let network = try NetworkConfigList(json: ["cniVersion": "1.0.0", "name": "aux", "plugins": [["type": "tuning"]]])
-        let aux = Attachment(network: network, ifName: "net3", role: .auxiliary, source: "test")
+        let aux = Attachment(network: network, ifName: .make("net3"), role: .auxiliary, source: "test")
         let empty = try CNIResult(json: ["cniVersion": "1.0.0"], fallbackVersion: .latest)
         #expect(NetworkStatus.entries(for: aux, result: empty, isDefault: false, deviceInfo: nil) == [])
         let withPodInterface = try CNIResult(json: ["cniVersion": "1.0.0", "interfaces": [["name": "aux0", "sandbox": "/ns"]]], fallbackVersion: .latest)
@@ -72,7 +72,7 @@ struct NetworkStatusTests {
     @Test(arguments: gatewayCases)
     func reportsTheGatewaysOfDefaultRoutes(routes: JSONValue, ips: JSONValue, gateways: [String]) throws {
         let network = try NetworkConfigList(json: ["cniVersion": "1.0.0", "name": "main", "type": "bridge"])
-        let main = Attachment(network: network, ifName: "eth0", role: .main, source: "test")
+        let main = Attachment(network: network, ifName: .make("eth0"), role: .main, source: "test")
         let result = try CNIResult(json: ["cniVersion": "1.0.0", "ips": ips, "routes": routes], fallbackVersion: .latest)
         let entry = try #require(NetworkStatus.entries(for: main, result: result, isDefault: true, deviceInfo: nil).first)
         #expect((entry["gateway"]?.arrayValue ?? []).compactMap(\.stringValue) == gateways)

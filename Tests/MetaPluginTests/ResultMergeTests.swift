@@ -21,7 +21,7 @@ struct ResultMergeTests {
         dns: CNIResult.DNS(nameservers: ["10.1.0.53"]))
 
     static func attached(_ result: CNIResult, _ ifName: String) -> ResultMerge.Attached {
-        ResultMerge.Attached(role: ifName == "eth0" ? .main : .secondary, ifName: ifName, result: result)
+        ResultMerge.Attached(role: ifName == "eth0" ? .main : .secondary, ifName: .make(ifName), result: result)
     }
 
     /// Every rule of the merged mode, checked on a result whose first `mainCount` interfaces are main's.

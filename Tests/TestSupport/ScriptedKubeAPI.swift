@@ -53,7 +53,7 @@ public final class ScriptedKubeAPI: KubeAPI, Sendable {
 
     public static func failure(_ status: Int) -> KubeError { .http(server: "https://test", call: "scripted", status: status, message: "status \(status)") }
 
-    public func pod(namespace: String, name: String) throws(KubeError) -> Pod {
+    public func pod(namespace: Namespace, name: PodName) throws(KubeError) -> Pod {
         let next = state.withLock { state -> Result<Pod, KubeError> in
             state.calls.append("GET pod \(namespace)/\(name)")
             return state.script.reads.isEmpty ? .failure(Self.failure(state.script.laterReads)) : state.script.reads.removeFirst()
@@ -61,7 +61,7 @@ public final class ScriptedKubeAPI: KubeAPI, Sendable {
         return try next.get()
     }
 
-    public func networkAttachmentDefinition(namespace: String, name: String) throws(KubeError) -> NetworkAttachmentDefinition {
+    public func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition {
         state.withLock { _ = $0.calls.append("GET nad \(namespace)/\(name)") }
         throw Self.failure(404)
     }
@@ -77,7 +77,7 @@ public final class ScriptedKubeAPI: KubeAPI, Sendable {
         return pod
     }
 
-    public func resourceClaim(namespace: String, name: String) throws(KubeError) -> ResourceClaim {
+    public func resourceClaim(namespace: Namespace, name: String) throws(KubeError) -> ResourceClaim {
         let answer = state.withLock { state -> Result<ResourceClaim, KubeError> in
             state.calls.append("GET resourceclaim \(namespace)/\(name)")
             if let failure = state.script.draFailure { return .failure(failure) }
@@ -87,7 +87,7 @@ public final class ScriptedKubeAPI: KubeAPI, Sendable {
         return try answer.get()
     }
 
-    public func applyResourceClaimStatus(_ body: JSONValue, namespace: String, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
+    public func applyResourceClaimStatus(_ body: JSONValue, namespace: Namespace, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
         let answer = state.withLock { state -> Result<ResourceClaim, KubeError> in
             state.calls.append("APPLY resourceclaim \(namespace)/\(name) status as \(fieldManager) rv=\(body["metadata"]?["resourceVersion"]?.stringValue ?? "")")
             if let failure = state.script.applies.isEmpty ? nil : state.script.applies.removeFirst() { return .failure(failure) }

@@ -14,7 +14,7 @@ public struct CacheEntry: Sendable, Hashable {
     }
 
     public var state: State
-    public var containerID: String
+    public var containerID: ContainerID
     public var netns: String
     /// CNI_ARGS as ADD received it: delegates get the same on a DEL that carries none.
     public var args: CNIArgs
@@ -50,11 +50,11 @@ public struct AttachmentCache: Sendable {
         multus = MultusScratchCache(cniDir: cniDir)
     }
 
-    public func path(for containerID: String) -> String { Files.join(directory, containerID + ".json") }
+    public func path(for containerID: ContainerID) -> String { Files.join(directory, containerID.text + ".json") }
 
     /// The entry for `containerID`, or nil when there is none.
     /// - Throws: `MetaError.corruptCache` when the file exists but cannot be read as an entry.
-    public func load(_ containerID: String) throws(MetaError) -> CacheEntry? {
+    public func load(_ containerID: ContainerID) throws(MetaError) -> CacheEntry? {
         let path = path(for: containerID)
         guard Files.exists(path) else { return nil }
         let bytes: [UInt8]
@@ -76,7 +76,7 @@ public struct AttachmentCache: Sendable {
         do { try Files.writeAtomically(entry.json.serializedBytes(), to: path, permissions: 0o600) } catch { throw .file(error, path: path) }
     }
 
-    public func remove(_ containerID: String) throws(MetaError) {
+    public func remove(_ containerID: ContainerID) throws(MetaError) {
         let path = path(for: containerID)
         do { try Files.remove(path) } catch { throw .file(error, path: path) }
     }
@@ -96,11 +96,13 @@ public struct AttachmentCache: Sendable {
         try store(entry)
     }
 
-    /// Every entry on disk, each read on its own: one corrupt file does not hide the others.
+    /// Every entry on disk, each read on its own: one corrupt file does not hide the others. A
+    /// file whose name is no container ID is not one of ours (we name each after a checked one),
+    /// and is passed over as Multus's scan passes over such names.
     func allEntries() -> [ListedEntry] {
         guard let names = try? Files.list(directory) else { return [] }
         return names.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted().compactMap { name in
-            let containerID = String(name.dropLast(".json".count))
+            guard let containerID = try? ContainerID(String(name.dropLast(".json".count))) else { return nil }
             let path = Files.join(directory, name)
             let entry: Result<CacheEntry, MetaError>
             do throws(MetaError) {
@@ -139,7 +141,7 @@ extension AttachmentCache {
 
 /// One cache file as GC sees it.
 struct ListedEntry {
-    var containerID: String
+    var containerID: ContainerID
     var path: String
     /// Time since the file was last written.
     var age: Duration
@@ -155,7 +157,7 @@ extension CacheEntry {
         var o = JSONObject()
         o["format"] = .string(Self.format)
         o["state"] = .string(state.rawValue)
-        o["containerID"] = .string(containerID)
+        o["containerID"] = .string(containerID.text)
         o["netns"] = .string(netns)
         o["args"] = .string(args.serialized)
         o["attachments"] = .array(attachments.map(\.json))
@@ -170,7 +172,10 @@ extension CacheEntry {
         guard let state = State(rawValue: stateText) else { throw .invalidField(path: "state", reason: "unknown state \(Echo.quoted(stateText))") }
         var attachments: [CachedAttachment] = []
         for a in try f.objects("attachments") { attachments.append(try CachedAttachment(fields: a)) }
-        self.init(state: state, containerID: try f.requiredString("containerID"), netns: try f.string("netns") ?? "",
+        let containerIDText = try f.requiredString("containerID")
+        let containerID: ContainerID
+        do throws(NameError) { containerID = try ContainerID(containerIDText) } catch { throw .invalidField(path: "containerID", reason: error.reason) }
+        self.init(state: state, containerID: containerID, netns: try f.string("netns") ?? "",
                   args: try CNIArgs(parsing: try f.string("args") ?? ""), attachments: attachments)
     }
 }
@@ -179,7 +184,7 @@ extension CachedAttachment {
     var json: JSONValue {
         var o = JSONObject()
         o["network"] = .object(attachment.network.raw)
-        o["ifName"] = .string(attachment.ifName)
+        o["ifName"] = .string(attachment.ifName.text)
         o["role"] = .string(attachment.role.rawValue)
         o["source"] = .string(attachment.source)
         if !attachment.capabilityArgs.isEmpty { o["capabilityArgs"] = .object(attachment.capabilityArgs) }
@@ -196,7 +201,12 @@ extension CachedAttachment {
         let network = try NetworkConfigList(json: networkJSON, path: f.path("network"))
         let roleText = try f.requiredString("role")
         guard let role = Attachment.Role(rawValue: roleText) else { throw .invalidField(path: f.path("role"), reason: "unknown role \(Echo.quoted(roleText))") }
-        let attachment = Attachment(network: network, ifName: try f.requiredString("ifName"), role: role,
+        let ifName: InterfaceName
+        let ifNameText = try f.requiredString("ifName")
+        do throws(NameError) { ifName = try InterfaceName(ifNameText) } catch {
+            throw .invalidField(path: f.path("ifName"), reason: error.reason)
+        }
+        let attachment = Attachment(network: network, ifName: ifName, role: role,
                                     capabilityArgs: try f.object("capabilityArgs") ?? JSONObject(), source: try f.string("source") ?? "cache",
                                     statusName: try f.string("statusName"), extraArgs: try CNIArgs(parsing: try f.string("extraArgs") ?? ""),
                                     device: try f.fields("device").map(AttachedDevice.init(fields:)), defaultGateways: try Self.gateways(f))

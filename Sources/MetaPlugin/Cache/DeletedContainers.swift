@@ -17,36 +17,37 @@ public struct DeletedContainers: Sendable {
 
     public init(cniDir: String) { directory = Files.join(cniDir, "deleted") }
 
-    func path(for containerID: String) -> String { Files.join(directory, containerID) }
+    func path(for containerID: ContainerID) -> String { Files.join(directory, containerID.text) }
 
     /// Whether a DEL of `containerID` on `ifName` completed within `lifetime`.
-    public func contains(_ containerID: String, ifName: String) -> Bool {
+    public func contains(_ containerID: ContainerID, ifName: InterfaceName) -> Bool {
         let path = path(for: containerID)
         guard let recorded = try? Files.read(path, limit: 256, symlinks: .refuse) else { return false }
-        return String(decoding: recorded, as: UTF8.self) == ifName && Files.age(of: path) < Self.lifetime
+        return String(decoding: recorded, as: UTF8.self) == ifName.text && Files.age(of: path) < Self.lifetime
     }
 
     /// Best effort: without the record the next DEL is only slower.
-    public func record(_ containerID: String, ifName: String) {
+    public func record(_ containerID: ContainerID, ifName: InterfaceName) {
         do {
             try Files.makeDirectories(directory, permissions: 0o700)
-            try Files.write(Array(ifName.utf8), to: path(for: containerID), permissions: 0o600)
+            try Files.write(Array(ifName.text.utf8), to: path(for: containerID), permissions: 0o600)
         } catch {
             return
         }
         sweepIfDue()
     }
 
-    public func forget(_ containerID: String) {
-        _ = try? Files.remove(path(for: containerID))
-    }
+    public func forget(_ containerID: ContainerID) { remove(named: containerID.text) }
+
+    /// Listed names are removed as they are, whatever put them there.
+    private func remove(named name: String) { _ = try? Files.remove(Files.join(directory, name)) }
 
     /// Removes every tombstone whose container is not in `keeping` (GC), or older than `lifetime`.
     func sweep(keeping: Set<String>? = nil) {
         guard let names = try? Files.list(directory) else { return }
         for name in names where !name.hasPrefix(".") {
-            let expired = Files.age(of: path(for: name)) >= Self.lifetime
-            if expired || keeping.map({ !$0.contains(name) }) == true { forget(name) }
+            let expired = Files.age(of: Files.join(directory, name)) >= Self.lifetime
+            if expired || keeping.map({ !$0.contains(name) }) == true { remove(named: name) }
         }
     }
 

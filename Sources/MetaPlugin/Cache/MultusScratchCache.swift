@@ -20,7 +20,7 @@ struct MultusScratchCache {
         self.resultDirectories = resultDirectories ?? [Files.join(cniDir, "results"), Self.libcniResultDirectory]
     }
 
-    func path(for containerID: String) -> String { Files.join(cniDir, containerID) }
+    func path(for containerID: ContainerID) -> String { Files.join(cniDir, containerID.text) }
 
     /// Whether something other than a directory is at `path` (a record or a cached result).
     private static func isFile(_ path: String) -> Bool {
@@ -35,7 +35,7 @@ struct MultusScratchCache {
     ///   - config: for the multus config's cniVersion (Multus gives it to a conflist that has none)
     ///     and the runtime's runtimeConfig (offered to the main network, as Multus does).
     /// - Throws: `MetaError.corruptCache` naming the file when it is there but not Multus's format.
-    func load(_ containerID: String, mainIfName: String, config: MultusConfig) throws(MetaError) -> MultusRecord? {
+    func load(_ containerID: ContainerID, mainIfName: String, config: MultusConfig) throws(MetaError) -> MultusRecord? {
         let path = path(for: containerID)
         guard Self.isFile(path) else { return nil }
         let bytes: [UInt8]
@@ -70,7 +70,7 @@ struct MultusScratchCache {
 
     /// The interface Multus gave a container's main network, which its record does not keep:
     /// libcni's cached result of the main network is named after it. `eth0` when there is none.
-    func mainIfName(of containerID: String) -> String {
+    func mainIfName(of containerID: ContainerID) -> String {
         guard let list = (try? Files.read(path(for: containerID), limit: wholeFileLimit, symlinks: .refuse)).flatMap({ try? JSONValue.parse($0) })?.arrayValue,
               let first = list.first.flatMap({ try? JSONFields($0, path: "") }),
               let network = try? NetworkConfigList(json: Self.delegateConfig(first, cniVersion: .latest))
@@ -90,20 +90,23 @@ struct MultusScratchCache {
     }
 
     /// Containers Multus left a record for: the files in cniDir whose name is a container ID.
-    func containerIDs() -> [String] {
+    func containerIDs() -> [ContainerID] {
         guard let names = try? Files.list(cniDir) else { return [] }
-        return names.filter { NameRules.containerIDProblem($0) == nil && Self.isFile(path(for: $0)) }.sorted()
+        return names.compactMap { try? ContainerID($0) }.filter { Self.isFile(path(for: $0)) }.sorted()
     }
 
     /// One `DelegateNetConf` as the attachment Multus made of it (its getIfname and
     /// CreateCNIRuntimeConf), and where libcni cached its result, if anywhere.
-    private func attachment(_ delegate: JSONValue, index: Int, containerID: String, mainIfName: String, config: MultusConfig,
+    private func attachment(_ delegate: JSONValue, index: Int, containerID: ContainerID, mainIfName: String, config: MultusConfig,
                             source: String) throws(SpecError) -> (Attachment, String?) {
         let fields = try JSONFields(delegate, path: "")
         let network = try NetworkConfigList(json: try Self.delegateConfig(fields, cniVersion: config.cniVersion), path: "Bytes")
         let requested = try fields.string("ifnameRequest") ?? ""
         let role: Attachment.Role = index == 0 ? .main : .secondary
-        let ifName = role == .main ? mainIfName : requested.isEmpty ? "net\(index)" : requested
+        let ifName: InterfaceName
+        do { ifName = try InterfaceName(role == .main ? mainIfName : requested.isEmpty ? "net\(index)" : requested) } catch {
+            throw .invalidField(path: role == .main ? "CNI_IFNAME" : "ifnameRequest", reason: error.reason)
+        }
         var capabilities = role == .main ? config.runtimeConfig : JSONObject()
         var extraArgs = CNIArgs()
         if let mac = try fields.string("macRequest"), !mac.isEmpty {
@@ -123,11 +126,11 @@ struct MultusScratchCache {
         if let deviceID = try fields.string("deviceID"), !deviceID.isEmpty {
             if role == .secondary { capabilities["deviceID"] = .string(deviceID) }
             device = AttachedDevice(resourceName: try fields.string("resourceName") ?? "", deviceID: deviceID,
-                                    infoFile: DeviceInfo.cniFilePath(networkName: statusName, containerID: containerID, ifName: ifName))
+                                    infoFile: DeviceInfo.cniFilePath(networkName: statusName, containerID: containerID.text, ifName: ifName.text))
         }
         let attachment = Attachment(network: network, ifName: ifName, role: role, capabilityArgs: capabilities,
                                     source: "Multus's cache \(source)", statusName: statusName, extraArgs: extraArgs, device: device)
-        let resultName = "\(network.name)-\(containerID)-\(ifName)"
+        let resultName = "\(network.name)-\(containerID)-\(ifName.text)"
         let resultFile = resultDirectories.map { Files.join($0, resultName) }.first(where: Self.isFile)
         return (attachment, resultFile)
     }
@@ -235,7 +238,7 @@ private struct UnreadableResult: Error {
 
 /// One container's attachments as Multus recorded them.
 struct MultusRecord {
-    var containerID: String
+    var containerID: ContainerID
     var path: String
     var attachments: [CachedAttachment] = []
     /// libcni's cached results that were read, removed with the record.

@@ -22,7 +22,7 @@ struct AddCommand {
         let events = context.config.events ? EventRecorder(api: api, pod: pod.apiPod?.metadata, diagnostics: context.diagnostics)
                                            : .disabled(context.diagnostics)
         defer { events.finish() }
-        let plan = try context.resolver(api: api, events: events).plan(for: pod.podForPlan, mainIfName: context.invocation.ifName)
+        let plan = try context.resolver(api: api, events: events).plan(for: pod.podForPlan, mainIfName: try context.mainIfName())
         var entry = try recordIntent(plan)
         try attach(&entry, events: events)
         do {
@@ -49,7 +49,7 @@ struct AddCommand {
     /// `draDeviceStatus`, or for a pod the API does not have (it has no claims we could know).
     private func deviceStatusReporter(_ api: any KubeAPI, pod: Pod?, events: EventRecorder, claims: ClaimsAsRead?) -> DeviceStatusReporter? {
         guard context.writesDeviceStatus, let pod else { return nil }
-        return DeviceStatusReporter(api: api, pod: "\(pod.metadata.namespace)/\(pod.metadata.name)", containerID: context.invocation.containerID,
+        return DeviceStatusReporter(api: api, pod: "\(pod.metadata.namespace)/\(pod.metadata.name)", containerID: context.invocation.containerID?.text ?? "",
                                     events: events, diagnostics: context.diagnostics, claimsAsRead: claims)
     }
 
@@ -99,9 +99,10 @@ struct AddCommand {
     /// share the invocation's connection); they never fail the ADD.
     private func recordAttached(_ entry: CacheEntry, api: (any KubeAPI)?, pod: Pod?, deviceStatus: DeviceStatusReporter?) -> MetaError? {
         let statusFailure = Mutex<MetaError?>(nil)
-        let statusWrite = if let api, let pod, context.writesNetworkStatus {
+        // A pod was read, so the runtime named one.
+        let statusWrite = if let api, let pod, let reference = context.pod, context.writesNetworkStatus {
             Thread { [self] in
-                do throws(MetaError) { try writeNetworkStatus(entry, api: api, pod: pod) } catch { statusFailure.withLock { $0 = error } }
+                do throws(MetaError) { try writeNetworkStatus(entry, api: api, pod: pod, reference: reference) } catch { statusFailure.withLock { $0 = error } }
             }
         } else { nil as Thread? }
         var cacheFailure: MetaError?
@@ -115,14 +116,13 @@ struct AddCommand {
     /// `systemNamespaces`). A pod whose status cannot be written fails ADD: Multus does the same,
     /// and a pod whose attachments nobody can see is worse than a retried sandbox. A pod deleted
     /// meanwhile is no failure: nobody will read its status.
-    private func writeNetworkStatus(_ entry: CacheEntry, api: any KubeAPI, pod: Pod) throws(MetaError) {
+    private func writeNetworkStatus(_ entry: CacheEntry, api: any KubeAPI, pod: Pod, reference: PodReference) throws(MetaError) {
         let attached = entry.attachments.compactMap { cached in cached.result.map { (cached.attachment, $0) } }
         let all = entry.attachments.map(\.attachment)
         let value = NetworkStatus.annotationValue(NetworkStatus.entries(
             attached, isDefault: { DefaultRoutes.isDefault($0, among: all) }, deviceInfo: { $0.device.flatMap(DeviceInfo.forNetworkStatus) }))
-        let reference = "\(pod.metadata.namespace)/\(pod.metadata.name)"
         do {
-            if try NetworkStatusWriter(api: api).write(value, to: pod) == .podGone {
+            if try NetworkStatusWriter(api: api).write(value, to: pod, namespace: reference.namespace, name: reference.name) == .podGone {
                 context.diagnostics.note("pod \(reference) was deleted before its \(NetworkStatus.annotation) could be written; nothing to record it on")
             }
         } catch {
@@ -146,8 +146,9 @@ struct AddCommand {
     /// halfway through still knows what to tear down.
     private func recordIntent(_ plan: AttachmentPlan) throws(MetaError) -> CacheEntry {
         // A container ID attached again is no longer deleted: its next DEL must run.
-        context.cache.deleted.forget(context.invocation.containerID)
-        let entry = CacheEntry(state: .adding, containerID: context.invocation.containerID, netns: context.invocation.netns,
+        let containerID = try context.containerID()
+        context.cache.deleted.forget(containerID)
+        let entry = CacheEntry(state: .adding, containerID: containerID, netns: context.invocation.netns,
                                args: context.invocation.args, attachments: plan.attachments.map { CachedAttachment(attachment: $0, result: nil) })
         try context.cache.store(entry)
         return entry

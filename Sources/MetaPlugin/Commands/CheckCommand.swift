@@ -10,13 +10,13 @@ struct CheckCommand {
         guard context.config.cniVersion.supportsCheck else {
             throw .incompatibleVersion("CHECK needs cniVersion 0.4.0 or later; the multus config says \(context.config.cniVersion)")
         }
-        let containerID = context.invocation.containerID
+        let containerID = try context.containerID()
         if let entry = try context.cache.load(containerID) {
             guard entry.state == .added else {
                 throw .notAttached(containerID: containerID, reason: "its ADD did not complete (cache entry \(context.cache.path(for: containerID)))")
             }
             try check(entry.attachments, cachedArgs: entry.args, source: context.cache.path(for: containerID))
-        } else if let record = try context.cache.multus.load(containerID, mainIfName: context.invocation.ifName, config: context.config) {
+        } else if let record = try context.cache.multus.load(containerID, mainIfName: try context.mainIfName().text, config: context.config) {
             // Attached by Multus before the upgrade: libcni's cached results stand in for ours.
             if let missing = record.attachments.first(where: { !$0.addCompleted }) {
                 throw .notAttached(containerID: containerID, reason: "Multus's cache \(record.path) has no cached result for \(missing.attachment.label) "

@@ -19,25 +19,24 @@ struct DelCommand {
     let context: PluginContext
 
     func run() throws(MetaError) {
-        let containerID = context.invocation.containerID
-        if let entry = ourEntry() {
+        let (containerID, ifName) = (try context.containerID(), try context.mainIfName())
+        if let entry = ourEntry(containerID) {
             try release(entry)
-            if let stale = multusRecord() { context.cache.multus.remove(stale) }
-        } else if let record = multusRecord() {
+            if let stale = multusRecord(containerID, ifName) { context.cache.multus.remove(stale) }
+        } else if let record = multusRecord(containerID, ifName) {
             try release(record)
-        } else if context.cache.deleted.contains(containerID, ifName: context.invocation.ifName) {
+        } else if context.cache.deleted.contains(containerID, ifName: ifName) {
             return
-        } else if tearDownFromConfig() == .partial {
+        } else if tearDownFromConfig(containerID, ifName) == .partial {
             // No tombstone: the next DEL must try again what this one could not reach.
             return
         }
-        context.cache.deleted.record(containerID, ifName: context.invocation.ifName)
+        context.cache.deleted.record(containerID, ifName: ifName)
     }
 
     /// Our cache's entry for the container. One that cannot be read is noted and removed: the
     /// config then decides, as if there were none.
-    private func ourEntry() -> CacheEntry? {
-        let containerID = context.invocation.containerID
+    private func ourEntry(_ containerID: ContainerID) -> CacheEntry? {
         do {
             return try context.cache.load(containerID)
         } catch {
@@ -72,15 +71,15 @@ struct DelCommand {
         let pod = ObjectMeta(name: reference.name.text, namespace: reference.namespace.text, uid: reference.uid?.text ?? "")
         let events = context.config.events ? EventRecorder(api: api, pod: pod, diagnostics: context.diagnostics) : .disabled(context.diagnostics)
         defer { events.finish() }
-        DeviceStatusReporter(api: api, pod: reference.description, containerID: entry.containerID, events: events, diagnostics: context.diagnostics)
+        DeviceStatusReporter(api: api, pod: reference.description, containerID: entry.containerID.text, events: events, diagnostics: context.diagnostics)
             .withdraw(detached)
     }
 
     /// Multus's record of this container, if it left one we can read (one it cannot is noted and
     /// passed over: the config then decides).
-    private func multusRecord() -> MultusRecord? {
+    private func multusRecord(_ containerID: ContainerID, _ ifName: InterfaceName) -> MultusRecord? {
         do {
-            return try context.cache.multus.load(context.invocation.containerID, mainIfName: context.invocation.ifName, config: context.config)
+            return try context.cache.multus.load(containerID, mainIfName: ifName.text, config: context.config)
         } catch {
             context.diagnostics.note("\(ErrorMapping.cniError(error, context: nil).msg); not using it")
             return nil
@@ -111,16 +110,16 @@ struct DelCommand {
     /// resolved (its NAD deleted, the API away) is skipped and named; it never stops the others.
     /// Delegates' errors are noted, never returned: there may be nothing to delete. Either makes
     /// the teardown partial, and then no tombstone is left: a later DEL must try again.
-    private func tearDownFromConfig() -> Reach {
+    private func tearDownFromConfig(_ containerID: ContainerID, _ mainIfName: InterfaceName) -> Reach {
         var reach = Reach.complete
         let (api, pod) = podForTeardown(&reach)
-        let plan = context.resolver(api: api).teardownPlan(for: pod, mainIfName: context.invocation.ifName)
+        let plan = context.resolver(api: api).teardownPlan(for: pod, mainIfName: mainIfName)
         for skipped in plan.skipped {
             context.diagnostics.note("no cache entry, and a network cannot be resolved to DEL it (skipped): \(ErrorMapping.cniError(skipped, context: nil).msg)")
             reach = .partial
         }
         // Nothing on record: no ADD is known to have completed, so every failure is ignored.
-        let unrecorded = CacheEntry(state: .adding, containerID: context.invocation.containerID, netns: context.invocation.netns,
+        let unrecorded = CacheEntry(state: .adding, containerID: containerID, netns: context.invocation.netns,
                                     args: context.invocation.args, attachments: plan.attachments.map { CachedAttachment(attachment: $0, result: nil) })
         let outcome = Teardown(context: context).run(unrecorded, netns: context.invocation.netns, purpose: .release)
         if !outcome.ignored.isEmpty { reach = .partial }

@@ -13,6 +13,7 @@ struct GCCommand {
     /// The GC call's stdin, which carries `cni.dev/valid-attachments`.
     let request: JSONValue
 
+    /// As the runtime lists them, unchecked: a key only ever matches an entry of ours, whose names were checked.
     struct AttachmentKey: Hashable { var containerID: String; var ifName: String }
 
     /// An entry still being written by an ADD is left alone unless it is older than any ADD can
@@ -89,8 +90,8 @@ struct GCCommand {
             case .failure(let error):
                 scan.failures.append(ErrorMapping.cniError(error, context: nil).msg)
             case .success(let entry):
-                let mainIfName = entry.attachments.first { $0.attachment.role == .main }?.attachment.ifName ?? ""
-                if valid.contains(AttachmentKey(containerID: entry.containerID, ifName: mainIfName)) || isInProgress(listed, entry) {
+                let mainIfName = entry.attachments.first { $0.attachment.role == .main }?.attachment.ifName.text ?? ""
+                if valid.contains(AttachmentKey(containerID: entry.containerID.text, ifName: mainIfName)) || isInProgress(listed, entry) {
                     scan.live.append(entry)
                 } else {
                     scan.failures += collect(entry, from: .ourCache).failures
@@ -106,7 +107,7 @@ struct GCCommand {
     private func collectMultusRecords(valid: Set<AttachmentKey>, into scan: inout Scan) {
         let multus = context.cache.multus
         for containerID in multus.containerIDs() {
-            let listed = valid.first { $0.containerID == containerID }
+            let listed = valid.first { $0.containerID == containerID.text }
             let record: MultusRecord?
             do {
                 record = try multus.load(containerID, mainIfName: listed?.ifName ?? multus.mainIfName(of: containerID), config: context.config)
@@ -160,7 +161,7 @@ struct GCCommand {
     /// no record we can read): it could be on any network, and telling a plugin it is not valid
     /// would release its addresses while the pod runs.
     private func networksCanBeTold(valid: Set<AttachmentKey>, live: [CacheEntry]) -> Bool {
-        let known = Set(live.map(\.containerID))
+        let known = Set(live.map(\.containerID.text))
         let unknown = valid.filter { !known.contains($0.containerID) }.sorted { ($0.containerID, $0.ifName) < ($1.containerID, $1.ifName) }
         guard !unknown.isEmpty else { return true }
         let listed = unknown.prefix(5).map { "\($0.containerID)/\($0.ifName)" }.joined(separator: ", ")
@@ -196,10 +197,10 @@ struct GCCommand {
         }
         for entry in live {
             for cached in entry.attachments {
-                record(cached.attachment.network, ["containerID": .string(entry.containerID), "ifname": .string(cached.attachment.ifName)])
+                record(cached.attachment.network, ["containerID": .string(entry.containerID.text), "ifname": .string(cached.attachment.ifName.text)])
             }
         }
-        if let plan = try? context.resolver(api: nil).plan(for: nil, mainIfName: "eth0") {
+        if let plan = try? context.resolver(api: nil).plan(for: nil, mainIfName: .eth0) {
             for attachment in plan.attachments { record(attachment.network, nil) }
         }
         return networks

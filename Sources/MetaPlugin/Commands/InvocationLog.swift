@@ -16,7 +16,7 @@ enum InvocationLog {
     /// `ADD pod default/web-0 container c1: ok in 41.2 ms`, or the error at `error` level.
     static func outcome(_ log: Logger, _ context: ErrorContext?, _ error: CNIError?, since started: ContinuousClock.Instant) {
         let what = context.map { context in
-            [context.command.rawValue, context.pod.map { "pod \($0)" }, context.containerID.isEmpty ? nil : "container \(context.containerID)"]
+            [context.command.rawValue, context.pod.map { "pod \($0)" }, context.containerID.map { "container \($0)" }]
                 .compactMap { $0 }.joined(separator: " ")
         } ?? "call"
         let took = milliseconds(.now - started)
@@ -41,7 +41,7 @@ enum InvocationLog {
 
     /// A plugin's stdin and stdout (and the end of its stderr, when it wrote any).
     static func exchangeLines(_ exchange: PluginExchange) -> String {
-        let head = "\(exchange.path) \(exchange.command.rawValue) \(exchange.ifName)"
+        let head = "\(exchange.path) \(exchange.command.rawValue) \(exchange.ifName?.text ?? "")"
         var text = "\(head) stdin: \(String(decoding: exchange.stdin, as: UTF8.self)) stdout: \(String(decoding: exchange.output.stdout, as: UTF8.self))"
         if !exchange.output.stderr.isEmpty { text += " stderr: \(String(decoding: exchange.output.stderr.suffix(4096), as: UTF8.self))" }
         return text
@@ -49,7 +49,7 @@ enum InvocationLog {
 
     /// `network net-b (net1, macvlan) ADD: 10.2.0.5/24 in 12.0 ms`, or its failure.
     static func networkLine(_ report: NetworkCallReport) -> String {
-        let head = "network \(report.network) (\(report.ifName), \(report.plugins.joined(separator: " -> "))) \(report.command.rawValue)"
+        let head = "network \(report.network) (\(report.ifName?.text ?? ""), \(report.plugins.joined(separator: " -> "))) \(report.command.rawValue)"
         let took = milliseconds(report.duration)
         switch report.outcome {
         case .success(let result?):

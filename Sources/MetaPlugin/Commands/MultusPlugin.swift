@@ -127,7 +127,7 @@ public struct MultusPlugin: Sendable {
         if pod != nil {
             // What Multus always hands delegates for a pod (libcni's Kubernetes args).
             if invocation.args["IgnoreUnknown"] == nil { invocation.args["IgnoreUnknown"] = "true" }
-            if invocation.args["K8S_POD_INFRA_CONTAINER_ID"] == nil { invocation.args["K8S_POD_INFRA_CONTAINER_ID"] = invocation.containerID }
+            if invocation.args["K8S_POD_INFRA_CONTAINER_ID"] == nil { invocation.args["K8S_POD_INFRA_CONTAINER_ID"] = invocation.containerID?.text }
         }
         var directories: [String] = []
         for directory in [config.binDir] + invocation.path where !directory.isEmpty && !directories.contains(directory) {

@@ -23,12 +23,28 @@ struct PluginContext: Sendable {
     /// The running executable (`/proc/self/exe`): a NAD may not run it again as a delegate.
     let ownExecutable: String
 
+    /// CNI_CONTAINERID, which `Invocation` requires for ADD, DEL and CHECK, the only verbs that ask.
+    func containerID() throws(MetaError) -> ContainerID {
+        guard let id = invocation.containerID else { throw missing("CNI_CONTAINERID") }
+        return id
+    }
+
+    /// CNI_IFNAME, which `Invocation` requires for ADD, DEL and CHECK, the only verbs that ask.
+    func mainIfName() throws(MetaError) -> InterfaceName {
+        guard let ifName = invocation.ifName else { throw missing("CNI_IFNAME") }
+        return ifName
+    }
+
+    private func missing(_ variable: String) -> MetaError {
+        .spec(.missingEnvironment(command: invocation.command.rawValue, names: [variable]), source: "the CNI environment")
+    }
+
     /// The runtime conf of one attachment's delegate calls.
     /// - Parameters:
     ///   - cachedArgs: CNI_ARGS as ADD had them; used when this call carries none (a DEL from a
     ///     runtime that forgot the pod's identity, or a GC, must still reach the same leases).
     ///   - containerID: the attachment's container, when it is not the call's (GC).
-    func runtimeConf(for attachment: Attachment, netns: String, cachedArgs: CNIArgs? = nil, containerID: String? = nil) -> RuntimeConf {
+    func runtimeConf(for attachment: Attachment, netns: String, cachedArgs: CNIArgs? = nil, containerID: ContainerID? = nil) -> RuntimeConf {
         var args = invocation.args.isEmpty ? (cachedArgs ?? invocation.args) : invocation.args
         if attachment.role != .main { for key in Self.interfaceArgs { args[key] = nil } }
         for (key, value) in attachment.extraArgs.pairs { args[key] = value }
@@ -50,7 +66,7 @@ struct PluginContext: Sendable {
     /// Only ADD insists on a device for each network that names a resource: DEL's plan (when the
     /// cache is lost) may come after the kubelet released the pod's devices.
     func resolver(api: (any KubeAPI)?, events: EventRecorder? = nil) -> NetworkResolver {
-        NetworkResolver(config: config, files: files, api: api, devices: devices, containerID: invocation.containerID, events: events,
+        NetworkResolver(config: config, files: files, api: api, devices: devices, containerID: invocation.containerID?.text ?? "", events: events,
                         diagnostics: diagnostics,
                         metaPluginGuard: MetaPluginGuard(executor: runner.executor, pluginDirectories: pluginDirectories, ownExecutable: ownExecutable),
                         deviceNeed: invocation.command == .add ? .required : .bestEffort)
@@ -64,7 +80,7 @@ struct PluginContext: Sendable {
     func lookUpPod(_ api: (any KubeAPI)?) throws(MetaError) -> PodLookup {
         guard let api, let reference = pod else { return .notKubernetes }
         let found: Pod
-        do { found = try api.pod(namespace: reference.namespace.text, name: reference.name.text) } catch where error.isNotFound {
+        do { found = try api.pod(namespace: reference.namespace, name: reference.name) } catch where error.isNotFound {
             return .unknownToAPI(reference)
         } catch {
             throw .kube(error, context: "reading pod \(reference)")

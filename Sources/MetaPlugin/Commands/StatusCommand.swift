@@ -10,7 +10,7 @@ struct StatusCommand {
             throw .incompatibleVersion("STATUS needs cniVersion 1.1.0 or later; the multus config says \(context.config.cniVersion)")
         }
         try Readiness.waitFor(context.config.readinessIndicatorFile, timeout: context.config.readinessIndicatorTimeout)
-        let plan = try context.resolver(api: try context.kube.api()).plan(for: nil, mainIfName: "eth0")
+        let plan = try context.resolver(api: try context.kube.api()).plan(for: nil, mainIfName: .eth0)
         for attachment in plan.attachments where attachment.role == .main {
             do {
                 try context.runner.status(attachment.network, context.containerlessRuntimeConf)

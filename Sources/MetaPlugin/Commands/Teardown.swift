@@ -101,7 +101,7 @@ struct Teardown {
 
     /// How an ignored DEL failure reads, wherever it happens: which container (GC tears down
     /// many), which network, why it does not count, and the delegate's error.
-    static func ignoredLine(_ failure: DelegateFailure, containerID: String) -> String {
+    static func ignoredLine(_ failure: DelegateFailure, containerID: ContainerID) -> String {
         "ignored: container \(containerID): DEL of \(failure.attachment), which has no completed ADD on record: \(failure.error)"
     }
 

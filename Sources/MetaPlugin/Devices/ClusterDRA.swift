@@ -1,3 +1,4 @@
+import CNI
 import KubeClient
 
 /// A pod's DRA network devices as Multus v4.3.1 finds them (its pkg/draclient): through
@@ -136,7 +137,10 @@ private struct Lookup {
     func allocatedClaim(_ name: String) throws(Unavailable) -> (String, [DeviceAllocation]) {
         let id = "\(pod.namespace)/\(name)"
         let claim: ResourceClaim
-        do { claim = try api.resourceClaim(namespace: pod.namespace, name: name) } catch {
+        guard let namespace = try? Namespace(pod.namespace) else {
+            throw .failed(DeviceInfoError(path: "ResourceClaim \(id)", problem: "the pod's namespace is no Kubernetes namespace", isTransient: false))
+        }
+        do { claim = try api.resourceClaim(namespace: namespace, name: name) } catch {
             throw Self.classify(error, object: "ResourceClaim \(id)")
         }
         guard let results = claim.results else {

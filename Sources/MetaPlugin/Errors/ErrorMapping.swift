@@ -7,11 +7,11 @@ import System
 /// is which pod.
 struct ErrorContext: Sendable {
     var command: CNICommand
-    var containerID: String
+    var containerID: ContainerID?
     /// The pod CNI_ARGS names, once its name and namespace passed their rules.
     var pod: String?
 
-    init(command: CNICommand, containerID: String) {
+    init(command: CNICommand, containerID: ContainerID?) {
         self.command = command
         self.containerID = containerID
     }
@@ -19,7 +19,7 @@ struct ErrorContext: Sendable {
     var description: String {
         var parts = ["\(command.rawValue)"]
         if let pod { parts.append("pod \(pod)") }
-        if !containerID.isEmpty { parts.append("container \(containerID)") }
+        if let containerID { parts.append("container \(containerID)") }
         return parts.joined(separator: ", ")
     }
 }

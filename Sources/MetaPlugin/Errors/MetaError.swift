@@ -22,7 +22,7 @@ public enum MetaError: Error, Sendable {
     /// The cache entry for a container is unreadable.
     case corruptCache(path: String, reason: String)
     /// CHECK for a container we have no complete record of.
-    case notAttached(containerID: String, reason: String)
+    case notAttached(containerID: ContainerID, reason: String)
     /// The pod's default route could not be set as requested.
     case route(String, attachment: AttachmentLabel)
     /// GC went through everything and these failed.
@@ -39,9 +39,10 @@ public enum MetaError: Error, Sendable {
 
 /// Names one attachment in messages: which network, on which interface, from which source.
 public struct AttachmentLabel: Sendable, Hashable, CustomStringConvertible {
+    /// `Attachment.statusName`: `namespace/name` for a NAD, so text rather than a `NetworkName`.
     public var network: String
     /// nil for a verb that concerns no interface (STATUS): naming eth0 there would mislead.
-    public var ifName: String?
+    public var ifName: InterfaceName?
     public var source: String
 
     public var description: String {

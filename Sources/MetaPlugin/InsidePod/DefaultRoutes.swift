@@ -16,7 +16,7 @@ enum DefaultRoutes {
             for gateway in attachment.defaultGateways {
                 let family = gateway.family
                 do {
-                    try PodRoutes.setDefaultRoute(netns: netns, gateway: gateway, ifName: attachment.ifName)
+                    try PodRoutes.setDefaultRoute(netns: netns, gateway: gateway, ifName: attachment.ifName.text)
                 } catch {
                     throw .route(error.description, attachment: attachment.label)
                 }

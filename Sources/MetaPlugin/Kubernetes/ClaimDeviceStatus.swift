@@ -35,9 +35,9 @@ enum ClaimDeviceStatus {
     static func networkData(_ attachment: Attachment, result: CNIResult) -> NetworkDeviceData {
         let podSide = result.interfaces.indices.filter { result.interfaces[$0].sandbox.map { !$0.isEmpty } ?? false }
         guard let last = podSide.last else {
-            return bounded(NetworkDeviceData(interfaceName: attachment.ifName, ips: result.ips.map(\.address.text), hardwareAddress: nil))
+            return bounded(NetworkDeviceData(interfaceName: attachment.ifName.text, ips: result.ips.map(\.address.text), hardwareAddress: nil))
         }
-        let index = podSide.first { result.interfaces[$0].name == attachment.ifName } ?? last
+        let index = podSide.first { result.interfaces[$0].name == attachment.ifName.text } ?? last
         let ips = result.ips.filter { ip in
             guard let owner = ip.interface, result.interfaces.indices.contains(owner) else { return index == last }
             return owner == index
@@ -91,14 +91,15 @@ enum ClaimDeviceStatus {
 
 /// A ResourceClaim by namespace and name.
 struct ClaimName: Sendable, Hashable, CustomStringConvertible {
-    var namespace: String
+    var namespace: Namespace
+    /// A DRA claim's name, as the pod's status gives it; it goes into a path only after a namespace that passed.
     var name: String
 
     /// From `namespace/name`, as `DRADevice.claim` holds it.
     init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
-        namespace = String(parts[0])
+        guard parts.count == 2, !parts[1].isEmpty, let namespace = try? Namespace(String(parts[0])) else { return nil }
+        self.namespace = namespace
         name = String(parts[1])
     }
 

@@ -100,14 +100,14 @@ final class ClaimsAsRead: KubeAPI, Sendable {
 
     func claim(_ name: ClaimName) -> ResourceClaim? { claims.withLock { $0[name] } }
 
-    func resourceClaim(namespace: String, name: String) throws(KubeError) -> ResourceClaim {
+    func resourceClaim(namespace: Namespace, name: String) throws(KubeError) -> ResourceClaim {
         let claim = try base.resourceClaim(namespace: namespace, name: name)
         if let key = ClaimName("\(namespace)/\(name)") { claims.withLock { $0[key] = claim } }
         return claim
     }
 
-    func pod(namespace: String, name: String) throws(KubeError) -> Pod { try base.pod(namespace: namespace, name: name) }
-    func networkAttachmentDefinition(namespace: String, name: String) throws(KubeError) -> NetworkAttachmentDefinition {
+    func pod(namespace: Namespace, name: PodName) throws(KubeError) -> Pod { try base.pod(namespace: namespace, name: name) }
+    func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition {
         try base.networkAttachmentDefinition(namespace: namespace, name: name)
     }
     func updatePodStatus(_ pod: Pod) throws(KubeError) -> Pod { try base.updatePodStatus(pod) }
@@ -115,7 +115,7 @@ final class ClaimsAsRead: KubeAPI, Sendable {
     func resourceSlices(driver: String, nodeName: String) throws(KubeError) -> [ResourceSlice] {
         try base.resourceSlices(driver: driver, nodeName: nodeName)
     }
-    func applyResourceClaimStatus(_ body: JSONValue, namespace: String, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
+    func applyResourceClaimStatus(_ body: JSONValue, namespace: Namespace, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim {
         try base.applyResourceClaimStatus(body, namespace: namespace, name: name, fieldManager: fieldManager)
     }
 }

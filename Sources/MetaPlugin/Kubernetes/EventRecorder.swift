@@ -43,7 +43,7 @@ final class EventRecorder: Sendable {
     }
 
     /// Multus's wording, with the API server's own message as the cause.
-    func noNetworkFound(namespace: String, name: String, error: KubeError) {
+    func noNetworkFound(namespace: Namespace, name: NetworkName, error: KubeError) {
         let cause: String = if case .http(_, _, _, let message) = error { message } else { error.description }
         record(.warning, reason: "NoNetworkFound",
                message: "cannot find a network-attachment-definition (\(name)) in namespace (\(namespace)): \(cause)")

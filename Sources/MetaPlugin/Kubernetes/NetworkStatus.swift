@@ -41,7 +41,7 @@ enum NetworkStatus {
             // A result naming no pod interface (0.2.0 style): one entry on the requested name;
             // none for the auxiliary chain, which has no interface of its own.
             guard attachment.role != .auxiliary else { return [] }
-            return [entry(interface: CNIResult.Interface(name: attachment.ifName), ips: result.ips, isDefault: isDefault)]
+            return [entry(interface: CNIResult.Interface(name: attachment.ifName.text), ips: result.ips, isDefault: isDefault)]
         }
         let defaultIndex = isDefault ? Self.defaultInterface(of: result, among: podSide) : nil
         return podSide.map { index in

@@ -20,9 +20,11 @@ struct NetworkStatusWriter {
         case podGone
     }
 
-    /// - Parameter pod: the pod as ADD read it; its first write needs no second read.
+    /// - Parameters:
+    ///   - pod: the pod as ADD read it; its first write needs no second read.
+    ///   - namespace, name: the pod the runtime named, which a conflict reads again.
     /// - Throws: the API's error for anything but a conflict (retried) or a missing pod.
-    func write(_ value: String, to pod: Pod) throws(KubeError) -> Outcome {
+    func write(_ value: String, to pod: Pod, namespace: Namespace, name: PodName) throws(KubeError) -> Outcome {
         var current = pod
         var attempt = 1
         while true {
@@ -35,7 +37,7 @@ struct NetworkStatusWriter {
                 Clock.sleep(for: backoff)
                 attempt += 1
                 do {
-                    current = try api.pod(namespace: pod.metadata.namespace, name: pod.metadata.name)
+                    current = try api.pod(namespace: namespace, name: name)
                 } catch where error.isNotFound {
                     return .podGone
                 }

@@ -14,7 +14,7 @@ public struct Attachment: Sendable, Hashable {
     }
 
     public var network: NetworkConfigList
-    public var ifName: String
+    public var ifName: InterfaceName
     public var role: Role
     /// runtimeConfig offered to this network's plugins (filtered by their capabilities).
     public var capabilityArgs: JSONObject
@@ -30,7 +30,7 @@ public struct Attachment: Sendable, Hashable {
     /// default routes of their families.
     public var defaultGateways: [IPAddress]
 
-    public init(network: NetworkConfigList, ifName: String, role: Role, capabilityArgs: JSONObject = JSONObject(), source: String,
+    public init(network: NetworkConfigList, ifName: InterfaceName, role: Role, capabilityArgs: JSONObject = JSONObject(), source: String,
                 statusName: String? = nil, extraArgs: CNIArgs = CNIArgs(), device: AttachedDevice? = nil, defaultGateways: [IPAddress] = []) {
         self.network = network
         self.ifName = ifName
@@ -52,12 +52,9 @@ public struct AttachmentPlan: Sendable {
 
     /// Refuses plans two of whose attachments would fight over one interface name.
     public init(validating attachments: [Attachment]) throws(MetaError) {
-        var seen: [String: Attachment] = [:]
+        var seen: [InterfaceName: Attachment] = [:]
         var gateways: [IPFamily: (gateway: IPAddress, network: String)] = [:]
         for attachment in attachments {
-            if let problem = NameRules.interfaceNameProblem(attachment.ifName) {
-                throw .invalidConfig("interface name for network \(Echo.quoted(attachment.network.name)): \(problem)", source: attachment.source)
-            }
             if let earlier = seen[attachment.ifName] {
                 throw .invalidConfig("networks \(Echo.quoted(earlier.network.name)) and \(Echo.quoted(attachment.network.name)) both want interface \(attachment.ifName)", source: attachment.source)
             }

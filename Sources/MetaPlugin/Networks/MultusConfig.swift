@@ -15,7 +15,7 @@ public struct MultusConfig: Sendable {
     public var defaultNetworks: [String]
     public var kubeconfig: String?
     /// Where `clusterNetwork`/`defaultNetworks` NADs and default-network overrides live.
-    public var multusNamespace: String
+    public var multusNamespace: Namespace
     /// Pods here get no `defaultNetworks` and no network-status annotation.
     public var systemNamespaces: [String]
     /// Pods may only use NADs of their own namespace, or of `globalNamespaces`.
@@ -70,10 +70,10 @@ public struct MultusConfig: Sendable {
             clusterNetwork = try f.string("clusterNetwork").flatMap { $0.isEmpty ? nil : $0 }
             defaultNetworks = try f.strings("defaultNetworks")
             kubeconfig = try f.string("kubeconfig").flatMap { $0.isEmpty ? nil : $0 }
-            multusNamespace = try f.string("multusNamespace").flatMap { $0.isEmpty ? nil : $0 } ?? "kube-system"
             // It goes into API paths: a namespace Kubernetes could not have never reaches a request line.
-            if let problem = NameRules.dns1123LabelProblem(multusNamespace, what: "namespace") {
-                throw SpecError.invalidField(path: "multusNamespace", reason: problem)
+            let namespace = try f.string("multusNamespace").flatMap { $0.isEmpty ? nil : $0 } ?? "kube-system"
+            do throws(NameError) { multusNamespace = try Namespace(namespace) } catch {
+                throw SpecError.invalidField(path: "multusNamespace", reason: error.reason)
             }
             systemNamespaces = f.object["systemNamespaces"] == nil ? ["kube-system"] : try f.strings("systemNamespaces")
             namespaceIsolation = try f.bool("namespaceIsolation") ?? false

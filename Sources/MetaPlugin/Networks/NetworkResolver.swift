@@ -44,7 +44,7 @@ struct NetworkResolver {
     }
 
     /// The plan for `pod` (nil: no Kubernetes, the config alone decides).
-    func plan(for pod: Pod?, mainIfName: String) throws(MetaError) -> AttachmentPlan {
+    func plan(for pod: Pod?, mainIfName: InterfaceName) throws(MetaError) -> AttachmentPlan {
         var attachments: [Attachment] = []
         // One allocator for the pod: each network of a resource gets the next device, in order.
         var allocator = deviceAllocator(for: pod)
@@ -56,7 +56,7 @@ struct NetworkResolver {
 
     /// For a DEL that has no record at all: every network that can still be resolved, each on the
     /// interface its position gives it, and why each of the others was skipped.
-    func teardownPlan(for pod: Pod?, mainIfName: String) -> (attachments: [Attachment], skipped: [MetaError]) {
+    func teardownPlan(for pod: Pod?, mainIfName: InterfaceName) -> (attachments: [Attachment], skipped: [MetaError]) {
         let resolved: [Result<ResolvedNetwork, MetaError>]
         do { resolved = try resolve(for: pod, .bestEffort) } catch { return ([], [error]) }
         var allocator = deviceAllocator(for: pod)
@@ -111,7 +111,7 @@ struct NetworkResolver {
         }
         if let text = pod.metadata.annotations[NetworkSelection.annotation], !text.trimmingWhitespace.isEmpty {
             let source = "annotation \(NetworkSelection.annotation) of pod \(pod.metadata.namespace)/\(pod.metadata.name)"
-            switch Result(catching: { () throws(NetworkSelectionError) in try NetworkSelection.parse(text, podNamespace: pod.metadata.namespace) }) {
+            switch Result(catching: { () throws(NetworkSelectionError) in try NetworkSelection.parse(text, podNamespace: try Self.namespace(of: pod)) }) {
             case .success(let elements):
                 for element in elements {
                     networks.append(try attempt { () throws(MetaError) in try annotatedNetwork(element, pod: pod, source: source) })
@@ -151,12 +151,14 @@ struct NetworkResolver {
     }
 
     /// The attachment one resolved network becomes at `position` in the pod's list.
-    private func attachment(_ resolved: ResolvedNetwork, position: Int, mainIfName: String, allocator: inout DeviceAllocator?) throws(MetaError) -> Attachment {
+    private func attachment(_ resolved: ResolvedNetwork, position: Int, mainIfName: InterfaceName, allocator: inout DeviceAllocator?) throws(MetaError) -> Attachment {
         guard !resolved.network.name.isEmpty else {
             throw .invalidConfig("a delegate network needs a \"name\" (plugins key their state, such as IPAM leases, on it)", source: resolved.source)
         }
         let role: Attachment.Role = resolved.isAuxiliary ? .auxiliary : position == 0 ? .main : .secondary
-        let ifName = role == .main ? mainIfName : resolved.element?.interfaceRequest?.text ?? "net\(position)"
+        let ifName = if role == .main { mainIfName } else if let requested = resolved.element?.interfaceRequest { requested } else {
+            try Self.secondaryIfName(position, source: resolved.source)
+        }
         var capabilities = role == .main ? config.runtimeConfig : JSONObject()
         if let element = resolved.element { capabilities = Self.capabilityArgs(element, over: capabilities) }
         var network = resolved.network
@@ -166,7 +168,7 @@ struct NetworkResolver {
             // deviceID and CNIDeviceInfoFile capabilities.
             let deviceID = grant.id
             let infoFile = DeviceInfo.cniFilePath(baseDirectory: devices.infoDirectory, networkName: resolved.statusName,
-                                                  containerID: containerID, ifName: ifName)
+                                                  containerID: containerID, ifName: ifName.text)
             device = AttachedDevice(resourceName: resourceName, deviceID: deviceID, infoFile: infoFile, dra: grant.draDevice)
             network = DeviceInfo.injectingDeviceID(deviceID, into: network)
             if role == .secondary {
@@ -180,9 +182,14 @@ struct NetworkResolver {
                           defaultGateways: resolved.element?.defaultRoute ?? [])
     }
 
+    /// `net<position>`, Multus's name for a secondary that requests none.
+    private static func secondaryIfName(_ position: Int, source: String) throws(MetaError) -> InterfaceName {
+        do { return try InterfaceName("net\(position)") } catch { throw .invalidConfig("interface name for position \(position): \(error.reason)", source: source) }
+    }
+
     /// The network's device, noted with its source; nil without a pod, or when DEL finds none.
     private func nextDevice(_ allocator: inout DeviceAllocator?, _ resourceName: String, for resolved: ResolvedNetwork,
-                            ifName: String) throws(MetaError) -> DeviceGrant? {
+                            ifName: InterfaceName) throws(MetaError) -> DeviceGrant? {
         guard allocator != nil else { return nil }
         do throws(DeviceAllocationError) {
             guard let grant = try allocator?.next(resourceName: resourceName, for: resolved.statusName) else { return nil }
@@ -197,6 +204,12 @@ struct NetworkResolver {
             if case .source(let cause) = error, cause.isTransient { throw .unavailable(problem, source: resolved.source) }
             throw .invalidConfig(problem, source: resolved.source)
         }
+    }
+
+    /// The pod's namespace as the API returned it (or as the runtime named it, for a pod the API
+    /// does not know): a namespace the API server accepted passes the rule, so this never fails there.
+    private static func namespace(of pod: Pod) throws(NetworkSelectionError) -> Namespace {
+        do { return try Namespace(pod.metadata.namespace) } catch { throw NetworkSelectionError(reason: "the pod's namespace \(error.reason)") }
     }
 
     func isSystemNamespace(_ pod: Pod?) -> Bool {
@@ -230,7 +243,7 @@ struct NetworkResolver {
     /// override without a namespace means `multusNamespace`, which is therefore allowed only if
     /// listed in `globalNamespaces` (or the pod lives there).
     private func requireIsolation(_ element: NetworkSelectionElement, pod: Pod, source: String) throws(MetaError) {
-        guard config.namespaceIsolation, element.namespace != pod.metadata.namespace, !config.globalNamespaces.contains(element.namespace) else { return }
+        guard config.namespaceIsolation, element.namespace.text != pod.metadata.namespace, !config.globalNamespaces.contains(element.namespace.text) else { return }
         throw .invalidConfig(
             "network \(element.namespace)/\(element.name) is in another namespace, and namespaceIsolation allows only the pod's own namespace and globalNamespaces (\(config.globalNamespaces.joined(separator: ", ")))",
             source: source)
@@ -243,7 +256,8 @@ struct NetworkResolver {
             return ResolvedNetwork(network: loaded.network, source: loaded.source, statusName: loaded.network.name)
         }
         // A name Kubernetes could not store is no NAD: it never goes into an API path.
-        if let api, NameRules.dns1123SubdomainProblem(reference, what: key) == nil, let definition = try definition(reference, api: api, key: key) {
+        if let api, NameRules.dns1123SubdomainProblem(reference, what: key) == nil, let name = try? NetworkName(reference),
+           let definition = try definition(name, api: api, key: key) {
             return try network(from: definition, element: nil, requestedBy: key)
         }
         let loaded = try files.findByName(reference, key: key)
@@ -251,13 +265,13 @@ struct NetworkResolver {
     }
 
     /// The NAD `name` in `multusNamespace`; nil when there is none (then confDir is tried, as Multus does).
-    private func definition(_ name: String, api: any KubeAPI, key: String) throws(MetaError) -> NetworkAttachmentDefinition? {
+    private func definition(_ name: NetworkName, api: any KubeAPI, key: String) throws(MetaError) -> NetworkAttachmentDefinition? {
         do {
             return try api.networkAttachmentDefinition(namespace: config.multusNamespace, name: name)
         } catch where error.isNotFound {
             return nil
         } catch {
-            throw .kube(error, context: "\(key) \(Echo.quoted(name)) in namespace \(config.multusNamespace)")
+            throw .kube(error, context: "\(key) \(Echo.quoted(name.text)) in namespace \(config.multusNamespace)")
         }
     }
 

@@ -2,9 +2,10 @@ import CNI
 
 /// One requested attachment from the pod's networks annotation.
 public struct NetworkSelectionElement: Sendable, Hashable {
-    public var name: String
+    /// The NAD's name (a DNS-1123 subdomain, checked by the parser).
+    public var name: NetworkName
     /// Resolved: the element's namespace, else the pod's.
-    public var namespace: String
+    public var namespace: Namespace
     /// `"interface"` (or the legacy `"interfaceRequest"`), or `@ifname` in the comma form.
     public var interfaceRequest: InterfaceName?
     /// As given: addresses or CIDRs (Multus accepts both), validated.
@@ -29,7 +30,7 @@ public struct NetworkSelectionElement: Sendable, Hashable {
     public var position: Int
 
     public init(
-        name: String, namespace: String, interfaceRequest: InterfaceName? = nil, ips: [String] = [], mac: String? = nil,
+        name: NetworkName, namespace: Namespace, interfaceRequest: InterfaceName? = nil, ips: [String] = [], mac: String? = nil,
         defaultRoute: [IPAddress]? = nil, portMappings: JSONValue? = nil, bandwidth: JSONValue? = nil,
         cniArgs: JSONObject? = nil, infinibandGUID: String? = nil, deviceID: String? = nil, position: Int
     ) {
@@ -103,7 +104,7 @@ public enum NetworkSelection {
     /// Empty text means no networks.
     ///
     /// Throws the first problem found, naming the element and what is wrong with it.
-    public static func parse(_ text: String, podNamespace: String) throws(NetworkSelectionError) -> [NetworkSelectionElement] {
+    public static func parse(_ text: String, podNamespace: Namespace) throws(NetworkSelectionError) -> [NetworkSelectionElement] {
         if text.isEmpty { return [] }
         let looksLikeJSON = text.utf8.contains { $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "{") || $0 == UInt8(ascii: "\"") }
         let elements = looksLikeJSON
@@ -118,7 +119,7 @@ public enum NetworkSelection {
     private static let commaFormShape = "expected [namespace/]name[@interface]"
 
     /// Mirrors `parsePodNetworkObjectName`: one '/' and one '@' at most, parts trimmed.
-    private static func parseCommaForm(_ text: String, podNamespace: String) throws(NetworkSelectionError) -> [NetworkSelectionElement] {
+    private static func parseCommaForm(_ text: String, podNamespace: Namespace) throws(NetworkSelectionError) -> [NetworkSelectionElement] {
         var elements: [NetworkSelectionElement] = []
         for (position, rawItem) in split(text[...], at: ",").enumerated() {
             let item = trimmed(rawItem)
@@ -141,7 +142,7 @@ public enum NetworkSelection {
             if let problem = nameProblem(name) { throw failure(problem) }
             let interfaceName = interface.isEmpty ? nil : try interfaceName(interface, failure)
             elements.append(NetworkSelectionElement(
-                name: name, namespace: namespace.isEmpty ? podNamespace : namespace,
+                name: try named(name, NetworkName.init, failure), namespace: namespace.isEmpty ? podNamespace : try named(namespace, Namespace.init, failure),
                 interfaceRequest: interfaceName, position: position))
         }
         return elements
@@ -164,7 +165,7 @@ public enum NetworkSelection {
 
     // MARK: - JSON form
 
-    private static func parseJSONForm(_ text: String, podNamespace: String) throws(NetworkSelectionError) -> [NetworkSelectionElement] {
+    private static func parseJSONForm(_ text: String, podNamespace: Namespace) throws(NetworkSelectionError) -> [NetworkSelectionElement] {
         let document: JSONValue
         do {
             document = try JSONValue.parse(text)
@@ -185,7 +186,7 @@ public enum NetworkSelection {
     }
 
     /// Mirrors Go's decoding of one `NetworkSelectionElement`, then Multus's checks on it.
-    private static func element(_ value: JSONValue, position: Int, podNamespace: String) throws(NetworkSelectionError) -> NetworkSelectionElement {
+    private static func element(_ value: JSONValue, position: Int, podNamespace: Namespace) throws(NetworkSelectionError) -> NetworkSelectionElement {
         guard let object = value.objectValue else {
             throw NetworkSelectionError(position: position, reason: "must be an object, found \(value.kindName)")
         }
@@ -229,8 +230,10 @@ public enum NetworkSelection {
         let bandwidth = try reader.object("bandwidth")
         if let bandwidth { try reader.requireStruct(.object(bandwidth), path: "bandwidth", bandwidthFields) }
 
+        let failure = { (reason: String) in reader.failure(reason) }
         return NetworkSelectionElement(
-            name: name, namespace: namespace ?? podNamespace, interfaceRequest: interface, ips: ips, mac: mac,
+            name: try named(name, NetworkName.init, failure), namespace: try namespace.map { (text) throws(NetworkSelectionError) in try named(text, Namespace.init, failure) } ?? podNamespace,
+            interfaceRequest: interface, ips: ips, mac: mac,
             defaultRoute: defaultRoute, portMappings: portMappings.map(JSONValue.array),
             bandwidth: bandwidth.map(JSONValue.object), cniArgs: try reader.object("cni-args"),
             infinibandGUID: guid, deviceID: try reader.string("deviceID"), position: position)
@@ -264,6 +267,12 @@ public enum NetworkSelection {
 
     /// A NetworkAttachmentDefinition name: a DNS-1123 subdomain, as for any custom resource.
     static func nameProblem(_ name: String) -> String? { NameRules.dns1123SubdomainProblem(name, what: "network name") }
+
+    /// `text` as its type, once the rule above passed: a rule of the type's own cannot differ silently.
+    private static func named<Name>(_ text: String, _ make: (String) throws(NameError) -> Name,
+                                    _ failure: (String) -> NetworkSelectionError) throws(NetworkSelectionError) -> Name {
+        do { return try make(text) } catch { throw failure(error.reason) }
+    }
 
     /// The kernel's rule (`InterfaceName`): a NUL, a '/' or a name over 15 bytes never reaches CNI_IFNAME.
     private static func interfaceName(_ interface: String, _ failure: (String) -> NetworkSelectionError) throws(NetworkSelectionError) -> InterfaceName {

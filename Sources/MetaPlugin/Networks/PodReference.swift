@@ -14,15 +14,20 @@ public struct PodReference: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: `MetaError.invalidConfig` naming the argument whose value breaks its rule.
     public init?(args: CNIArgs) throws(MetaError) {
         guard let namespace = args["K8S_POD_NAMESPACE"], let name = args["K8S_POD_NAME"], !namespace.isEmpty, !name.isEmpty else { return nil }
-        self.namespace = try Self.argument("K8S_POD_NAMESPACE", namespace)
-        self.name = try Self.argument("K8S_POD_NAME", name)
-        uid = try args["K8S_POD_UID"].flatMap { $0.isEmpty ? nil : $0 }.map { (text) throws(MetaError) in try Self.argument("K8S_POD_UID", text) }
-        infraContainerID = try args["K8S_POD_INFRA_CONTAINER_ID"].flatMap { $0.isEmpty ? nil : $0 }
-            .map { (text) throws(MetaError) in try Self.argument("K8S_POD_INFRA_CONTAINER_ID", text) }
+        self.namespace = try Self.argument("K8S_POD_NAMESPACE", namespace, Namespace.init)
+        self.name = try Self.argument("K8S_POD_NAME", name, PodName.init)
+        uid = try Self.optionalArgument("K8S_POD_UID", args, PodUID.init)
+        infraContainerID = try Self.optionalArgument("K8S_POD_INFRA_CONTAINER_ID", args, ContainerID.init)
     }
 
-    private static func argument<Rule>(_ key: String, _ text: String) throws(MetaError) -> ValidName<Rule> {
-        do { return try ValidName<Rule>(text) } catch { throw .invalidConfig("\(key): \(error.reason)", source: "CNI_ARGS") }
+    private static func argument<Name>(_ key: String, _ text: String, _ make: (String) throws(NameError) -> Name) throws(MetaError) -> Name {
+        do { return try make(text) } catch { throw .invalidConfig("\(key): \(error.reason)", source: "CNI_ARGS") }
+    }
+
+    /// nil when the argument is absent or empty.
+    private static func optionalArgument<Name>(_ key: String, _ args: CNIArgs, _ make: (String) throws(NameError) -> Name) throws(MetaError) -> Name? {
+        guard let text = args[key], !text.isEmpty else { return nil }
+        return try argument(key, text, make)
     }
 
     public var description: String { "\(namespace)/\(name)" }

@@ -15,10 +15,10 @@ public enum ResultMerge {
     /// One attachment's result, with what the merged form needs of it.
     public struct Attached: Sendable {
         public var role: Attachment.Role
-        public var ifName: String
+        public var ifName: InterfaceName
         public var result: CNIResult
 
-        public init(role: Attachment.Role, ifName: String, result: CNIResult) {
+        public init(role: Attachment.Role, ifName: InterfaceName, result: CNIResult) {
             self.role = role
             self.ifName = ifName
             self.result = result
@@ -56,7 +56,7 @@ public enum ResultMerge {
             var notes: [String] = []
             let place = sandbox()
             for secondary in results where secondary.role != .main {
-                notes += append(try secondary.result.converted(to: .latest), ifName: secondary.ifName, to: &merged, sandbox: place)
+                notes += append(try secondary.result.converted(to: .latest), ifName: secondary.ifName.text, to: &merged, sandbox: place)
             }
             return (try merged.converted(to: version), notes)
         }
