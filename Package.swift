@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "YAML", dependencies: ["CYAML"], swiftSettings: strict),
         // The kubelet's pod-resources API: protobuf messages, gRPC over HTTP/2 (nghttp2) on its
         // unix socket.
-        .target(name: "PodResources", dependencies: ["CNGHTTP2", "System"], swiftSettings: strict),
+        .target(name: "PodResources", dependencies: ["CNGHTTP2", "CNI", "System"], swiftSettings: strict),
 
         // Exec'ing plugin binaries (the seam unit tests fake) and the libcni semantics of running
         // one delegate.
@@ -91,7 +91,7 @@ let package = Package(
                                          "System", "YAML"],
                           path: "Tests/Fuzz", swiftSettings: strict),
         // Times the pod-resources call (Tests/benchmark/podresources.sh); not part of the test suite.
-        .executableTarget(name: "podresources-bench", dependencies: ["PodResources"], path: "Tests/benchmark/podresources", swiftSettings: strict),
+        .executableTarget(name: "podresources-bench", dependencies: ["CNI", "PodResources"], path: "Tests/benchmark/podresources", swiftSettings: strict),
         // Times redaction and NAD parsing of 1 MB inputs (Tests/benchmark/inputs.sh); not part of the test suite.
         .executableTarget(name: "inputs-bench", dependencies: ["CNI", "KubeClient", "Logging"], path: "Tests/benchmark/inputs", swiftSettings: strict),
 

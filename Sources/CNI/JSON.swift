@@ -363,7 +363,7 @@ extension JSONValue {
     public func serialized() -> String { String(decoding: serializedBytes(), as: UTF8.self) }
 
     /// Written as UTF-8 bytes, not appended to a String scalar by scalar: every call writes its
-    /// cache entry and result this way, and the String path was 40% of a static ADD's instructions.
+    /// cache entry and result this way, and String appends are costly per scalar.
     public func serializedBytes() -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(512)

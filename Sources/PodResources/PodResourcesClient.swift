@@ -1,3 +1,4 @@
+import CNI
 import System
 
 /// A pod-resources call that failed. `socket` names the kubelet socket, `problem` what went wrong.
@@ -72,19 +73,19 @@ public struct PodResourcesClient: Sendable {
 
     /// What the kubelet allocated to one pod: `Get`, or, where the kubelet does not serve `Get`,
     /// `List` and the pod picked out of it. nil when `List` does not have the pod.
-    public func podResources(pod: String, namespace: String) throws(PodResourcesError) -> PodResources? {
+    public func podResources(pod: PodName, namespace: Namespace) throws(PodResourcesError) -> PodResources? {
         do {
             return try get(pod: pod, namespace: namespace)
         } catch where error.getIsNotServed {
-            return try list().first { $0.name == pod && $0.namespace == namespace }
+            return try list().first { $0.name == pod.text && $0.namespace == namespace.text }
         }
     }
 
     /// `/v1.PodResourcesLister/Get`, retried within the deadline while rate-limited.
-    public func get(pod: String, namespace: String) throws(PodResourcesError) -> PodResources {
-        let bytes = try call("Get", encodeGetRequest(pod: pod, namespace: namespace), until: .now + deadline)
+    public func get(pod: PodName, namespace: Namespace) throws(PodResourcesError) -> PodResources {
+        let bytes = try call("Get", encodeGetRequest(pod: pod.text, namespace: namespace.text), until: .now + deadline)
         do {
-            return try decodeGetResponse(bytes) ?? PodResources(name: pod, namespace: namespace)
+            return try decodeGetResponse(bytes) ?? PodResources(name: pod.text, namespace: namespace.text)
         } catch {
             throw PodResourcesError(socket: socket, problem: .malformed(error))
         }

@@ -2,10 +2,12 @@
 // api.proto) that name devices, by field number. Fields we do not use (CPU IDs, memory,
 // topology, share IDs) are skipped, as are fields a later kubelet adds.
 
+import CNI
+
 /// What the kubelet allocated to one pod.
 public struct PodResources: Sendable, Hashable {
-    /// As the kubelet's answer (or our request, checked by the caller) has them: this module
-    /// speaks the kubelet's protobuf and knows nothing of CNI's name types.
+    /// The kubelet's own text, read back from its answer and only compared: requests are made
+    /// with the typed names (`PodResourcesClient.get(pod:namespace:)`).
     public var name: String
     public var namespace: String
     public var containers: [ContainerResources]
@@ -248,5 +250,5 @@ public enum PodResourcesEncoding {
         return writer.bytes
     }
 
-    public static func getRequest(pod: String, namespace: String) -> [UInt8] { encodeGetRequest(pod: pod, namespace: namespace) }
+    public static func getRequest(pod: PodName, namespace: Namespace) -> [UInt8] { encodeGetRequest(pod: pod.text, namespace: namespace.text) }
 }

@@ -29,9 +29,12 @@ let help = """
     Delegates get the runtime's whole environment (proxies, TRACEPARENT, their own settings),
     with the CNI_* variables set for each of them, as libcni and Multus pass it on.
 
-    Config keys: name, cniVersion, delegates, clusterNetwork, defaultNetworks, confDir, cniDir,
-    binDir, runtimeConfig, readinessindicatorfile, readinessindicatortimeout, resultMode,
-    delegateTimeout, logFile, logLevel, logToStderr, logOptions. See README.md.
+    Config keys (docs/configuration.md explains each): name, cniVersion, type, delegates,
+    clusterNetwork, defaultNetworks, confDir, cniDir, binDir, kubeconfig, multusNamespace,
+    systemNamespaces, namespaceIsolation, globalNamespaces, runtimeConfig, capabilities,
+    readinessindicatorfile, readinessindicatortimeout, resultMode, delegateTimeout,
+    attachConcurrency, auxiliaryCNIChainName, events, draDeviceStatus, logFile, logLevel,
+    logToStderr, logOptions.
 
     Options: --version, --help
 

@@ -4,7 +4,7 @@ import Testing
 import TestSupport
 
 /// podman (4.x, CNI backend) driving the multus binary as a network, with no Kubernetes: the
-/// documented usage of README "Without Kubernetes: podman". setup.sh installs podman, runc and
+/// documented usage of docs/operations.md "Without Kubernetes: podman". setup.sh installs podman, runc and
 /// a static busybox (the container's whole image), so as root a missing one fails, not skips.
 let podmanAvailable = ["/usr/bin/podman", "/usr/sbin/runc", "/bin/busybox"].allSatisfy { (path: String) in access(path, X_OK) == 0 }
 

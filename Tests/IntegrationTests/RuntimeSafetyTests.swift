@@ -4,8 +4,8 @@ import MetaPlugin
 import Testing
 import TestSupport
 
-/// What a runtime is told, against what containerd, CRI-O and podman do with it (README,
-/// "Result modes"), and the runtime's own per-interface arguments, with real plugins.
+/// What a runtime is told, against what containerd, CRI-O and podman do with it (docs/operations.md,
+/// "Results"), and the runtime's own per-interface arguments, with real plugins.
 @Suite("Safe with every runtime", .tags(.privileged), .enabled(if: isRoot))
 struct RuntimeSafetyTests {
     /// The MAC of `ifName` in the sandbox's netns.

@@ -3,8 +3,8 @@ import CNI
 import Testing
 import TestSupport
 
-/// The result ADD prints, against what containerd, CRI-O and podman do with one (README,
-/// "Result modes"): by default the main network's alone; merged, every runtime's rules hold.
+/// The result ADD prints, against what containerd, CRI-O and podman do with one (docs/operations.md,
+/// "Results"): by default the main network's alone; merged, every runtime's rules hold.
 @Suite("Result modes")
 struct ResultMergeTests {
     static let netns = "/var/run/netns/pod"

@@ -26,7 +26,7 @@ let webPod = PodResources(name: "web", namespace: "default", containers: [
     @Test func getAsksForThePod() throws {
         let server = try PodResourcesServer(pods: serverPods)
         let client = PodResourcesClient(socket: server.socket)
-        #expect(try client.podResources(pod: "web", namespace: "default") == webPod)
+        #expect(try client.podResources(pod: .make("web"), namespace: .make("default")) == webPod)
         #expect(try server.calls() == ["Get"])
     }
 
@@ -34,8 +34,8 @@ let webPod = PodResources(name: "web", namespace: "default", containers: [
     func listServesWhenGetIsNotServed(mode: PodResourcesServer.GetMode) throws {
         let server = try PodResourcesServer(pods: serverPods, get: mode)
         let client = PodResourcesClient(socket: server.socket)
-        #expect(try client.podResources(pod: "web", namespace: "default") == webPod)
-        #expect(try client.podResources(pod: "nobody", namespace: "default") == nil)
+        #expect(try client.podResources(pod: .make("web"), namespace: .make("default")) == webPod)
+        #expect(try client.podResources(pod: .make("nobody"), namespace: .make("default")) == nil)
         // grpcio answers an unknown method itself, so the server sees only List then.
         #expect(try server.calls() == (mode == .disabled ? ["Get", "List", "Get", "List"] : ["List", "List"]))
     }
@@ -51,7 +51,7 @@ let webPod = PodResources(name: "web", namespace: "default", containers: [
         let server = try PodResourcesServer(pods: serverPods)
         let client = PodResourcesClient(socket: server.socket)
         #expect(throws: PodResourcesError(socket: server.socket, problem: .status(GRPCStatus(code: .unknown, message: "pod nobody in namespace default not found")))) {
-            try client.podResources(pod: "nobody", namespace: "default")
+            try client.podResources(pod: .make("nobody"), namespace: .make("default"))
         }
         #expect(try server.calls() == ["Get"])
     }
@@ -72,7 +72,7 @@ let webPod = PodResources(name: "web", namespace: "default", containers: [
         try bindWithoutListening(path)
         let client = PodResourcesClient(socket: path)
         #expect(client.socketExists)
-        let error = #expect(throws: PodResourcesError.self) { try client.get(pod: "web", namespace: "default") }
+        let error = #expect(throws: PodResourcesError.self) { try client.get(pod: .make("web"), namespace: .make("default")) }
         #expect(error?.description == "kubelet pod-resources socket \(path): Get: connect: Connection refused")
     }
 
@@ -80,7 +80,7 @@ let webPod = PodResources(name: "web", namespace: "default", containers: [
         let server = try PodResourcesServer(fault: .hangUp)
         let client = PodResourcesClient(socket: server.socket, deadline: .seconds(5))
         let started = ContinuousClock.now
-        let error = #expect(throws: PodResourcesError.self) { try client.get(pod: "web", namespace: "default") }
+        let error = #expect(throws: PodResourcesError.self) { try client.get(pod: .make("web"), namespace: .make("default")) }
         #expect(error?.description == "kubelet pod-resources socket \(server.socket): Get: the kubelet closed the connection before the call completed")
         #expect(ContinuousClock.now - started < .seconds(4))
     }
@@ -88,7 +88,7 @@ let webPod = PodResources(name: "web", namespace: "default", containers: [
     @Test func aPeerThatIsNotGRPCBreaksTheProtocol() throws {
         let server = try PodResourcesServer(fault: .http1)
         let client = PodResourcesClient(socket: server.socket, deadline: .seconds(5))
-        let error = #expect(throws: PodResourcesError.self) { try client.get(pod: "web", namespace: "default") }
+        let error = #expect(throws: PodResourcesError.self) { try client.get(pod: .make("web"), namespace: .make("default")) }
         #expect(error?.description == "kubelet pod-resources socket \(server.socket): Get: the kubelet broke the HTTP/2 protocol: its first frame is not SETTINGS (is it an HTTP/2 server?)")
     }
 
@@ -97,7 +97,7 @@ let webPod = PodResources(name: "web", namespace: "default", containers: [
         let client = PodResourcesClient(socket: server.socket, deadline: .milliseconds(300))
         let started = ContinuousClock.now
         #expect(throws: PodResourcesError(socket: server.socket, problem: .timedOut(.milliseconds(300)))) {
-            try client.get(pod: "web", namespace: "default")
+            try client.get(pod: .make("web"), namespace: .make("default"))
         }
         let elapsed = ContinuousClock.now - started
         #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(2), "\(elapsed)")
@@ -109,7 +109,7 @@ let webPod = PodResources(name: "web", namespace: "default", containers: [
     func rateLimitedCallsAreRetried(mode: PodResourcesServer.GetMode) throws {
         let server = try PodResourcesServer(pods: serverPods, get: mode, exhausted: 3)
         let client = PodResourcesClient(socket: server.socket)
-        #expect(try client.podResources(pod: "web", namespace: "default") == webPod)
+        #expect(try client.podResources(pod: .make("web"), namespace: .make("default")) == webPod)
         #expect(try server.calls() == (mode == .serve ? ["Get", "Get", "Get", "Get"] : ["List", "List", "List", "List"]))
     }
 
@@ -119,7 +119,7 @@ let webPod = PodResources(name: "web", namespace: "default", containers: [
         let server = try PodResourcesServer(pods: serverPods, exhausted: 1000)
         let client = PodResourcesClient(socket: server.socket, deadline: .milliseconds(400))
         let started = ContinuousClock.now
-        let error = #expect(throws: PodResourcesError.self) { try client.get(pod: "web", namespace: "default") }
+        let error = #expect(throws: PodResourcesError.self) { try client.get(pod: .make("web"), namespace: .make("default")) }
         let elapsed = ContinuousClock.now - started
         let calls = try server.calls().count
         #expect(error?.problem == .status(GRPCStatus(code: .resourceExhausted, message: "rejected by rate limit")))

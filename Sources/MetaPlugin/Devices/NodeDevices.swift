@@ -1,3 +1,4 @@
+import CNI
 import PodResources
 
 /// The devices of a pod on this node, from the best source there is, as Multus chooses: the
@@ -13,9 +14,14 @@ struct NodeDevices: DeviceSource {
 
     func devices(of pod: PodIdentity) throws(DeviceInfoError) -> PodDevices {
         guard podResources.socketExists else { return try checkpoint.devices(of: pod) }
+        // The API server checked these names when the pod was made; a pod not known to the API
+        // has none, and pod-resources cannot be asked for it.
+        guard let name = try? PodName(pod.name), let namespace = try? Namespace(pod.namespace) else {
+            throw DeviceInfoError(path: podResources.socket, problem: "kubelet pod-resources API: the pod \(Echo.quoted(pod.description)) has no valid name to ask for", isTransient: false)
+        }
         let resources: PodResources?
         do {
-            resources = try podResources.podResources(pod: pod.name, namespace: pod.namespace)
+            resources = try podResources.podResources(pod: name, namespace: namespace)
         } catch where error.problem == .absent {
             // Gone between the look and the call: the node has no API after all.
             return try checkpoint.devices(of: pod)

@@ -2,6 +2,7 @@
 // grpcio test server): `podresources-bench SOCKET POD NAMESPACE ROUNDS`. Prints the median, 90th
 // percentile and minimum of each kind of call, in microseconds, and what a node without the
 // socket pays instead (the look for it).
+import CNI
 import Glibc
 import PodResources
 
@@ -31,8 +32,8 @@ func report(_ name: String, _ samples: [Double]) {
 }
 
 do {
-    _ = try client.podResources(pod: arguments[2], namespace: arguments[3])  // warm the server
-    report("Get (the call ADD makes)", try time { _ = try client.podResources(pod: arguments[2], namespace: arguments[3]) })
+    _ = try client.podResources(pod: try PodName(arguments[2]), namespace: try Namespace(arguments[3]))  // warm the server
+    report("Get (the call ADD makes)", try time { _ = try client.podResources(pod: try PodName(arguments[2]), namespace: try Namespace(arguments[3])) })
     report("List (a kubelet without Get)", try time { _ = try client.list() })
     report("no socket (the look before the checkpoint)", time { _ = absent.socketExists })
 } catch {
