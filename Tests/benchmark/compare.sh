@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Compares two multus binaries by alternating rounds (see compare.py), as root, by hand:
 #   bash Tests/benchmark/compare.sh OLD_BINARY [NEW_BINARY, default: this tree's release build]
+# SCENARIO=kube compares them on the Kubernetes scenario (test API server, a pod with two NADs).
 # For instance, a build of an earlier commit: git worktree add /tmp/old <commit> &&
 # (cd /tmp/old && swift build -c release --product multus) && bash Tests/benchmark/compare.sh /tmp/old/.build/release/multus
 set -euo pipefail
@@ -11,4 +12,4 @@ if [ -z "$new" ]; then swift build -c release --product multus >/dev/null 2>&1; 
 source Tests/scripts/sandbox.sh
 make_sandbox compare mcmpbr0
 python3 Tests/benchmark/compare.py --old "$old" --new "$new" --work "$work" --netns "$netns" --parent "$parent" \
-  --bridge mcmpbr0 --runs "${RUNS:-100}"
+  --bridge mcmpbr0 --runs "${RUNS:-100}" --scenario "${SCENARIO:-static}"
