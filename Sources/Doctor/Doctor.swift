@@ -11,7 +11,7 @@ import System
 /// kubelet's socket. File system reads go through System directly (tests use directories).
 public struct DoctorSeams: Sendable {
     public var executor: any PluginExecutor
-    public var connect: @Sendable (Kubeconfig) -> any ClusterDiagnostics
+    public var connect: @Sendable (Kubeconfig) -> any ClusterDiagnostics & DRADiagnostics
     /// Unix seconds.
     public var now: @Sendable () -> Int64
     public var podResourcesSocket: String
@@ -21,7 +21,7 @@ public struct DoctorSeams: Sendable {
     /// The runtime's CNI_PATH, searched after binDir.
     public var cniPath: [String]
 
-    public init(executor: any PluginExecutor, connect: @escaping @Sendable (Kubeconfig) -> any ClusterDiagnostics,
+    public init(executor: any PluginExecutor, connect: @escaping @Sendable (Kubeconfig) -> any ClusterDiagnostics & DRADiagnostics,
                 now: @escaping @Sendable () -> Int64 = { WallClockTime.now().seconds },
                 podResourcesSocket: String = PodResourcesClient.defaultSocket, podResources: (@Sendable () throws -> Void)? = nil,
                 deadline: Duration = Doctor.deadline, cniPath: [String] = []) {

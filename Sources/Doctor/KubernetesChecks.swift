@@ -30,7 +30,7 @@ struct KubernetesChecks {
             checks.append(kubeconfigFailure(path, error))
             return (checks, findings)
         }
-        checks.append(.ok("kubernetes.kubeconfig", "\(path): server \(kubeconfig.server), credentials: \(kubeconfig.credentials)"))
+        checks.append(.ok("kubernetes.kubeconfig", "\(path): server \(kubeconfig.server), authenticating with \(kubeconfig.credentials)"))
         let tokenCheck = token(kubeconfig)
         checks.append(tokenCheck.check)
         guard tokenCheck.check.verdict != .error else { return (checks, findings) }
@@ -46,6 +46,10 @@ struct KubernetesChecks {
             checks.append(served(kubeconfig, groupVersion: "resource.k8s.io/v1", resource: "resourceclaims", name: "kubernetes.dra-api",
                                  missing: .error, fix: "draDeviceStatus needs Kubernetes 1.34+ (resource.k8s.io/v1); turn it off on older clusters"))
             checks.append(nodeNameClaim(tokenCheck.claims))
+            if let node = tokenCheck.claims?.nodeName {
+                let dra = DeviceStatusChecks(seams: seams, kubeconfig: kubeconfig, node: node, who: tokenCheck.claims?.subject ?? "the kubeconfig's user")
+                checks += [dra.driverGrants(), dra.refusals()]
+            }
         }
         let (nadCheck, nads) = listNADs(kubeconfig)
         checks.append(nadCheck)
@@ -56,7 +60,7 @@ struct KubernetesChecks {
 
     private func kubeconfigFailure(_ path: String, _ error: KubeError) -> Check {
         if case .token(let file, let reason) = error {
-            return .error("kubernetes.token", "\(file): \(reason)",
+            return .error("kubernetes.token", "token file \(file) is not usable: \(reason); STATUS reports the plugin not available (code 50)",
                           fix: "multus install renews the token file; check that the DaemonSet runs on this node")
         }
         return .error("kubernetes.kubeconfig", error.description, fix: "multus install writes it; check the path in the config's kubeconfig key")
@@ -79,8 +83,8 @@ struct KubernetesChecks {
         } catch {
             let place: String
             let reason: String
-            if case .token(let file, let why) = error { (place, reason) = (file, why) } else { (place, reason) = ("the token", error.description) }
-            return (.error("kubernetes.token", "\(place): \(reason); STATUS reports the plugin not available (code 50)",
+            if case .token(let file, let why) = error { (place, reason) = ("token file \(file)", why) } else { (place, reason) = ("the token", error.description) }
+            return (.error("kubernetes.token", "\(place) is not usable: \(reason); STATUS reports the plugin not available (code 50)",
                            fix: "multus install renews the token file; check that the DaemonSet runs on this node"), nil)
         }
     }

@@ -24,7 +24,7 @@ struct NodeChecks {
     private func readiness() -> Check {
         guard let path = config.readinessIndicatorFile else { return .ok("node.readiness", "no readinessindicatorfile configured") }
         if Files.exists(path) { return .ok("node.readiness", "\(path) exists: the main network is ready") }
-        return .error("node.readiness", "\(path) does not exist: every ADD waits \(config.readinessIndicatorTimeout) for it, then fails",
+        return .error("node.readiness", "\(path) does not exist: every ADD waits \(config.readinessIndicatorTimeout.doctorText) for it, then fails",
                       fix: "start the main network's plugin (it writes the file), or correct readinessindicatorfile")
     }
 

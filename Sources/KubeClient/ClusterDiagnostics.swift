@@ -113,3 +113,47 @@ extension NetworkAttachmentDefinition {
         try JSONFields(json, path: "").objects("items").map { item throws(SpecError) in try NetworkAttachmentDefinition(json: .object(item.object)) }
     }
 }
+
+/// The doctor's questions about DRA device status on one node (`draDeviceStatus`): which drivers
+/// publish devices here, and whether writes of their status were refused lately.
+public protocol DRADiagnostics: Sendable {
+    /// LIST of the ResourceSlices on `nodeName` (field selector `spec.nodeName`), every driver's.
+    func resourceSlices(nodeName: String) throws(KubeError) -> [ResourceSlice]
+    /// LIST of the pods on `nodeName` across namespaces (field selector `spec.nodeName`).
+    func pods(nodeName: String) throws(KubeError) -> [ObjectMeta]
+    /// LIST of the events in `namespace` with `reason`, as far as the doctor reads them.
+    func events(namespace: Namespace, reason: String) throws(KubeError) -> [EventSummary]
+}
+
+/// What the doctor reads of an event: about which pod, and what it said.
+public struct EventSummary: Sendable, Hashable {
+    public var namespace: String
+    public var reason: String
+    /// `involvedObject.name`.
+    public var involvedName: String
+    public var message: String
+
+    public init(namespace: String, reason: String, involvedName: String, message: String) {
+        self.namespace = namespace
+        self.reason = reason
+        self.involvedName = involvedName
+        self.message = message
+    }
+
+    /// An `EventList`'s items.
+    public static func list(json: JSONValue) throws(SpecError) -> [EventSummary] {
+        try JSONFields(json, path: "").objects("items").map { item throws(SpecError) in
+            let metadata = try ObjectMeta(json: .object(item.object))
+            return EventSummary(namespace: metadata.namespace, reason: try item.string("reason") ?? "",
+                                involvedName: try item.fields("involvedObject")?.string("name") ?? "",
+                                message: Echo.clipped(try item.string("message") ?? ""))
+        }
+    }
+}
+
+extension ObjectMeta {
+    /// The `metadata` of every item of a list.
+    public static func list(json: JSONValue) throws(SpecError) -> [ObjectMeta] {
+        try JSONFields(json, path: "").objects("items").map { item throws(SpecError) in try ObjectMeta(json: .object(item.object)) }
+    }
+}

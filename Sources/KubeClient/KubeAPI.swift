@@ -269,3 +269,27 @@ extension LiveKubeAPI: ClusterDiagnostics {
         do { return try NetworkAttachmentDefinition.list(json: json) } catch { throw malformed(label, error) }
     }
 }
+
+extension LiveKubeAPI: DRADiagnostics {
+    public func resourceSlices(nodeName: String) throws(KubeError) -> [ResourceSlice] {
+        let selector = "spec.nodeName=\(nodeName)"
+        let label = "LIST resourceslices \(selector)"
+        let json = try call("GET", "/apis/resource.k8s.io/v1/resourceslices?fieldSelector=\(Self.queryEncoded(selector))", label: label)
+        do { return try ResourceSlice.list(json: json) } catch { throw malformed(label, error) }
+    }
+
+    public func pods(nodeName: String) throws(KubeError) -> [ObjectMeta] {
+        let selector = "spec.nodeName=\(nodeName)"
+        let label = "LIST pods \(selector)"
+        let json = try call("GET", "/api/v1/pods?fieldSelector=\(Self.queryEncoded(selector))", label: label)
+        do { return try ObjectMeta.list(json: json) } catch { throw malformed(label, error) }
+    }
+
+    public func events(namespace: Namespace, reason: String) throws(KubeError) -> [EventSummary] {
+        // Filtered here rather than by a `reason` field selector, which not every server (nor
+        // the test API server) takes.
+        let label = "LIST events in \(namespace)"
+        let json = try call("GET", "/api/v1/namespaces/\(namespace)/events", label: label)
+        do { return try EventSummary.list(json: json).filter { $0.reason == reason } } catch { throw malformed(label, error) }
+    }
+}

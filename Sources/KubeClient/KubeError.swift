@@ -35,7 +35,7 @@ public enum KubeError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .kubeconfig(let path, let key, let reason): "kubeconfig \(path): \(key): \(reason)"
         case .file(let path, let reason): "cannot read \(path): \(reason)"
-        case .token(let path, let reason): "token \(path): \(reason)"
+        case .token(let path, let reason): "token file \(path) is not usable: \(reason)"
         case .resolve(let host, let reason): "cannot resolve \(host): \(reason)"
         case .connect(let server, let reason): "cannot connect to \(server): \(reason)"
         case .tls(let server, let reason): "TLS with \(server) failed: \(reason)"

@@ -48,7 +48,7 @@ struct DoctorNode {
     }
 
     func seams(executor: FakeExecutor = DoctorNode.executor(), deadline: Duration = .seconds(1),
-               connect: (@Sendable (Kubeconfig) -> any ClusterDiagnostics)? = nil) -> DoctorSeams {
+               connect: (@Sendable (Kubeconfig) -> any ClusterDiagnostics & DRADiagnostics)? = nil) -> DoctorSeams {
         DoctorSeams(executor: executor,
                     connect: connect ?? { LiveKubeAPI(kubeconfig: $0, callTimeout: deadline, budget: deadline, attempts: 1) },
                     podResourcesSocket: root + "/kubelet.sock", deadline: deadline)

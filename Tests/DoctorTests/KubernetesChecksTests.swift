@@ -72,7 +72,8 @@ struct KubernetesChecksTests {
         let checks = node.run()
         let check = try #require(checks[named: "kubernetes.token"])
         #expect(check.verdict == .error)
-        #expect(check.detail.hasPrefix("\(node.root)/token: the token expired at 20"))
+        #expect(check.detail.hasPrefix("token file \(node.root)/token is not usable: the token expired at 20"))
+        #expect(Report.json(checks).contains("the token expired at 20"), "redaction keeps what the operator needs")
         #expect(check.detail.hasSuffix("; STATUS reports the plugin not available (code 50)"))
         #expect(checks[named: "kubernetes.server"] == nil, "no call is made with a token the server refuses")
     }
@@ -114,5 +115,53 @@ struct KubernetesChecksTests {
         let check = try #require(node.run(executor: DoctorNode.executor(missing: ["ipvlan"]))[named: "plugins.ipvlan"])
         #expect(check.verdict == .error)
         #expect(check.detail.hasSuffix("named by NAD blue/vlan"))
+    }
+}
+
+/// draDeviceStatus: the per-driver grant for each driver with devices on the token's node, and
+/// the DeviceStatusNotWritten events of that node's pods.
+@Suite("doctor: DRA device status, against the test API server", .serialized)
+struct DeviceStatusChecksTests {
+    static let sriov = "sriovnetwork.k8snetworkplumbingwg.io"
+
+    func slice(_ driver: String, node: String) -> JSONValue {
+        ["apiVersion": "resource.k8s.io/v1", "kind": "ResourceSlice", "metadata": .object(["name": .string("\(node)-\(driver)")]),
+         "spec": ["driver": .string(driver), "nodeName": .string(node), "pool": ["name": .string(node), "generation": 1, "resourceSliceCount": 1],
+                  "devices": []]]
+    }
+
+    @Test func aDriverOutsideTheOptionalRolesResourceNamesIsNamed() throws {
+        let server = try TestAPIServer()
+        let role = try TestRole.deployed("multus", "multus-dra-device-status")
+        let node = try KubernetesChecksTests().node(server, token: try server.addJWT(role: role, nodeName: "node-1"), [("draDeviceStatus", true)])
+        defer { node.remove() }
+        for (driver, host) in [(Self.sriov, "node-1"), ("gpu.example.com", "node-1"), ("other.example.com", "node-2")] {
+            try server.put(slice(driver, node: host))
+        }
+        let checks = node.run()
+        #expect(checks[named: "kubernetes.rbac"]?.verdict == .ok)
+        #expect(checks[named: "kubernetes.node-claim"]?.detail.contains("node-1") == true)
+        let drivers = try #require(checks[named: "kubernetes.dra-drivers"])
+        #expect(drivers.verdict == .error)
+        #expect(drivers.detail.hasPrefix("system:serviceaccount:kube-system:multus may not associated-node:patch resourceclaims/driver for gpu.example.com:"))
+        #expect(drivers.fix.hasPrefix(#"add "gpu.example.com" to resourceNames"#))
+        let events = try #require(checks[named: "kubernetes.dra-events"])
+        #expect(events.verdict == .warning)
+        #expect(events.detail.contains("may not list events"))
+    }
+
+    @Test func refusalEventsOfThisNodesPodsAreListed() throws {
+        let server = try TestAPIServer()
+        let node = try KubernetesChecksTests().node(server, token: try server.addJWT(role: .clusterAdmin, nodeName: "node-1"), [("draDeviceStatus", true)])
+        defer { node.remove() }
+        try server.put(["apiVersion": "v1", "kind": "Pod", "metadata": ["name": "web-1", "namespace": "blue"], "spec": ["nodeName": "node-1"]])
+        for (name, pod, reason) in [("e1", "web-1", "DeviceStatusNotWritten"), ("e2", "web-1", "Scheduled"), ("e3", "elsewhere", "DeviceStatusNotWritten")] {
+            try server.put(["apiVersion": "v1", "kind": "Event", "metadata": ["name": .string(name), "namespace": "blue"],
+                            "involvedObject": ["kind": "Pod", "namespace": "blue", "name": .string(pod)],
+                            "reason": .string(reason), "message": "refused: resourceclaims/status patch", "type": "Warning"])
+        }
+        let check = try #require(node.run()[named: "kubernetes.dra-events"])
+        #expect(check.verdict == .warning)
+        #expect(check.detail == "1 DeviceStatusNotWritten event on node node-1: blue/web-1: refused: resourceclaims/status patch")
     }
 }
