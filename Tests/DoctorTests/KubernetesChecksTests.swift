@@ -91,7 +91,7 @@ struct KubernetesChecksTests {
         #expect(check.detail.hasPrefix("GET /version: "), "\(check.detail)")
         #expect(check.detail.contains("\(server.server): no answer within"), "\(check.detail)")
         #expect(check.detail.contains("deadline 1 s"))
-        #expect(took < .milliseconds(2500), "took \(took)")
+        #expect(took < .milliseconds(1800), "took \(took)")
     }
 
     @Test func anUnservedNADCRDIsAnError() throws {
