@@ -22,7 +22,7 @@ public enum Report {
             }
         }
         let counts = Verdict.allCases.map { verdict in "\(checks.filter { $0.verdict == verdict }.count) \(verdict.rawValue)" }
-        lines.append("\(checks.count) checks: " + counts.joined(separator: ", "))
+        lines.append("\(checks.count) check\(checks.count == 1 ? "" : "s"): " + counts.joined(separator: ", "))
         return lines.joined(separator: "\n")
     }
 
