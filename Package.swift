@@ -75,11 +75,14 @@ let package = Package(
         // `multus install`: the DaemonSet entrypoint that puts the binary, kubeconfig and config
         // on the node and keeps them current. It writes a kubeconfig (HTTPS's ServerAddress, YAML's quoting).
         .target(name: "Installer", dependencies: ["CNI", "HTTPS", "KubeClient", "System", "YAML"], swiftSettings: strict),
+        // `multus doctor`: the node's setup checked read-only, on MetaPlugin's own config reading.
+        .target(name: "Doctor", dependencies: ["CNI", "CNIExec", "HTTPS", "KubeClient", "Logging", "MetaPlugin", "PodResources", "System"],
+                swiftSettings: strict),
         // main.swift: the only code that reads environ and stdin, prints, and exits (through
         // System); HTTPS and YAML for the library versions --version prints.
         .executableTarget(
             name: "multus",
-            dependencies: ["CNI", "CNIExec", "HTTPS", "Installer", "Logging", "MetaPlugin", "System", "YAML"],
+            dependencies: ["CNI", "CNIExec", "Doctor", "HTTPS", "Installer", "Logging", "MetaPlugin", "System", "YAML"],
             exclude: ["link-order.txt"],
             swiftSettings: strict,
             linkerSettings: [.unsafeFlags(releaseLinkFlags, .when(configuration: .release))]
@@ -87,7 +90,7 @@ let package = Package(
 
         // Fuzzing every input entry point (Tests/scripts/fuzz.sh); otherwise a replay tool for saved inputs.
         .executableTarget(name: "multus-fuzz",
-                          dependencies: ["CNI", "CNIExec", "HTTPS", "Installer", "KubeClient", "Logging", "MetaPlugin", "PodResources",
+                          dependencies: ["CNI", "CNIExec", "Doctor", "HTTPS", "Installer", "KubeClient", "Logging", "MetaPlugin", "PodResources",
                                          "System", "YAML"],
                           path: "Tests/Fuzz", swiftSettings: strict),
         // Times the pod-resources call (Tests/benchmark/podresources.sh); not part of the test suite.
@@ -112,6 +115,8 @@ let package = Package(
         .testTarget(name: "MetaPluginTests",
                     dependencies: ["CNI", "CNIExec", "KubeClient", "Logging", "MetaPlugin", "PodResources", "System", "TestSupport"],
                     swiftSettings: strict),
+        .testTarget(name: "DoctorTests",
+                    dependencies: ["CNI", "CNIExec", "Doctor", "KubeClient", "MetaPlugin", "System", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "InstallerTests",
                     dependencies: ["CNI", "HTTPS", "Installer", "KubeClient", "MetaPlugin", "multus", "TestSupport", "YAML"],
                     swiftSettings: strict),

@@ -238,3 +238,58 @@ public struct KubeCallReport: Sendable, Hashable {
     public var failure: String?
     public var duration: Duration
 }
+
+// MARK: - multus doctor's questions (ClusterDiagnostics)
+
+extension LiveKubeAPI: ClusterDiagnostics {
+    public func serverVersion() throws(KubeError) -> ServerVersion {
+        let json = try call("GET", "/version", label: "GET /version")
+        do { return try ServerVersion(json: json) } catch { throw malformed("GET /version", error) }
+    }
+
+    public func review(_ question: AccessQuestion) throws(KubeError) -> AccessAnswer {
+        let label = "CREATE selfsubjectaccessreview \(question)"
+        let json = try call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", label: label,
+                            body: question.reviewBody.serializedBytes(), contentType: "application/json")
+        do { return try AccessAnswer(review: json) } catch { throw malformed(label, error) }
+    }
+
+    public func servedResources(groupVersion: String) throws(KubeError) -> [String] {
+        let path = groupVersion == "v1" ? "/api/v1" : "/apis/\(groupVersion)"
+        let label = "GET \(path) (discovery)"
+        let json = try call("GET", path, label: label)
+        do { return try DiscoveryList.resourceNames(json: json) } catch { throw malformed(label, error) }
+    }
+
+    public func networkAttachmentDefinitions(namespace: Namespace?) throws(KubeError) -> [NetworkAttachmentDefinition] {
+        let path = namespace.map { "/apis/k8s.cni.cncf.io/v1/namespaces/\($0)/network-attachment-definitions" }
+            ?? "/apis/k8s.cni.cncf.io/v1/network-attachment-definitions"
+        let label = "LIST network-attachment-definitions in \(namespace?.text ?? "all namespaces")"
+        let json = try call("GET", path, label: label)
+        do { return try NetworkAttachmentDefinition.list(json: json) } catch { throw malformed(label, error) }
+    }
+}
+
+extension LiveKubeAPI: DRADiagnostics {
+    public func resourceSlices(nodeName: String) throws(KubeError) -> [ResourceSlice] {
+        let selector = "spec.nodeName=\(nodeName)"
+        let label = "LIST resourceslices \(selector)"
+        let json = try call("GET", "/apis/resource.k8s.io/v1/resourceslices?fieldSelector=\(Self.queryEncoded(selector))", label: label)
+        do { return try ResourceSlice.list(json: json) } catch { throw malformed(label, error) }
+    }
+
+    public func pods(nodeName: String) throws(KubeError) -> [ObjectMeta] {
+        let selector = "spec.nodeName=\(nodeName)"
+        let label = "LIST pods \(selector)"
+        let json = try call("GET", "/api/v1/pods?fieldSelector=\(Self.queryEncoded(selector))", label: label)
+        do { return try ObjectMeta.list(json: json) } catch { throw malformed(label, error) }
+    }
+
+    public func events(namespace: Namespace, reason: String) throws(KubeError) -> [EventSummary] {
+        // Filtered here rather than by a `reason` field selector, which not every server (nor
+        // the test API server) takes.
+        let label = "LIST events in \(namespace)"
+        let json = try call("GET", "/api/v1/namespaces/\(namespace)/events", label: label)
+        do { return try EventSummary.list(json: json).filter { $0.reason == reason } } catch { throw malformed(label, error) }
+    }
+}

@@ -8,6 +8,9 @@ public enum KubeError: Error, Sendable, Hashable, CustomStringConvertible {
     case kubeconfig(path: String, key: String, reason: String)
     /// A file could not be read (kubeconfig, CA bundle, client certificate, token file).
     case file(path: String, reason: String)
+    /// The bearer token (its file, or the kubeconfig's inline token) is missing, unreadable,
+    /// empty, or a JWT past its `exp`: every call would be refused until it is replaced.
+    case token(path: String, reason: String)
     /// A server name did not resolve.
     case resolve(host: String, reason: String)
     /// No connection: refused, reset, unreachable, or timed out while connecting.
@@ -32,6 +35,7 @@ public enum KubeError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .kubeconfig(let path, let key, let reason): "kubeconfig \(path): \(key): \(reason)"
         case .file(let path, let reason): "cannot read \(path): \(reason)"
+        case .token(let path, let reason): "token file \(path) is not usable: \(reason)"
         case .resolve(let host, let reason): "cannot resolve \(host): \(reason)"
         case .connect(let server, let reason): "cannot connect to \(server): \(reason)"
         case .tls(let server, let reason): "TLS with \(server) failed: \(reason)"

@@ -111,13 +111,17 @@ public struct Credentials: Sendable, Hashable, CustomStringConvertible {
     ///
     /// Mirrors client-go's file token source, which also refuses an empty file.
     ///
-    /// - Throws: `KubeError.file` when the token file cannot be read or is empty.
+    /// - Throws: `KubeError.token` when the token file cannot be read or is empty.
     public func bearerToken() throws(KubeError) -> String? {
         if let token, !token.isEmpty { return token }
         guard let tokenFile else { return nil }
-        let bytes = try FileBytes.read(tokenFile, limit: 1 << 20)
+        let bytes: [UInt8]
+        do { bytes = try FileBytes.read(tokenFile, limit: 1 << 20) } catch {
+            guard case .file(let path, let reason) = error else { throw error }
+            throw .token(path: path, reason: reason)
+        }
         let trimmed = String(decoding: bytes, as: UTF8.self).trimmingWhitespace
-        guard !trimmed.isEmpty else { throw .file(path: tokenFile, reason: "the token file is empty") }
+        guard !trimmed.isEmpty else { throw .token(path: tokenFile, reason: "the token file is empty") }
         return trimmed
     }
 
@@ -337,8 +341,8 @@ private struct KubeconfigReader {
             do {
                 _ = try credentials.bearerToken()
             } catch {
-                guard case .file(let file, let reason) = error else { throw error }
-                throw .file(path: file, reason: "\(reason) (\(key).tokenFile in \(path))")
+                guard case .token(let file, let reason) = error else { throw error }
+                throw .token(path: file, reason: "\(reason) (\(key).tokenFile in \(path))")
             }
         }
         return credentials

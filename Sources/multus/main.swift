@@ -3,6 +3,7 @@
 // `Redaction`): MultusPlugin's diagnostics and log lines already are, install's lines here.
 import CNI
 import CNIExec
+import Doctor
 import HTTPS
 import Installer
 import Logging
@@ -40,6 +41,7 @@ let help = """
 
     In the DaemonSet's container, `multus install [--flag=value ...]` puts the binary, its
     kubeconfig and its config on the node and keeps them current: `multus install --help`.
+    On a node, `multus doctor` checks the whole setup read-only: `multus doctor --help`.
     """
 
 /// Writes `text` whole to stdout or stderr.
@@ -74,6 +76,11 @@ func executablePath() -> String { CurrentProcess.executablePath ?? CommandLine.a
 switch CommandLine.arguments.dropFirst().first {
 case "install":
     install(Array(CommandLine.arguments.dropFirst(2)), environment: environment)
+case "doctor":
+    let doctor = Doctor.main(arguments: Array(CommandLine.arguments.dropFirst(2)), environment: environment)
+    write(to: .standardOutput, doctor.stdout)
+    write(to: .standardError, doctor.stderr)
+    CurrentProcess.exit(doctor.exitCode)
 case "--version", "-v":
     write(to: .standardOutput, "multus \(MultusPlugin.version) (swift-multus; CNI spec 0.1.0 to 1.1.0; \(LinkedOpenSSL.version); libyaml \(LinkedLibYAML.version))\n")
     CurrentProcess.exit(0)

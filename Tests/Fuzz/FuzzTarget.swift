@@ -11,6 +11,7 @@
 // a replay tool: `multus-fuzz FILE...` runs saved inputs (crash reproductions) through the same code.
 import CNI
 import CNIExec
+import Doctor
 import Glibc
 import HTTPS
 import Installer
@@ -200,6 +201,8 @@ func exercise(_ data: [UInt8]) {
         let text = String(decoding: input, as: UTF8.self)
         if let address = IPAddress(text) { precondition(address.text == text && IPAddress(address.text) == address) }
         if let prefix = IPPrefix(text) { precondition(prefix.text == text && IPPrefix(prefix.text) == prefix && prefix.address.family == prefix.family) }
+        // A bearer token as the doctor and STATUS read it: a JWT's claims, never trusted further.
+        if let claims = TokenClaims(jwt: text) { _ = claims.isExpired(at: Int64(selector)) }
         if let json = try? JSONValue.parse(input) {
             _ = try? CNIResult(json: json, fallbackVersion: .v0_2_0).converted(to: .v0_2_0)
             _ = try? NetworkConfigList(json: json)
@@ -224,6 +227,13 @@ func exercise(_ data: [UInt8]) {
             }
             _ = try? ResourceSlice(json: json)
             _ = try? ResourceSlice.list(json: json)
+            // What multus doctor asks: /version, a SelfSubjectAccessReview, discovery, lists.
+            _ = try? ServerVersion(json: json)
+            _ = try? AccessAnswer(review: json)
+            _ = try? DiscoveryList.resourceNames(json: json)
+            _ = try? NetworkAttachmentDefinition.list(json: json)
+            _ = try? EventSummary.list(json: json)
+            _ = try? ObjectMeta.list(json: json)
             _ = try? Pod(json: json).claims()
             let api = DRAFuzzAPI(input: json)
             let plugin = MultusPlugin(executor: CannedExecutor(output: validResult), kubeAPIProvider: { _, _, _ in api },
@@ -261,6 +271,14 @@ func exercise(_ data: [UInt8]) {
         for secret in plantedSecrets {
             let redacted = Redaction.redact(text + "\n" + secret + "\n" + text)
             if redacted.contains("S3CR3T-FUZZ") { fatalError("secret survived redaction: \(redacted.debugDescription)") }
+            // multus doctor's report: pasted into tickets, so redacted; a table of at most 100 columns.
+            let check = Check(text, .error, text + " " + secret, fix: secret + " " + text)
+            for report in [Report.table([check]), Report.json([check])] where report.contains("S3CR3T-FUZZ") {
+                fatalError("secret survived the doctor's report: \(report.debugDescription)")
+            }
+            for line in Report.table([check]).split(separator: "\n", omittingEmptySubsequences: false) where line.count > Report.width {
+                fatalError("doctor table line of \(line.count) columns: \(line.debugDescription)")
+            }
         }
     case 11:
         // What the API server answers, arriving in pieces of 1 to 256 bytes; a 2xx body is read as a pod.

@@ -187,10 +187,10 @@ struct KubeconfigTests {
         #expect(try credentials.bearerToken() == "rotated-token")
         try directory.file("secrets/token", contents: Array(" \n".utf8))
         #expect(kubeError { () throws(KubeError) in try credentials.bearerToken() }
-            == .file(path: directory.pathOf("secrets/token"), reason: "the token file is empty"))
+            == .token(path: directory.pathOf("secrets/token"), reason: "the token file is empty"))
         removeTree(directory.pathOf("secrets/token"))
         #expect(kubeError { () throws(KubeError) in try credentials.bearerToken() }
-            == .file(path: directory.pathOf("secrets/token"), reason: "No such file or directory"))
+            == .token(path: directory.pathOf("secrets/token"), reason: "No such file or directory"))
         // A token in the kubeconfig wins over the file, as in client-go.
         #expect(try Credentials(token: "inline", tokenFile: "/nonexistent").bearerToken() == "inline")
     }
@@ -205,7 +205,7 @@ struct KubeconfigTests {
             users: [{name: u, user: {tokenFile: /nonexistent/token}}]
             """.utf8))
         #expect(kubeError { () throws(KubeError) in try Kubeconfig.load(path: path) }
-            == .file(path: "/nonexistent/token", reason: "No such file or directory (users[u].user.tokenFile in \(path))"))
+            == .token(path: "/nonexistent/token", reason: "No such file or directory (users[u].user.tokenFile in \(path))"))
     }
 
     @Test func missingKubeconfig() {
@@ -377,7 +377,7 @@ struct InClusterTests {
         #expect(load("10.96.0.1", "70000") == .kubeconfig(path: "in-cluster service account", key: "KUBERNETES_SERVICE_PORT", reason: "\"70000\" is not a port number"))
         #expect(load("bad/host", "443") == .kubeconfig(path: "in-cluster service account", key: "KUBERNETES_SERVICE_HOST", reason: "\"bad/host\" is not a host name or IP address"))
         removeTree(directory.pathOf("token"))
-        #expect(load("10.96.0.1", "443") == .file(path: directory.pathOf("token"), reason: "No such file or directory"))
+        #expect(load("10.96.0.1", "443") == .token(path: directory.pathOf("token"), reason: "No such file or directory"))
         removeTree(directory.pathOf("ca.crt"))
         #expect(load("10.96.0.1", "443") == .file(path: directory.pathOf("ca.crt"), reason: "No such file or directory"))
     }

@@ -25,6 +25,13 @@ for t in 10.1.0.5/16 fd00:0::1/64 ::ffff:10.1.2.3 0::/0 FD00::1; do printf '\x03
 for f in testdata/podresources/*.bin; do printf '\x08' | cat - "$f" > "$corpus/seed-$i-8"; i=$((i + 1)); done
 # Log lines (10): every fixture's text, as a log line would quote it.
 for f in testdata/kubeconfigs/*.kubeconfig testdata/configs/*.conf*; do printf '\x0a' | cat - "$f" > "$corpus/seed-$i-10"; i=$((i + 1)); done
+# multus doctor's inputs: a service account JWT (3, as text), and the API server's answers to
+# /version, a SelfSubjectAccessReview, discovery and an event list (4), as the test API server gives them.
+printf '\x03eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJleHAiOjE3OTk5OTk5OTksImlhdCI6MTc5OTk5NjM5MiwibmJmIjoxNzk5OTk2MzkyLCJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6a3ViZS1zeXN0ZW06bXVsdHVzIiwia3ViZXJuZXRlcy5pbyI6eyJub2RlIjp7Im5hbWUiOiJub2RlLTEiLCJ1aWQiOiJ1MSJ9fX0.c2ln' > "$corpus/seed-doctor-jwt"
+printf '\x04{"major":"1","minor":"37","gitVersion":"v1.37.0","platform":"linux/amd64"}' > "$corpus/seed-doctor-version"
+printf '\x04{"kind":"SelfSubjectAccessReview","apiVersion":"authorization.k8s.io/v1","metadata":{"creationTimestamp":null},"spec":{"resourceAttributes":{"verb":"update","resource":"pods","subresource":"status"}},"status":{"allowed":true,"reason":"RBAC: allowed by ClusterRoleBinding \\"multus\\""}}' > "$corpus/seed-doctor-ssar"
+printf '\x04{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"k8s.cni.cncf.io/v1","resources":[{"name":"network-attachment-definitions","singularName":"network-attachment-definition","namespaced":true,"kind":"NetworkAttachmentDefinition","verbs":["get","list"]}]}' > "$corpus/seed-doctor-discovery"
+printf '\x04{"kind":"EventList","apiVersion":"v1","metadata":{},"items":[{"metadata":{"name":"e1","namespace":"blue"},"involvedObject":{"kind":"Pod","name":"web-1"},"reason":"DeviceStatusNotWritten","message":"refused"}]}' > "$corpus/seed-doctor-events"
 # HTTP responses (11, then a piece-size byte): each framing the reader takes.
 body='{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-0","namespace":"default"}}'
 printf '\x0b\x0fHTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s' "${#body}" "$body" > "$corpus/seed-http-length"

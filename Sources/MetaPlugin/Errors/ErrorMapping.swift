@@ -65,6 +65,10 @@ enum ErrorMapping {
             return CNIError(.generic, message, details: "default-route of \(attachment)")
         case .gc(let failures):
             return CNIError(.generic, "GC: \(failures.count) failure\(failures.count == 1 ? "" : "s")", details: failures.joined(separator: "; "))
+        case .kube(.token(let path, let reason), let context) where command == .status:
+            // No call can work until the token is replaced: the plugin is not available (50).
+            return CNIError(.notAvailable, "\(context): token file \(path) is not usable: \(reason)",
+                            details: "multus install (or the kubelet's projected token) renews it; multus doctor checks it")
         case .kube(let e, let context):
             return kube(e, context: context)
         case .incompatibleVersion(let message):
