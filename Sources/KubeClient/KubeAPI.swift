@@ -10,8 +10,8 @@ import System
 /// role of deploy/rbac.yml grants: the server-side apply of a ResourceClaim's status, made only
 /// with `draDeviceStatus`. Nothing else may need `patch`: Multus's role does not grant it.
 public protocol KubeAPI: Sendable {
-    func pod(namespace: Namespace, name: PodName) throws(KubeError) -> Pod
-    func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition
+    func pod(namespace: Namespace, name: PodName, consistency: ReadConsistency) throws(KubeError) -> Pod
+    func networkAttachmentDefinition(namespace: Namespace, name: NetworkName, consistency: ReadConsistency) throws(KubeError) -> NetworkAttachmentDefinition
     /// PUTs `pod` (the whole object as read, with our changes) to its `status` subresource. The
     /// `resourceVersion` it carries makes the write conditional: someone else's write since the
     /// read gets 409, never a silent overwrite. Returns the pod as stored.
@@ -29,6 +29,34 @@ public protocol KubeAPI: Sendable {
     /// JSON, which is YAML). Never forced: a field another manager owns with another value is a
     /// conflict (`KubeError.fieldConflict`), not taken over. Returns the claim as stored.
     func applyResourceClaimStatus(_ body: JSONValue, namespace: Namespace, name: String, fieldManager: String) throws(KubeError) -> ResourceClaim
+}
+
+/// Where a GET of one object may be answered from (kube-apiserver chooses by the request's
+/// `resourceVersion`; see Kubernetes' "Resource versions" API concept).
+public enum ReadConsistency: Sendable, Hashable {
+    /// `resourceVersion=0`: the API server's watch cache, with no etcd read. The answer may be
+    /// behind by whatever the cache has not seen yet (an object created since is a 404, one
+    /// changed since has its old content and resourceVersion): the caller checks what it got.
+    case cached
+    /// No `resourceVersion`: a quorum read of etcd, the object as it is now.
+    case quorum
+
+    /// The query that asks for it, with its `?`; empty for a quorum read.
+    var query: String { self == .cached ? "?resourceVersion=0" : "" }
+    /// How a call's label says where it was read from.
+    var labelSuffix: String { self == .cached ? " (watch cache)" : "" }
+}
+
+extension KubeAPI {
+    /// A quorum read, for callers that must see the object as it is now.
+    public func pod(namespace: Namespace, name: PodName) throws(KubeError) -> Pod {
+        try pod(namespace: namespace, name: name, consistency: .quorum)
+    }
+
+    /// A quorum read, for callers that must see the object as it is now.
+    public func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition {
+        try networkAttachmentDefinition(namespace: namespace, name: name, consistency: .quorum)
+    }
 }
 
 extension KubeError {
@@ -91,14 +119,16 @@ public final class LiveKubeAPI: KubeAPI, Sendable {
         self.observer.withLock { $0 = observer }
     }
 
-    public func pod(namespace: Namespace, name: PodName) throws(KubeError) -> Pod {
-        let json = try call("GET", "/api/v1/namespaces/\(namespace)/pods/\(name)", label: "GET pod \(namespace)/\(name)")
-        do { return try Pod(json: json) } catch { throw malformed("GET pod \(namespace)/\(name)", error) }
+    public func pod(namespace: Namespace, name: PodName, consistency: ReadConsistency) throws(KubeError) -> Pod {
+        let label = "GET pod \(namespace)/\(name)\(consistency.labelSuffix)"
+        let json = try call("GET", "/api/v1/namespaces/\(namespace)/pods/\(name)\(consistency.query)", label: label)
+        do { return try Pod(json: json) } catch { throw malformed(label, error) }
     }
 
-    public func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition {
-        let label = "GET network-attachment-definition \(namespace)/\(name)"
-        let json = try call("GET", "/apis/k8s.cni.cncf.io/v1/namespaces/\(namespace)/network-attachment-definitions/\(name)", label: label)
+    public func networkAttachmentDefinition(namespace: Namespace, name: NetworkName, consistency: ReadConsistency) throws(KubeError) -> NetworkAttachmentDefinition {
+        let label = "GET network-attachment-definition \(namespace)/\(name)\(consistency.labelSuffix)"
+        let json = try call("GET", "/apis/k8s.cni.cncf.io/v1/namespaces/\(namespace)/network-attachment-definitions/\(name)\(consistency.query)",
+                            label: label)
         do { return try NetworkAttachmentDefinition(json: json) } catch { throw malformed(label, error) }
     }
 

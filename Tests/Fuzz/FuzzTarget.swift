@@ -77,8 +77,8 @@ func checkAndDelete() {
 struct CannedKubeAPI: KubeAPI {
     let pod: Pod
     let nad: NetworkAttachmentDefinition
-    func pod(namespace: Namespace, name: PodName) throws(KubeError) -> Pod { pod }
-    func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition { nad }
+    func pod(namespace: Namespace, name: PodName, consistency: ReadConsistency) throws(KubeError) -> Pod { pod }
+    func networkAttachmentDefinition(namespace: Namespace, name: NetworkName, consistency: ReadConsistency) throws(KubeError) -> NetworkAttachmentDefinition { nad }
     func updatePodStatus(_ pod: Pod) throws(KubeError) -> Pod { pod }
     func createEvent(_ event: KubeEvent) throws(KubeError) {}
     func resourceClaim(namespace: Namespace, name: String) throws(KubeError) -> ResourceClaim {
@@ -100,8 +100,10 @@ var kubeEnvironment: [String: String] {
 
 /// ADD for pod default/web-0 with `annotations`, every NAD read answering `nadConfig` as its
 /// spec.config (or `nad` as it is): the resolver, the guard and the plan on untrusted text.
+/// `runtimeAnnotations`: the pod's annotations as the runtime passes them in runtimeConfig
+/// (`io.kubernetes.cri.pod-annotations`), compared with the pod read from the watch cache.
 func addForPod(annotations: [String: String], nadConfig: String = #"{"cniVersion":"1.0.0","type":"bridge"}"#,
-               nad: NetworkAttachmentDefinition? = nil) {
+               nad: NetworkAttachmentDefinition? = nil, runtimeAnnotations: JSONValue? = nil) {
     let meta: JSONObject = ["name": "web-0", "namespace": "default", "uid": "uid-0",
                             "annotations": .object(JSONObject(annotations.sorted { $0.key < $1.key }.map { ($0.key, JSONValue.string($0.value)) }))]
     guard let pod = try? Pod(json: ["apiVersion": "v1", "kind": "Pod", "metadata": .object(meta)]),
@@ -111,7 +113,12 @@ func addForPod(annotations: [String: String], nadConfig: String = #"{"cniVersion
     let plugin = MultusPlugin(executor: CannedExecutor(output: validResult), kubeAPIProvider: { _, _, _ in api },
                               devices: DevicePaths(checkpoint: "/nonexistent", infoDirectory: cacheDirectory + "/devinfo",
                                                    podResourcesSocket: "/nonexistent/kubelet.sock"))
-    _ = plugin.run(environment: kubeEnvironment, stdin: kubeConfig)
+    var config = kubeConfig
+    if let runtimeAnnotations, var object = (try? JSONValue.parse(kubeConfig))?.objectValue {
+        object["runtimeConfig"] = ["io.kubernetes.cri.pod-annotations": runtimeAnnotations]
+        config = JSONValue.object(object).serializedBytes()
+    }
+    _ = plugin.run(environment: kubeEnvironment, stdin: config)
 }
 
 /// An API server whose ResourceClaim and ResourceSlices are the fuzzed input (one JSON document
@@ -121,7 +128,7 @@ struct DRAFuzzAPI: KubeAPI {
     let input: JSONValue
     static let pool = "sriovnetwork.k8snetworkplumbingwg.io/vf-pool-a"
 
-    func pod(namespace: Namespace, name: PodName) throws(KubeError) -> Pod {
+    func pod(namespace: Namespace, name: PodName, consistency: ReadConsistency) throws(KubeError) -> Pod {
         do {
             return try Pod(json: ["apiVersion": "v1", "kind": "Pod",
                                   "metadata": ["name": .string(name.text), "namespace": .string(namespace.text), "uid": "u",
@@ -134,7 +141,7 @@ struct DRAFuzzAPI: KubeAPI {
         } catch { throw .malformedResponse(server: "fuzz", call: "GET pod", reason: "\(error)") }
     }
 
-    func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition {
+    func networkAttachmentDefinition(namespace: Namespace, name: NetworkName, consistency: ReadConsistency) throws(KubeError) -> NetworkAttachmentDefinition {
         NetworkAttachmentDefinition(metadata: ObjectMeta(name: name.text, namespace: namespace.text, annotations: [NetworkAttachmentDefinition.resourceNameAnnotation: Self.pool]),
                                     config: #"{"cniVersion":"1.0.0","type":"x"}"#)
     }
@@ -193,7 +200,14 @@ func exercise(_ data: [UInt8]) {
         // resolved for a pod: as the networks annotation, or (selector 12, 32, ...) the default-network override.
         let text = String(decoding: input, as: UTF8.self)
         if let namespace = try? Namespace("default") { _ = try? NetworkSelection.parse(text, podNamespace: namespace) }
-        addForPod(annotations: [selector / 10 % 2 == 0 ? NetworkSelection.annotation : "v1.multus-cni.io/default-network": text])
+        let key = selector / 10 % 2 == 0 ? NetworkSelection.annotation : "v1.multus-cni.io/default-network"
+        // From selector 20 on, every other one: the runtime passes the same text as the pod's
+        // annotation (or, read as JSON, whatever object it holds), the cached pod has none.
+        if selector / 20 % 2 == 1 {
+            addForPod(annotations: [:], runtimeAnnotations: (try? JSONValue.parse(input)) ?? [key: .string(text)])
+        } else {
+            addForPod(annotations: [key: text])
+        }
     case 3:
         _ = try? CNIArgs(parsing: String(decoding: input, as: UTF8.self))
         _ = Redaction.redact(String(decoding: input, as: UTF8.self))

@@ -93,7 +93,9 @@ struct ClusterTests {
         #expect(k.box.podInterfaces() == ["lo": [], "eth0": ["10.\(n).0.2/24"], "net1": ["10.\(n).5.2/24"]])
         #expect(add.diagnostics.contains { $0.contains("pod default/static-web is not in the Kubernetes API") }, "\(add.diagnostics)")
         let calls = try k.takeRequests()
+        // The watch cache's 404 is read again from storage before the pod counts as unknown.
         #expect(calls == [
+            "GET /api/v1/namespaces/default/pods/static-web",
             "GET /api/v1/namespaces/default/pods/static-web",
             "GET /apis/k8s.cni.cncf.io/v1/namespaces/kube-system/network-attachment-definitions/cluster-net",
             "GET /apis/k8s.cni.cncf.io/v1/namespaces/kube-system/network-attachment-definitions/alt-cluster",

@@ -87,7 +87,7 @@ struct LogFileIntegrationTests {
         #expect(k.multus("ADD", pod: "web-json", config: config).exitCode == 0)
         #expect(k.multus("DEL", pod: "web-json", config: config).exitCode == 0)
         let text = String(decoding: readWholeFile(path) ?? [], as: UTF8.self)
-        #expect(text.contains("[verbose] API GET pod default/web-json: 200 in "))
+        #expect(text.contains("[verbose] API GET pod default/web-json (watch cache): 200 in "))
         #expect(text.contains("[verbose] API PUT pod default/web-json status: 200 in "))
         #expect(text.contains("[verbose] ADD pod default/web-json container \(k.box.containerID): ok in "))
         #expect(text.contains("[debug] "))

@@ -2,6 +2,7 @@ import CNI
 import Glibc
 import HTTPS
 import KubeClient
+import Synchronization
 import System
 import Testing
 import TestSupport
@@ -50,6 +51,36 @@ struct LiveKubeAPITests {
         #expect(pod.metadata.annotations["k8s.v1.cni.cncf.io/networks"] != nil)
         let nad = try api.networkAttachmentDefinition(namespace: .make("default"), name: .make("macvlan-conf"))
         #expect(nad.config.contains("macvlan"))
+    }
+
+    /// `.cached` asks for `resourceVersion=0`, which the watch cache answers (here two writes
+    /// behind: the pod as it was, a NAD created since unknown); `.quorum` asks for none, and storage
+    /// answers. The log's `(watch cache)` tells the two apart.
+    @Test func cachedAndQuorumReads() throws {
+        let f = try Fixture()
+        defer { f.directory.remove() }
+        let api = try f.api()
+        let calls = Mutex<[String]>([])
+        api.observeCalls { report in calls.withLock { $0.append(report.call) } }
+        var pod = try #require(try f.server.object(kind: "Pod", namespace: "default", name: "web-0")?.objectValue)
+        pod["spec"] = ["nodeName": "node-2"]
+        try f.server.setWatchCacheLag(writes: 2)
+        try f.server.put(.object(pod))
+        try f.server.put(["kind": "NetworkAttachmentDefinition", "metadata": ["name": "fresh-net", "namespace": "default"], "spec": ["config": "{}"]])
+        try f.server.clearLog()
+
+        #expect(try api.pod(namespace: .make("default"), name: .make("web-0"), consistency: .cached).nodeName != "node-2")
+        #expect(try api.pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum).nodeName == "node-2")
+        let missing = #expect(throws: KubeError.self) {
+            try api.networkAttachmentDefinition(namespace: .make("default"), name: .make("fresh-net"), consistency: .cached)
+        }
+        #expect(missing?.isNotFound == true && missing?.isNotServed == false)
+        #expect(try api.networkAttachmentDefinition(namespace: .make("default"), name: .make("fresh-net")).metadata.name == "fresh-net")
+        let log = try f.server.requests()
+        #expect(log.map(\.query) == ["resourceVersion=0", "", "resourceVersion=0", ""])
+        #expect(log.map(\.servedFrom) == [.cache, .storage, .cache, .storage])
+        #expect(calls.withLock { $0 } == ["GET pod default/web-0 (watch cache)", "GET pod default/web-0", "GET network-attachment-definition default/fresh-net (watch cache)",
+                                          "GET network-attachment-definition default/fresh-net"])
     }
 
     /// `update` of pods/status is the one status write Multus's ClusterRole grants: the whole pod

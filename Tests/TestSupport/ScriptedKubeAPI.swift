@@ -53,16 +53,20 @@ public final class ScriptedKubeAPI: KubeAPI, Sendable {
 
     public static func failure(_ status: Int) -> KubeError { .http(server: "https://test", call: "scripted", status: status, message: "status \(status)") }
 
-    public func pod(namespace: Namespace, name: PodName) throws(KubeError) -> Pod {
+    /// How a call's record says where a read may come from: nothing for a quorum read.
+    static func marker(_ consistency: ReadConsistency) -> String { consistency == .cached ? " (cache)" : "" }
+
+    /// Cached and quorum reads take their answers from the one `reads` script, in call order.
+    public func pod(namespace: Namespace, name: PodName, consistency: ReadConsistency) throws(KubeError) -> Pod {
         let next = state.withLock { state -> Result<Pod, KubeError> in
-            state.calls.append("GET pod \(namespace)/\(name)")
+            state.calls.append("GET pod \(namespace)/\(name)\(Self.marker(consistency))")
             return state.script.reads.isEmpty ? .failure(Self.failure(state.script.laterReads)) : state.script.reads.removeFirst()
         }
         return try next.get()
     }
 
-    public func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition {
-        state.withLock { _ = $0.calls.append("GET nad \(namespace)/\(name)") }
+    public func networkAttachmentDefinition(namespace: Namespace, name: NetworkName, consistency: ReadConsistency) throws(KubeError) -> NetworkAttachmentDefinition {
+        state.withLock { _ = $0.calls.append("GET nad \(namespace)/\(name)\(Self.marker(consistency))") }
         throw Self.failure(404)
     }
 

@@ -19,6 +19,8 @@ for f in testdata/configs/*.conf* testdata/results/*.json testdata/meta/*.conf* 
 done
 # Annotations as the default-network override (entry point 2 with selector 12).
 for f in testdata/annotations/*; do printf '\x0c' | cat - "$f" > "$corpus/seed-$i-12"; i=$((i + 1)); done
+# The same, as the pod annotations the runtime passes in runtimeConfig (2 with selector 26).
+for f in testdata/annotations/*; do printf '\x1a' | cat - "$f" > "$corpus/seed-$i-26"; i=$((i + 1)); done
 # Addresses and prefixes (3): read back as written.
 for t in 10.1.0.5/16 fd00:0::1/64 ::ffff:10.1.2.3 0::/0 FD00::1; do printf '\x03%s' "$t" > "$corpus/seed-$i-3"; i=$((i + 1)); done
 # The kubelet's pod-resources answers (entry point 8).

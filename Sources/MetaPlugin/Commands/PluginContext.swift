@@ -72,7 +72,8 @@ struct PluginContext: Sendable {
                         deviceNeed: invocation.command == .add ? .required : .bestEffort)
     }
 
-    /// Reads the pod the runtime named, checking its UID when the runtime gave one.
+    /// Reads the pod the runtime named (from the watch cache when it can be trusted: `PodRead`),
+    /// checking its UID when the runtime gave one.
     ///
     /// A static pod's mirror has a UID of its own (the runtime passes the one the kubelet derived
     /// from the manifest), so its UID is not compared, as in Multus. A pod the API does not know
@@ -80,7 +81,10 @@ struct PluginContext: Sendable {
     func lookUpPod(_ api: (any KubeAPI)?) throws(MetaError) -> PodLookup {
         guard let api, let reference = pod else { return .notKubernetes }
         let found: Pod
-        do { found = try api.pod(namespace: reference.namespace, name: reference.name) } catch where error.isNotFound {
+        let read = PodRead(api: api, reference: reference, runtimeAnnotations: PodRead.runtimeAnnotations(config.runtimeConfig)) { [log] reason in
+            log.log(.verbose, "pod \(reference): \(reason); reading it from storage")
+        }
+        do { found = try read.read() } catch where error.isNotFound {
             return .unknownToAPI(reference)
         } catch {
             throw .kube(error, context: "reading pod \(reference)")

@@ -106,9 +106,11 @@ final class ClaimsAsRead: KubeAPI, Sendable {
         return claim
     }
 
-    func pod(namespace: Namespace, name: PodName) throws(KubeError) -> Pod { try base.pod(namespace: namespace, name: name) }
-    func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition {
-        try base.networkAttachmentDefinition(namespace: namespace, name: name)
+    func pod(namespace: Namespace, name: PodName, consistency: ReadConsistency) throws(KubeError) -> Pod {
+        try base.pod(namespace: namespace, name: name, consistency: consistency)
+    }
+    func networkAttachmentDefinition(namespace: Namespace, name: NetworkName, consistency: ReadConsistency) throws(KubeError) -> NetworkAttachmentDefinition {
+        try base.networkAttachmentDefinition(namespace: namespace, name: name, consistency: consistency)
     }
     func updatePodStatus(_ pod: Pod) throws(KubeError) -> Pod { try base.updatePodStatus(pod) }
     func createEvent(_ event: KubeEvent) throws(KubeError) { try base.createEvent(event) }

@@ -7,7 +7,8 @@ import System
 /// Multus's ClusterRole grants `update` on pods/status but no `patch`, so a merge patch is
 /// refused on every cluster installed from its manifests. An update sends the whole pod; its
 /// `resourceVersion` makes the write conditional, and a 409 means someone else wrote in between:
-/// re-read, set our annotation on what they wrote, try again. Mirrors client-go's
+/// re-read (from storage), set our annotation on what they wrote, try again. The pod ADD read may
+/// come from the watch cache (`PodRead`) and be behind: its write then meets 409 the same way. Mirrors client-go's
 /// RetryOnConflict with DefaultBackoff (5 tries, 10 ms apart), which Multus uses.
 struct NetworkStatusWriter {
     let api: any KubeAPI
@@ -37,7 +38,9 @@ struct NetworkStatusWriter {
                 Clock.sleep(for: backoff)
                 attempt += 1
                 do {
-                    current = try api.pod(namespace: namespace, name: name)
+                    // From storage, never the watch cache: it could hand back the version
+                    // that just lost, as often as we asked.
+                    current = try api.pod(namespace: namespace, name: name, consistency: .quorum)
                 } catch where error.isNotFound {
                     return .podGone
                 }

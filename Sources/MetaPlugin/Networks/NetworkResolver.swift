@@ -267,7 +267,7 @@ struct NetworkResolver {
     /// The NAD `name` in `multusNamespace`; nil when there is none (then confDir is tried, as Multus does).
     private func definition(_ name: NetworkName, api: any KubeAPI, key: String) throws(MetaError) -> NetworkAttachmentDefinition? {
         do {
-            return try api.networkAttachmentDefinition(namespace: config.multusNamespace, name: name)
+            return try api.networkAttachmentDefinitionFromCache(namespace: config.multusNamespace, name: name)
         } catch where error.isNotFound {
             return nil
         } catch {
@@ -281,7 +281,7 @@ struct NetworkResolver {
         }
         let definition: NetworkAttachmentDefinition
         do {
-            definition = try api.networkAttachmentDefinition(namespace: element.namespace, name: element.name)
+            definition = try api.networkAttachmentDefinitionFromCache(namespace: element.namespace, name: element.name)
         } catch {
             events?.noNetworkFound(namespace: element.namespace, name: element.name, error: error)
             throw .kube(error, context: "network-attachment-definition \(element.namespace)/\(element.name) (requested by \(source))")
