@@ -197,7 +197,7 @@ func exercise(_ data: [UInt8]) {
         _ = plugin(answering: input).run(environment: environment, stdin: fixedConfig)
     case 2:
         // The annotation with whatever bytes it holds (NULs, CR/LF, invalid UTF-8), parsed, then
-        // resolved for a pod: as the networks annotation, or (selector 12, 32, ...) the default-network override.
+        // resolved for a pod: as the networks annotation, or (selectors 14, 38, ...: tens odd) the default-network override.
         let text = String(decoding: input, as: UTF8.self)
         if let namespace = try? Namespace("default") { _ = try? NetworkSelection.parse(text, podNamespace: namespace) }
         let key = selector / 10 % 2 == 0 ? NetworkSelection.annotation : "v1.multus-cni.io/default-network"

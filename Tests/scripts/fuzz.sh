@@ -17,8 +17,8 @@ for f in testdata/configs/*.conf* testdata/results/*.json testdata/meta/*.conf* 
   for tag in 0 1 2 3 4 5 6 7 9; do printf "\\x$(printf %02x $tag)" | cat - "$f" > "$corpus/seed-$i-$tag"; done
   i=$((i + 1))
 done
-# Annotations as the default-network override (entry point 2 with selector 12).
-for f in testdata/annotations/*; do printf '\x0c' | cat - "$f" > "$corpus/seed-$i-12"; i=$((i + 1)); done
+# Annotations as the default-network override (entry point 2 with selector 14: 14 % 12 = 2, 14 / 10 odd).
+for f in testdata/annotations/*; do printf '\x0e' | cat - "$f" > "$corpus/seed-$i-14"; i=$((i + 1)); done
 # The same, as the pod annotations the runtime passes in runtimeConfig (2 with selector 26).
 for f in testdata/annotations/*; do printf '\x1a' | cat - "$f" > "$corpus/seed-$i-26"; i=$((i + 1)); done
 # Addresses and prefixes (3): read back as written.
