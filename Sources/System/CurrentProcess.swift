@@ -20,6 +20,21 @@ public enum CurrentProcess {
         return environment
     }
 
+    /// One variable, without reading the rest of the environment; the last of duplicates, as in
+    /// `environment()` (getenv would give the first).
+    public static func variable(_ name: String) -> String? {
+        (name + "=").withCString { prefix -> String? in
+            let length = strlen(prefix)
+            var found: UnsafeMutablePointer<CChar>?
+            var cursor = environ
+            while let entry = cursor.pointee {
+                if strncmp(entry, prefix, length) == 0 { found = entry + length }
+                cursor += 1
+            }
+            return found.map { String(cString: $0) }
+        }
+    }
+
     /// All of stdin, or nothing when stdin is a terminal: a person who ran the binary by hand
     /// must not be left waiting on it. Reading stops once more than `limit` bytes have arrived
     /// (no config is that large; what was read is returned, and fails to parse); nothing comes

@@ -68,6 +68,12 @@ struct VersionTests {
         #expect(reply.json == ["cniVersion": .string(echoed), "supportedVersions": .array(Self.all.map { .string($0) })])
         #expect(executor.calls.isEmpty)
     }
+
+    /// The reply is written as text: it must list what `SpecVersion.all` says we speak.
+    @Test func listsExactlyTheVersionsSpoken() throws {
+        let reply = run("VERSION", bytes: [], executor: FakeExecutor(), env: ["CNI_CONTAINERID": nil, "CNI_NETNS": nil, "CNI_IFNAME": nil])
+        #expect(reply.json?.objectValue?["supportedVersions"] == .array(SpecVersion.all.map { .string($0.description) }))
+    }
 }
 
 @Suite("STATUS and GC")
