@@ -161,9 +161,27 @@ public struct MultusPlugin: Sendable {
     /// one. Written as text, since all but the label is fixed: building and serialising a JSON
     /// tree was a fifth of the call.
     static func versionReply(_ stdin: [UInt8]) -> String {
-        let asked = (try? JSONValue.parse(stdin))?.objectValue?["cniVersion"]?.stringValue.flatMap(SpecVersion.init)
+        let asked = askedVersion(stdin)
         let version = asked.flatMap { $0.isSupported ? $0 : nil } ?? .latest
         return #"{"cniVersion":""# + version.description + #"","supportedVersions":"# + supportedVersionsJSON + "}"
+    }
+
+    /// The `cniVersion` VERSION's stdin asks for. libcni sends exactly `{"cniVersion":"X.Y.Z"}`
+    /// (and some runtimes nothing): those are read as bytes, since a JSON parse's first use of its
+    /// generic types was half of this call; anything else is parsed as JSON.
+    static func askedVersion(_ stdin: [UInt8]) -> SpecVersion? {
+        let head = Array(#"{"cniVersion":""#.utf8), tail = Array(#""}"#.utf8)
+        var end = stdin.endIndex
+        while end > stdin.startIndex, [0x20, 0x09, 0x0A, 0x0D].contains(stdin[end - 1]) { end -= 1 }
+        let text = stdin[..<end]
+        if text.isEmpty { return nil }
+        if text.count > head.count + tail.count, text.starts(with: head), text.suffix(tail.count).elementsEqual(tail) {
+            let version = text[(text.startIndex + head.count)..<(end - tail.count)]
+            if version.count <= 16, version.allSatisfy({ $0 == UInt8(ascii: ".") || ($0 >= 0x30 && $0 <= 0x39) }) {
+                return SpecVersion(String(decoding: version, as: UTF8.self))
+            }
+        }
+        return (try? JSONValue.parse(stdin))?.objectValue?["cniVersion"]?.stringValue.flatMap(SpecVersion.init)
     }
 
     /// `SpecVersion.all` as a JSON array (the VERSION tests compare the two).
