@@ -1,7 +1,5 @@
 import Glibc
 
-/// Atomic replacement, shared by the plugin (its cache, TLS sessions, device info) and the
-/// installer (configs, kubeconfig, token, the binary on the host): one implementation.
 /// Whether an atomic replacement waits for its bytes to reach the disk before the rename.
 public enum ReplacementDurability: Sendable {
     /// fsync, then rename: after a crash the file holds the old content or the new, whole.
@@ -13,6 +11,8 @@ public enum ReplacementDurability: Sendable {
     case unsynced
 }
 
+/// Atomic replacement, shared by the plugin (its cache, TLS sessions, device info) and the
+/// installer (configs, kubeconfig, token, the binary on the host): one implementation.
 extension Files {
     /// Replaces `path` atomically: a new temporary file beside it, fsync, rename. A reader sees
     /// the old content or the new, never a torn file, even if we are killed halfway; and a running

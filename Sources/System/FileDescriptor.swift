@@ -68,10 +68,11 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
     /// config, a cache entry) and doubles while more arrives, so a small input is never a large
     /// zeroed buffer and a copy.
     public func readToEnd(maximum: Int) throws(SystemError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: Swift.min(4096, maximum + 1))
+        let ceiling = maximum < Int.max ? maximum + 1 : maximum
+        var bytes = [UInt8](repeating: 0, count: Swift.min(4096, ceiling))
         var filled = 0
         while filled <= maximum {
-            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: Swift.min(bytes.count, maximum + 1 - filled))) }
+            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: Swift.min(bytes.count, ceiling - filled))) }
             let count = bytes.withUnsafeMutableBytes { raw in
                 retryingInterrupts { Glibc.read(rawValue, raw.baseAddress.map { $0 + filled }, raw.count - filled) }
             }
