@@ -25,8 +25,9 @@ public struct Invocation: Sendable, Hashable {
     }
 
     /// Which variable each verb requires. Mirrors libcni skel's table: CNI_NETNS is optional on
-    /// DEL (the namespace may be gone), CNI_ARGS is always optional.
-    public static let requirements: [(name: String, requiredFor: Set<CNICommand>)] = [
+    /// DEL (the namespace may be gone), CNI_ARGS is always optional. Lists, not sets: a Set's
+    /// first use looks up CNICommand's Hashable conformance, a tenth of a DEL's instructions.
+    public static let requirements: [(name: String, requiredFor: [CNICommand])] = [
         ("CNI_COMMAND", [.add, .del, .check, .status, .gc]),
         ("CNI_CONTAINERID", [.add, .del, .check]),
         ("CNI_NETNS", [.add, .check]),

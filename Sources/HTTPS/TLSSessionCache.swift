@@ -11,7 +11,7 @@ import System
 ///
 /// - A resumed session is trusted as the full handshake that made it was, so the file is kept
 ///   as a secret: one file per server (`<digest of server and verified name>.session`) in a
-///   0700 directory in cniDir, 0600, written by `Files.writeAtomically`. Before use the
+///   0700 directory in cniDir, 0600, written by `Files.writeAtomically` (without fsync). Before use the
 ///   directory must be root's (this process's user's) and closed to others, and the file a
 ///   regular file of ours, closed to others, not a link (`Files.readOwn`); anything else
 ///   means a full handshake.
@@ -67,7 +67,8 @@ public struct TLSSessionCache: Sendable {
         let der = Self.withoutPeerCertificate(encoded) ?? encoded
         // The first call on a node may come before anything else made cniDir.
         guard (try? Files.makeDirectories(directory, permissions: 0o700)) != nil, isPrivateDirectory() else { return }
-        try? Files.writeAtomically(Self.magic + identity.digest + der, to: path(identity), permissions: 0o600)
+        // Unsynced: a session lost or emptied by a crash only means one full handshake.
+        try? Files.writeAtomically(Self.magic + identity.digest + der, to: path(identity), permissions: 0o600, durability: .unsynced)
         sweep()
     }
 

@@ -1,5 +1,16 @@
 import Glibc
 
+/// Whether an atomic replacement waits for its bytes to reach the disk before the rename.
+public enum ReplacementDurability: Sendable {
+    /// fsync, then rename: after a crash the file holds the old content or the new, whole.
+    case synced
+    /// Rename without the fsync: readers still see the old content or the new, but after a
+    /// crash the file may also be empty (ext4 orders a replacing rename after the data, other
+    /// filesystems need not). Only for a file whose loss or emptiness is recoverable: a cache
+    /// that is rebuilt, or a record whose previous, synced content was already enough.
+    case unsynced
+}
+
 /// Atomic replacement, shared by the plugin (its cache, TLS sessions, device info) and the
 /// installer (configs, kubeconfig, token, the binary on the host): one implementation.
 extension Files {
@@ -11,8 +22,9 @@ extension Files {
     /// pods of a rolling update are each PID 1, and with `<file>.tmp<pid>` they wrote the same
     /// inode, so `/opt/cni/bin/multus` could be a mix of two binaries.
     /// - Throws: the failing call, with the temporary file's path when that is where it failed.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String, permissions: UInt32) throws(SystemError) {
-        try replaceAtomically(path, permissions: permissions) { fd throws(SystemError) in try fd.writeAll(bytes) }
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, permissions: UInt32,
+                                       durability: ReplacementDurability = .synced) throws(SystemError) {
+        try replaceAtomically(path, permissions: permissions, durability: durability) { fd throws(SystemError) in try fd.writeAll(bytes) }
     }
 
     /// Copies `source` over `destination` atomically, as `writeAtomically`, streaming (a binary
@@ -20,7 +32,7 @@ extension Files {
     public static func copyAtomically(from source: String, to destination: String, permissions: UInt32) throws(SystemError) {
         let input = try FileDescriptor.open(source, .readOnly)
         defer { input.close() }
-        try replaceAtomically(destination, permissions: permissions) { output throws(SystemError) in
+        try replaceAtomically(destination, permissions: permissions, durability: .synced) { output throws(SystemError) in
             var chunk = [UInt8](repeating: 0, count: 1 << 16)
             while true {
                 let count: Int
@@ -32,15 +44,16 @@ extension Files {
     }
 
     /// Creates a temporary file beside `path`, lets `fill` write it, gives it `permissions`,
-    /// fsyncs and renames it over `path`; on any failure the temporary file is removed.
-    private static func replaceAtomically(_ path: String, permissions: UInt32,
+    /// fsyncs it (when `durability` asks) and renames it over `path`; on any failure the
+    /// temporary file is removed.
+    private static func replaceAtomically(_ path: String, permissions: UInt32, durability: ReplacementDurability,
                                           fill: (FileDescriptor) throws(SystemError) -> Void) throws(SystemError) {
         let (fd, temporary) = try TemporaryFile.create(beside: path)
         do throws(SystemError) {
             try fill(fd)
             // Created 0600 (and open() applies the umask): the mode meant is set once it is whole.
             try fd.setPermissions(permissions)
-            try fd.sync()
+            if durability == .synced { try fd.sync() }
         } catch {
             fd.close()
             unlink(temporary)

@@ -63,14 +63,24 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
     /// Reads until the end of the file, or until more than `maximum` bytes have arrived: the
     /// bytes then hold more than `maximum`, and the caller decides what that means (a file
     /// over its limit is refused: `Files.read`). Memory stays bounded either way.
+    ///
+    /// Sized to need: what is read goes straight into the result, which starts at 4 KB (a CNI
+    /// config, a cache entry) and doubles while more arrives, so a small input is never a large
+    /// zeroed buffer and a copy.
     public func readToEnd(maximum: Int) throws(SystemError) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while bytes.count <= maximum {
-            let count = try read(into: &chunk)
+        let ceiling = maximum < Int.max ? maximum + 1 : maximum
+        var bytes = [UInt8](repeating: 0, count: Swift.min(4096, ceiling))
+        var filled = 0
+        while filled <= maximum {
+            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: Swift.min(bytes.count, ceiling - filled))) }
+            let count = bytes.withUnsafeMutableBytes { raw in
+                retryingInterrupts { Glibc.read(rawValue, raw.baseAddress.map { $0 + filled }, raw.count - filled) }
+            }
+            guard count >= 0 else { throw SystemError("read", errno: .current) }
             if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
+            filled += count
         }
+        bytes.removeLast(bytes.count - filled)
         return bytes
     }
 

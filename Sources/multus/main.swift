@@ -47,8 +47,6 @@ let help = """
 /// Writes `text` whole to stdout or stderr.
 func write(to stream: FileDescriptor, _ text: String) { CurrentProcess.write(text, to: stream) }
 
-let environment = CurrentProcess.environment()
-
 /// `multus install`: runs until SIGTERM; the exit status says whether it could install.
 func install(_ arguments: [String], environment: [String: String]) -> Never {
     // Blocked before anything else runs, so SIGTERM only ever arrives through the descriptor.
@@ -73,11 +71,12 @@ func install(_ arguments: [String], environment: [String: String]) -> Never {
 /// This executable's path, the default `--multus-bin-file`.
 func executablePath() -> String { CurrentProcess.executablePath ?? CommandLine.arguments.first ?? "multus" }
 
-switch CommandLine.arguments.dropFirst().first {
+// A runtime passes no arguments: `CommandLine.arguments` is only built when there are some.
+switch CommandLine.argc > 1 ? CommandLine.arguments[1] : nil {
 case "install":
-    install(Array(CommandLine.arguments.dropFirst(2)), environment: environment)
+    install(Array(CommandLine.arguments.dropFirst(2)), environment: CurrentProcess.environment())
 case "doctor":
-    let doctor = Doctor.main(arguments: Array(CommandLine.arguments.dropFirst(2)), environment: environment)
+    let doctor = Doctor.main(arguments: Array(CommandLine.arguments.dropFirst(2)), environment: CurrentProcess.environment())
     write(to: .standardOutput, doctor.stdout)
     write(to: .standardError, doctor.stderr)
     CurrentProcess.exit(doctor.exitCode)
@@ -94,13 +93,17 @@ case nil:
     break
 }
 
-if (environment["CNI_COMMAND"] ?? "").isEmpty {
+let command = CurrentProcess.variable("CNI_COMMAND") ?? ""
+if command.isEmpty {
     // Never block on a terminal's stdin: without CNI_COMMAND this is a person, not a runtime.
     write(to: .standardOutput, #"{"cniVersion":"1.1.0","code":4,"msg":"CNI_COMMAND is not set: multus is a CNI plugin run by a container runtime","details":"run 'multus --help' for the environment and config it reads"}"# + "\n")
     CurrentProcess.exit(4)
 }
 
-let outcome = MultusPlugin(executor: PosixSpawnExecutor()).run(environment: environment, stdin: CurrentProcess.readStandardInput(limit: 16 << 20))
+let stdin = CurrentProcess.readStandardInput(limit: 16 << 20)
+// VERSION needs nothing but stdin: answered before the environment is read.
+let outcome = command == CNICommand.version.rawValue ? MultusPlugin.version(stdin: stdin)
+    : MultusPlugin(executor: PosixSpawnExecutor()).run(environment: CurrentProcess.environment(), stdin: stdin)
 for line in outcome.diagnostics { write(to: .standardError, "multus: \(line)\n") }
 for line in outcome.log { write(to: .standardError, line + "\n") }
 if !outcome.stdout.isEmpty { write(to: .standardOutput, outcome.stdout + "\n") }

@@ -60,6 +60,11 @@ struct VersionTests {
         (#"{"cniVersion":"9.9.9"}"#, "1.1.0"),
         ("", "1.1.0"),
         ("not json", "1.1.0"),
+        // libcni's exact shape is read as bytes; the rest is JSON's to judge.
+        (#"{"cniVersion":"0.4.0"}"# + "\n", "0.4.0"),
+        (#"{"cniVersion":"0.3.1"}}"#, "1.1.0"),
+        (#"{"cniVersion":"0.3.1","x":"1"}"#, "0.3.1"),
+        (#"{"cniVersion":"1.00.0"}"#, "1.0.0"),
     ])
     func listsEveryVersionAndEchoesTheRequestedOne(stdin: String, echoed: String) throws {
         let executor = FakeExecutor()
@@ -67,6 +72,12 @@ struct VersionTests {
         expectSuccess(reply)
         #expect(reply.json == ["cniVersion": .string(echoed), "supportedVersions": .array(Self.all.map { .string($0) })])
         #expect(executor.calls.isEmpty)
+    }
+
+    /// The reply is written as text: it must list what `SpecVersion.all` says we speak.
+    @Test func listsExactlyTheVersionsSpoken() throws {
+        let reply = run("VERSION", bytes: [], executor: FakeExecutor(), env: ["CNI_CONTAINERID": nil, "CNI_NETNS": nil, "CNI_IFNAME": nil])
+        #expect(reply.json?.objectValue?["supportedVersions"] == .array(SpecVersion.all.map { .string($0.description) }))
     }
 }
 

@@ -18,13 +18,15 @@ struct FilesTests {
     }
 
     /// The bound is the file's size: exactly `limit` bytes is read, one more is refused (EFBIG),
-    /// whatever the chunk size of the reads.
-    @Test(arguments: [0, 1, 65535, 65536, 65537, 200_000])
+    /// whatever the chunk size of the reads, and every byte lands where it was in the file
+    /// (the buffer starts at 4 KB and doubles).
+    @Test(arguments: [0, 1, 4095, 4096, 4097, 8193, 65535, 65536, 65537, 200_000])
     func aReadIsBoundedByTheLimit(size: Int) throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let path = try directory.file("data", contents: [UInt8](repeating: 7, count: size))
-        #expect(try Files.read(path, limit: size).count == size)
+        let contents = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
+        let path = try directory.file("data", contents: contents)
+        #expect(try Files.read(path, limit: size) == contents)
         if size > 0 {
             #expect(throws: SystemError("read", errno: .fileTooLarge, path: path)) { try Files.read(path, limit: size - 1) }
             #expect(SystemError("read", errno: .fileTooLarge, path: path).description == "read \(path): file too large")

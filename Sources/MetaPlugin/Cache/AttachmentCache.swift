@@ -70,10 +70,12 @@ public struct AttachmentCache: Sendable {
         }
     }
 
-    public func store(_ entry: CacheEntry) throws(MetaError) {
+    /// Writes `entry` in place of the container's file. `durability` is `.synced` unless the
+    /// file on disk already holds, synced, an entry that would do in this one's place.
+    public func store(_ entry: CacheEntry, durability: ReplacementDurability = .synced) throws(MetaError) {
         try makeDirectory()
         let path = path(for: entry.containerID)
-        do { try Files.writeAtomically(entry.json.serializedBytes(), to: path, permissions: 0o600) } catch { throw .file(error, path: path) }
+        do { try Files.writeAtomically(entry.json.serializedBytes(), to: path, permissions: 0o600, durability: durability) } catch { throw .file(error, path: path) }
     }
 
     public func remove(_ containerID: ContainerID) throws(MetaError) {

@@ -106,7 +106,11 @@ struct AddCommand {
             }
         } else { nil as Thread? }
         var cacheFailure: MetaError?
-        do { try context.cache.store(entry) } catch { cacheFailure = error }
+        // One fsync per ADD, the intent's: it is durable before any delegate runs, and it lists
+        // every attachment this entry does, so a DEL after a crash that lost this write (the
+        // rename is atomic: the file is the intent, this entry, or on some filesystems empty,
+        // which DEL reads as no entry and tears down from the config) still releases them all.
+        do { try context.cache.store(entry, durability: .unsynced) } catch { cacheFailure = error }
         if cacheFailure == nil { deviceStatus?.publish(entry.attachments) }
         statusWrite?.join()
         return statusFailure.withLock { $0 } ?? cacheFailure

@@ -59,9 +59,7 @@ public struct MultusPlugin: Sendable {
     }
 
     public func run(environment: [String: String], stdin: [UInt8]) -> PluginOutcome {
-        if environment["CNI_COMMAND"] == CNICommand.version.rawValue {
-            return PluginOutcome(stdout: Self.versionReply(stdin).serialized(), exitCode: 0, diagnostics: [])
-        }
+        if environment["CNI_COMMAND"] == CNICommand.version.rawValue { return Self.version(stdin: stdin) }
         // Parsed once, before the logger exists, so that the logger can log a config that fails.
         let stdinJSON = Result { () throws(JSONSyntaxError) in try JSONValue.parse(stdin) }
         let log = Logger(InvocationLog.settings(try? stdinJSON.get()))
@@ -97,7 +95,7 @@ public struct MultusPlugin: Sendable {
             case .check: try CheckCommand(context: context).run(); stdout = ""
             case .status: try StatusCommand(context: context).run(); stdout = ""
             case .gc: try GCCommand(context: context, request: json).run(); stdout = ""
-            case .version: stdout = Self.versionReply(json.serializedBytes()).serialized()
+            case .version: stdout = Self.versionReply(json.serializedBytes())
             }
             InvocationLog.outcome(log, errorContext, nil, since: started)
             return PluginOutcome(stdout: stdout, exitCode: 0, diagnostics: diagnostics.all)
@@ -153,10 +151,39 @@ public struct MultusPlugin: Sendable {
         command == .del ? .seconds(10) : .seconds(45)
     }
 
-    /// VERSION's reply: every version we speak, labelled with the caller's version when it gave one.
-    static func versionReply(_ stdin: [UInt8]) -> JSONValue {
-        let asked = (try? JSONValue.parse(stdin))?.objectValue?["cniVersion"]?.stringValue.flatMap(SpecVersion.init)
-        let version = asked.flatMap { $0.isSupported ? $0 : nil } ?? .latest
-        return ["cniVersion": .string(version.description), "supportedVersions": .array(SpecVersion.all.map { .string($0.description) })]
+    /// VERSION, which needs nothing but stdin: `main` answers it before reading the environment,
+    /// as a runtime asks it of every plugin it finds.
+    public static func version(stdin: [UInt8]) -> PluginOutcome {
+        PluginOutcome(stdout: versionReply(stdin), exitCode: 0, diagnostics: [])
     }
+
+    /// VERSION's reply: every version we speak, labelled with the caller's version when it gave
+    /// one. Written as text, since all but the label is fixed: building and serialising a JSON
+    /// tree was a fifth of the call.
+    static func versionReply(_ stdin: [UInt8]) -> String {
+        let asked = askedVersion(stdin)
+        let version = asked.flatMap { $0.isSupported ? $0 : nil } ?? .latest
+        return #"{"cniVersion":""# + version.description + #"","supportedVersions":"# + supportedVersionsJSON + "}"
+    }
+
+    /// The `cniVersion` VERSION's stdin asks for. libcni sends exactly `{"cniVersion":"X.Y.Z"}`
+    /// (and some runtimes nothing): those are read as bytes, since a JSON parse's first use of its
+    /// generic types was half of this call; anything else is parsed as JSON.
+    static func askedVersion(_ stdin: [UInt8]) -> SpecVersion? {
+        let head = Array(#"{"cniVersion":""#.utf8), tail = Array(#""}"#.utf8)
+        var end = stdin.endIndex
+        while end > stdin.startIndex, [0x20, 0x09, 0x0A, 0x0D].contains(stdin[end - 1]) { end -= 1 }
+        let text = stdin[..<end]
+        if text.isEmpty { return nil }
+        if text.count > head.count + tail.count, text.starts(with: head), text.suffix(tail.count).elementsEqual(tail) {
+            let version = text[(text.startIndex + head.count)..<(end - tail.count)]
+            if version.count <= 16, version.allSatisfy({ $0 == UInt8(ascii: ".") || ($0 >= 0x30 && $0 <= 0x39) }) {
+                return SpecVersion(String(decoding: version, as: UTF8.self))
+            }
+        }
+        return (try? JSONValue.parse(stdin))?.objectValue?["cniVersion"]?.stringValue.flatMap(SpecVersion.init)
+    }
+
+    /// `SpecVersion.all` as a JSON array (the VERSION tests compare the two).
+    static var supportedVersionsJSON: String { #"["0.1.0","0.2.0","0.3.0","0.3.1","0.4.0","1.0.0","1.1.0"]"# }
 }
