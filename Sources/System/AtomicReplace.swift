@@ -130,16 +130,7 @@ public enum TemporaryFile {
     /// Best effort: a directory that cannot be listed, or a file that cannot be removed, is left.
     @discardableResult
     public static func sweep(_ directory: String, olderThan age: Duration = leftoverAge) -> [String] {
-        guard let names = try? Files.list(directory) else { return [] }
         let prefix = directory.hasSuffix("/") ? directory : directory + "/"
-        let now = WallClockTime.now()
-        var removed: [String] = []
-        for name in names {
-            let ours = isTemporaryName(name) || legacyTarget(of: name).map { names.contains($0) } == true
-            guard ours, let status = try? Files.linkStatus(prefix + name), status.kind == .regular,
-                  Duration.seconds(now.seconds - status.modified.seconds) >= age, unlink(prefix + name) == 0 else { continue }
-            removed.append(name)
-        }
-        return removed
+        return leftovers(in: directory, olderThan: age).filter { unlink(prefix + $0) == 0 }
     }
 }
