@@ -36,7 +36,8 @@ try:
     print(json.dumps(json.loads(stored["metadata"]["annotations"]["k8s.v1.cni.cncf.io/network-status"]), indent=2))
     print("== API calls of this ADD, under Multus's own ClusterRole:")
     for r in server.requests():
-        print(f"   {r['status']} {r['method']} {r['path']}")
+        served = {"cache": "  (the watch cache: no etcd read)", "storage": "  (storage: an etcd read)"}.get(r.get("servedFrom"), "")
+        print(f"   {r['status']} {r['method']} {r['path']}{served}")
     print("== events recorded on the pod (kubectl describe pod shows these)")
     for event in server.control({"op": "list", "kind": "Event", "namespace": "default"}):
         print(f"   {event['type']:7} {event['reason']:15} {event['message']}")
