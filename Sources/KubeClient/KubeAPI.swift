@@ -47,18 +47,6 @@ public enum ReadConsistency: Sendable, Hashable {
     var labelSuffix: String { self == .cached ? " (watch cache)" : "" }
 }
 
-extension KubeAPI {
-    /// A quorum read, for callers that must see the object as it is now.
-    public func pod(namespace: Namespace, name: PodName) throws(KubeError) -> Pod {
-        try pod(namespace: namespace, name: name, consistency: .quorum)
-    }
-
-    /// A quorum read, for callers that must see the object as it is now.
-    public func networkAttachmentDefinition(namespace: Namespace, name: NetworkName) throws(KubeError) -> NetworkAttachmentDefinition {
-        try networkAttachmentDefinition(namespace: namespace, name: name, consistency: .quorum)
-    }
-}
-
 extension KubeError {
     /// The HTTP status the API server answered, if it answered with an error.
     public var httpStatus: Int? {

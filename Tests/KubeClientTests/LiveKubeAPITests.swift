@@ -36,7 +36,7 @@ struct LiveKubeAPITests {
             var kubeconfig = try Kubeconfig.load(path: server.kubeconfig(in: directory.path, token: LiveKubeAPITests.token))
             edit(&kubeconfig)
             let api = LiveKubeAPI(kubeconfig: kubeconfig, callTimeout: .seconds(5), budget: .seconds(10), sessionCache: sessions)
-            #expect(try api.pod(namespace: .make("default"), name: .make("web-0")).metadata.name == "web-0")
+            #expect(try api.pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum).metadata.name == "web-0")
             return try #require(server.requests().first).tlsResumed
         }
     }
@@ -45,11 +45,11 @@ struct LiveKubeAPITests {
         let f = try Fixture()
         defer { f.directory.remove() }
         let api = try f.api()
-        let pod = try api.pod(namespace: .make("default"), name: .make("web-0"))
+        let pod = try api.pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum)
         #expect(pod.metadata.name == "web-0")
         #expect(!pod.metadata.uid.isEmpty)
         #expect(pod.metadata.annotations["k8s.v1.cni.cncf.io/networks"] != nil)
-        let nad = try api.networkAttachmentDefinition(namespace: .make("default"), name: .make("macvlan-conf"))
+        let nad = try api.networkAttachmentDefinition(namespace: .make("default"), name: .make("macvlan-conf"), consistency: .quorum)
         #expect(nad.config.contains("macvlan"))
     }
 
@@ -75,7 +75,7 @@ struct LiveKubeAPITests {
             try api.networkAttachmentDefinition(namespace: .make("default"), name: .make("fresh-net"), consistency: .cached)
         }
         #expect(missing?.isNotFound == true && missing?.isNotServed == false)
-        #expect(try api.networkAttachmentDefinition(namespace: .make("default"), name: .make("fresh-net")).metadata.name == "fresh-net")
+        #expect(try api.networkAttachmentDefinition(namespace: .make("default"), name: .make("fresh-net"), consistency: .quorum).metadata.name == "fresh-net")
         let log = try f.server.requests()
         #expect(log.map(\.query) == ["resourceVersion=0", "", "resourceVersion=0", ""])
         #expect(log.map(\.servedFrom) == [.cache, .storage, .cache, .storage])
@@ -89,7 +89,7 @@ struct LiveKubeAPITests {
         let f = try Fixture()
         defer { f.directory.remove() }
         let api = try f.api()
-        let read = try api.pod(namespace: .make("default"), name: .make("web-0"))
+        let read = try api.pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum)
         let stored = try api.updatePodStatus(read.settingAnnotation("example.com/a", to: "1"))
         #expect(stored.metadata.annotations["example.com/a"] == "1")
         #expect(stored.metadata.annotations["k8s.v1.cni.cncf.io/networks"] == read.metadata.annotations["k8s.v1.cni.cncf.io/networks"])
@@ -114,7 +114,7 @@ struct LiveKubeAPITests {
         let f = try Fixture()
         defer { f.directory.remove() }
         let api = try f.api()
-        let pod = try api.pod(namespace: .make("default"), name: .make("web-0"))
+        let pod = try api.pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum)
         let time = WallClockTime(seconds: 1_796_395_483, nanoseconds: 5)
         try api.createEvent(KubeEvent(about: pod.metadata, kind: .normal, reason: "AddedInterface", message: "Add net1 [10.1.1.2/24] from default/macvlan-conf",
                                       component: "multus", time: time))
@@ -137,7 +137,7 @@ struct LiveKubeAPITests {
         let f = try Fixture()
         defer { f.directory.remove() }
         #expect {
-            try f.api().networkAttachmentDefinition(namespace: .make("default"), name: .make("nope"))
+            try f.api().networkAttachmentDefinition(namespace: .make("default"), name: .make("nope"), consistency: .quorum)
         } throws: { error in
             guard let error = error as? KubeError, case .http(_, let call, 404, let message) = error else { return false }
             return error.isNotFound && call.contains("default/nope") && message.contains("not found")
@@ -193,7 +193,7 @@ struct LiveKubeAPITests {
         let other = try TestAPIServer()
         let foreignCA = try readFile(other.caPath)
         #expect {
-            try f.api { $0.certificateAuthority = foreignCA }.pod(namespace: .make("default"), name: .make("web-0"))
+            try f.api { $0.certificateAuthority = foreignCA }.pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum)
         } throws: { error in
             guard case .tls(_, let reason)? = error as? KubeError else { return false }
             return reason.contains("certificate")
@@ -213,7 +213,7 @@ struct LiveKubeAPITests {
         for kubeconfig in [try server.kubeconfig(in: directory.path, token: Self.token),
                            try server.kubeconfig(in: directory.path, clientCert: true, fileName: "cert")] {
             let api = LiveKubeAPI(kubeconfig: try Kubeconfig.load(path: kubeconfig), callTimeout: .seconds(5), budget: .seconds(10))
-            #expect(try api.pod(namespace: .make("default"), name: .make("web-0")).metadata.name == "web-0")
+            #expect(try api.pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum).metadata.name == "web-0")
         }
         #expect(try server.requests().map(\.user) == ["tester", "system:multus-client"])
     }
@@ -322,7 +322,7 @@ struct LiveKubeAPITests {
         let sessions = cached ? TLSSessionCache(directory: f.directory.path + "/tls-sessions") : nil
         let api = LiveKubeAPI(kubeconfig: kubeconfig, callTimeout: .seconds(5), budget: .seconds(10), sessionCache: sessions)
         #expect {
-            try api.pod(namespace: .make("default"), name: .make("web-0"))
+            try api.pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum)
         } throws: { error in
             guard case .tls(_, let reason)? = error as? KubeError else { return false }
             return reason == "certificate-authority holds no PEM certificate (in \(path))"
@@ -338,7 +338,7 @@ struct LiveKubeAPITests {
             try f.api {
                 $0.credentials.clientCertificate = try? readFile(f.server.clientCertPath)
                 $0.credentials.clientKey = try? readFile(f.server.directory + "/pki/ca.key")
-            }.pod(namespace: .make("default"), name: .make("web-0"))
+            }.pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum)
         } throws: { error in
             guard case .tls(_, let reason)? = error as? KubeError else { return false }
             return reason.hasPrefix("client-key does not match client-certificate") && reason.contains("key values mismatch")
@@ -350,13 +350,13 @@ struct LiveKubeAPITests {
         let f = try Fixture()
         defer { f.directory.remove() }
         #expect {
-            try f.api { $0.tlsServerName = "not-the-server.example" }.pod(namespace: .make("default"), name: .make("web-0"))
+            try f.api { $0.tlsServerName = "not-the-server.example" }.pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum)
         } throws: { error in
             guard case .tls(_, let reason)? = error as? KubeError else { return false }
             return reason.contains("not-the-server.example")
         }
         // The certificate carries DNS:localhost: verifying by that name works.
-        #expect(try f.api { $0.tlsServerName = "localhost" }.pod(namespace: .make("default"), name: .make("web-0")).metadata.name == "web-0")
+        #expect(try f.api { $0.tlsServerName = "localhost" }.pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum).metadata.name == "web-0")
     }
 
     @Test func insecureSkipVerifyNeedsNoCA() throws {
@@ -366,7 +366,7 @@ struct LiveKubeAPITests {
             $0.certificateAuthority = nil
             $0.insecureSkipTLSVerify = true
         }
-        #expect(try api.pod(namespace: .make("default"), name: .make("web-0")).metadata.name == "web-0")
+        #expect(try api.pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum).metadata.name == "web-0")
     }
 
     @Test("retries 503, 429 and a reset connection, then succeeds", arguments: [
@@ -378,7 +378,7 @@ struct LiveKubeAPITests {
         let f = try Fixture()
         defer { f.directory.remove() }
         try f.server.setFaults(try JSONValue.parse(faults))
-        #expect(try f.api().pod(namespace: .make("default"), name: .make("web-0")).metadata.name == "web-0")
+        #expect(try f.api().pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum).metadata.name == "web-0")
         #expect(try f.server.requests().map(\.status) == statuses, "the fault fired, then the retry succeeded")
     }
 
@@ -387,7 +387,7 @@ struct LiveKubeAPITests {
         defer { f.directory.remove() }
         try f.server.setFaults(["failNext": [["pathContains": "web-0", "status": 500, "count": 100]]])
         #expect {
-            try f.api().pod(namespace: .make("default"), name: .make("web-0"))
+            try f.api().pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum)
         } throws: { error in
             guard let error = error as? KubeError, case .http(_, _, 500, _) = error else { return false }
             return error.isTransient
@@ -400,7 +400,7 @@ struct LiveKubeAPITests {
         defer { f.directory.remove() }
         try f.server.setFaults(["chunked": true])
         let api = try f.api()
-        for _ in 0..<3 { #expect(try api.pod(namespace: .make("default"), name: .make("web-0")).metadata.name == "web-0") }
+        for _ in 0..<3 { #expect(try api.pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum).metadata.name == "web-0") }
         let requests = try f.server.requests()
         #expect(requests.count == 3)
         #expect(Set(requests.map(\.clientPort)).count == 1, "one kept-alive connection: \(requests.map(\.clientPort))")
@@ -413,7 +413,7 @@ struct LiveKubeAPITests {
         try f.server.setFaults(["latencyMs": 3000])
         let started = ContinuousClock.now
         #expect {
-            try f.api(callTimeout: .milliseconds(300)).pod(namespace: .make("default"), name: .make("web-0"))
+            try f.api(callTimeout: .milliseconds(300)).pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum)
         } throws: { error in
             guard case .timeout? = error as? KubeError else { return false }
             return true
@@ -429,7 +429,7 @@ struct LiveKubeAPITests {
         let answer = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n7fffffffffffffff\r\n"
         try f.server.setFaults(["rawNext": .array(Array(repeating: .string(answer), count: 5))])
         #expect {
-            try f.api().pod(namespace: .make("default"), name: .make("web-0"))
+            try f.api().pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum)
         } throws: { error in
             guard case .malformedResponse(_, let call, let reason)? = error as? KubeError else { return false }
             return call == "GET pod default/web-0" && reason.contains("chunk size")
@@ -447,7 +447,7 @@ struct LiveKubeAPITests {
         let api = LiveKubeAPI(kubeconfig: kubeconfig, callTimeout: callTimeout, budget: budget, attempts: attempts)
         let started = ContinuousClock.now
         #expect(sourceLocation: sourceLocation) {
-            try api.pod(namespace: .make("default"), name: .make("web-0"))
+            try api.pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum)
         } throws: { error in
             guard case .timeout? = error as? KubeError else { return false }
             return true
@@ -462,7 +462,7 @@ struct LiveKubeAPITests {
         let status = #"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","details":{"name":"web-0","kind":"pods"},"code":404,"message":"\#(String(repeating: "m", count: 100_000))"}"#
         try f.server.setFaults(["rawNext": [.string("HTTP/1.1 404 Not Found\r\nContent-Length: \(status.utf8.count)\r\n\r\n" + status)]])
         #expect {
-            try f.api().pod(namespace: .make("default"), name: .make("web-0"))
+            try f.api().pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum)
         } throws: { error in
             guard case .http(_, _, 404, let message)? = error as? KubeError else { return false }
             return message.utf8.count <= LiveKubeAPI.statusMessageLimit + 3 && message.hasSuffix("…")
@@ -490,7 +490,7 @@ struct LiveKubeAPITests {
         defer { f.directory.remove() }
         let api = try f.api { $0.server.port = 1 }
         #expect {
-            try api.pod(namespace: .make("default"), name: .make("web-0"))
+            try api.pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum)
         } throws: { error in
             guard let error = error as? KubeError, case .connect(let server, _) = error else { return false }
             return error.isTransient && server.contains(":1")

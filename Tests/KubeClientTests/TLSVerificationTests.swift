@@ -43,7 +43,7 @@ struct TLSVerificationTests {
             kubeconfig.tlsServerName = name
             let api = LiveKubeAPI(kubeconfig: kubeconfig, callTimeout: .seconds(5), budget: .seconds(10), attempts: 1)
             do {
-                _ = try api.pod(namespace: .make("default"), name: .make("web-0"))
+                _ = try api.pod(namespace: .make("default"), name: .make("web-0"), consistency: .quorum)
                 #expect(accepted, "\(name) was accepted")
             } catch {
                 guard case .tls(_, let reason) = error else {

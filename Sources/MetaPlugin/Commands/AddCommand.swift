@@ -93,7 +93,8 @@ struct AddCommand {
     }
 
     /// Writes network-status and the finished cache entry, side by side: neither needs the other,
-    /// and the API round trip then overlaps the cache's fsync. Either failing fails the ADD.
+    /// and the cache write then costs the ADD nothing beyond the API round trip. Either failing
+    /// fails the ADD.
     /// Once the cache holds the entry (so that a DEL can always take them out again), the DRA
     /// devices' claim entries go out too, while network-status is written (the two requests
     /// share the invocation's connection); they never fail the ADD.
