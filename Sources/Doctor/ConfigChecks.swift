@@ -112,8 +112,15 @@ enum ConfigChecks {
     private static func unknownKeys(_ stdin: JSONValue, path: String) -> Check {
         let unknown = (stdin.objectValue?.keys ?? []).filter { !MultusConfig.knownKeys.contains($0) }
         guard !unknown.isEmpty else { return .ok("config.keys", "no unknown keys") }
+        // Multus decodes its config with Go's encoding/json, which matches keys in any letter
+        // case; the plugin matches them exactly, so a config written for Multus can lose one.
+        let recased = unknown.compactMap { key in
+            MultusConfig.knownKeys.first { $0.lowercased() == key.lowercased() }.map { "\(Echo.quoted(key, limit: 64)) -> \(Echo.quoted($0))" }
+        }
+        let fix = recased.isEmpty ? "remove or correct the spelling; docs/configuration.md lists the keys"
+            : "spell \(recased.joined(separator: ", ")): Multus matched keys in any letter case, swift-multus matches them exactly"
         return .warning("config.keys", "\(path): unknown key\(unknown.count == 1 ? "" : "s") \(unknown.map { Echo.quoted($0, limit: 64) }.joined(separator: ", ")) (ignored)",
-                        fix: "remove or correct the spelling; docs/configuration.md lists the keys")
+                        fix: fix)
     }
 
     /// `clusterNetwork` and `defaultNetworks` as files or names in confDir, as the plugin loads them.

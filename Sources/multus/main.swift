@@ -11,7 +11,9 @@ import MetaPlugin
 import System
 import YAML
 
-let help = """
+/// Built when asked for: a global of main.swift is initialised on every call, --help or not.
+var help: String {
+    """
     multus \(MultusPlugin.version): a CNI meta-plugin, drop-in for the Multus thin plugin.
 
     A container runtime runs it as a CNI plugin: the CNI_* environment says what to do and the
@@ -30,12 +32,8 @@ let help = """
     Delegates get the runtime's whole environment (proxies, TRACEPARENT, their own settings),
     with the CNI_* variables set for each of them, as libcni and Multus pass it on.
 
-    Config keys (docs/configuration.md explains each): name, cniVersion, type, delegates,
-    clusterNetwork, defaultNetworks, confDir, cniDir, binDir, kubeconfig, multusNamespace,
-    systemNamespaces, namespaceIsolation, globalNamespaces, runtimeConfig, capabilities,
-    readinessindicatorfile, readinessindicatortimeout, resultMode, delegateTimeout,
-    attachConcurrency, auxiliaryCNIChainName, events, draDeviceStatus, logFile, logLevel,
-    logToStderr, logOptions.
+    Config keys (docs/configuration.md explains each):
+      \(wrapped(MultusConfig.documentedKeys.joined(separator: ", "), indent: 2, width: 100))
 
     Options: --version, --help
 
@@ -43,6 +41,19 @@ let help = """
     kubeconfig and its config on the node and keeps them current: `multus install --help`.
     On a node, `multus doctor` checks the whole setup read-only: `multus doctor --help`.
     """
+}
+
+/// `text` broken at spaces into lines of at most `width` columns, the lines after the first
+/// indented by `indent` (the first takes its indent from where it is placed).
+func wrapped(_ text: String, indent: Int, width: Int) -> String {
+    var lines: [String] = [], line = ""
+    for word in text.split(separator: " ") {
+        if !line.isEmpty, indent + line.count + 1 + word.count > width { lines.append(line); line = "" }
+        line += (line.isEmpty ? "" : " ") + word
+    }
+    if !line.isEmpty { lines.append(line) }
+    return lines.joined(separator: "\n" + String(repeating: " ", count: indent))
+}
 
 /// Writes `text` whole to stdout or stderr.
 func write(to stream: FileDescriptor, _ text: String) { CurrentProcess.write(text, to: stream) }

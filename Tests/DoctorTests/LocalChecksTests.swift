@@ -46,6 +46,15 @@ struct LocalChecksTests {
         let check = try #require(node.run()[named: "config.keys"])
         #expect(check.verdict == .warning)
         #expect(check.detail.hasSuffix(#"unknown key "readinessIndicatorFile" (ignored)"#))
+        #expect(check.fix == #"spell "readinessIndicatorFile" -> "readinessindicatorfile": Multus matched keys in any letter case, swift-multus matches them exactly"#)
+    }
+
+    @Test func multussOwnKeysAreNotUnknown() throws {
+        let node = try DoctorNode()
+        defer { node.remove() }
+        try node.writeConfig(delegates: [DoctorNode.bridge()], [("retryDeleteOnError", true), ("logLevel", "debug")])
+        let check = try #require(node.run()[named: "config.keys"])
+        #expect(check.verdict == .ok, "\(check.detail)")
     }
 
     @Test func aMissingPluginIsAnErrorNamingWhoAsked() throws {

@@ -37,20 +37,3 @@ public struct NodeInventory: Sendable {
     /// The directory our attachment records live in.
     public var cacheDirectory: String { AttachmentCache(cniDir: cniDir).directory }
 }
-
-extension MultusConfig {
-    /// The keys the multus config may have: what `init(json:)` reads, and what a runtime adds to
-    /// every plugin's config (libcni's `args`, `prevResult`, `runtimeConfig`, `capabilities`).
-    /// `multus doctor` names any other key: a misspelt one is silently ignored by the plugin.
-    public static let knownKeys: Set<String> = [
-        "name", "cniVersion", "cniVersions", "type", "delegates", "clusterNetwork", "defaultNetworks", "confDir", "cniDir", "binDir",
-        "kubeconfig", "multusNamespace", "systemNamespaces", "namespaceIsolation", "globalNamespaces", "runtimeConfig",
-        "capabilities", "readinessindicatorfile", "readinessindicatortimeout", "resultMode", "delegateTimeout", "attachConcurrency",
-        "auxiliaryCNIChainName", "events", "draDeviceStatus", "logFile", "logLevel", "logToStderr", "logOptions", "prevResult", "args",
-    ]
-}
-
-extension MetaError {
-    /// The message the plugin would print for this error (its CNI error's `msg`).
-    public var message: String { ErrorMapping.cniError(self, context: nil).msg }
-}

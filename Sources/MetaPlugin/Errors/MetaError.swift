@@ -69,3 +69,8 @@ extension MetaError {
 /// The most the meta-plugin reads of a file it reads whole (configs, its cache, Multus's cache,
 /// the kubelet's checkpoint): each is small, and a runaway file must not exhaust memory.
 let wholeFileLimit = 16 << 20
+
+extension MetaError {
+    /// The message the plugin would print for this error (its CNI error's `msg`).
+    public var message: String { ErrorMapping.cniError(self, context: nil).msg }
+}
